@@ -1,0 +1,202 @@
+//! Pixel operations that mirror OpenCV's `resize(INTER_LINEAR)` and `warpAffine(INTER_LINEAR, BORDER_CONSTANT 0)`,
+//! the two OpenCV calls the reference pipeline (`shared/models/reference/facepipe.py`) depends on.
+
+use image::{Rgb, RgbImage};
+
+/// Resizes like `cv2.resize(src, (w, h), interpolation=INTER_LINEAR)`: half-pixel centres, edge clamping,
+/// no anti-aliasing, and OpenCV's switch to 2x2 box averaging for an exact halving.
+pub(crate) fn resize_linear(src: &RgbImage, dst_w: u32, dst_h: u32) -> RgbImage {
+    let (sw, sh) = src.dimensions();
+    if (sw, sh) == (dst_w, dst_h) {
+        return src.clone();
+    }
+    if sw == dst_w * 2 && sh == dst_h * 2 {
+        return halve(src);
+    }
+    let xs = axis_taps(sw, dst_w);
+    let ys = axis_taps(sh, dst_h);
+    let mut out = RgbImage::new(dst_w, dst_h);
+    for (dy, &(y0, y1, fy)) in ys.iter().enumerate() {
+        for (dx, &(x0, x1, fx)) in xs.iter().enumerate() {
+            let p00 = src.get_pixel(x0, y0).0;
+            let p01 = src.get_pixel(x1, y0).0;
+            let p10 = src.get_pixel(x0, y1).0;
+            let p11 = src.get_pixel(x1, y1).0;
+            let mut px = [0u8; 3];
+            for c in 0..3 {
+                let top = f32::from(p00[c]) * (1.0 - fx) + f32::from(p01[c]) * fx;
+                let bottom = f32::from(p10[c]) * (1.0 - fx) + f32::from(p11[c]) * fx;
+                px[c] = to_u8(top * (1.0 - fy) + bottom * fy);
+            }
+            out.put_pixel(dx as u32, dy as u32, Rgb(px));
+        }
+    }
+    out
+}
+
+/// For each destination index: the two source indices and the weight of the second.
+fn axis_taps(src_len: u32, dst_len: u32) -> Vec<(u32, u32, f32)> {
+    let scale = f64::from(src_len) / f64::from(dst_len);
+    let last = src_len.saturating_sub(1);
+    (0..dst_len)
+        .map(|d| {
+            let f = (f64::from(d) + 0.5) * scale - 0.5;
+            let i = f.floor();
+            let frac = (f - i) as f32;
+            if i < 0.0 {
+                (0, 0, 0.0)
+            } else if i as u32 >= last {
+                (last, last, 0.0)
+            } else {
+                (i as u32, i as u32 + 1, frac)
+            }
+        })
+        .collect()
+}
+
+fn halve(src: &RgbImage) -> RgbImage {
+    let (w, h) = (src.width() / 2, src.height() / 2);
+    RgbImage::from_fn(w, h, |x, y| {
+        let mut px = [0u8; 3];
+        for (c, v) in px.iter_mut().enumerate() {
+            let sum: u32 = [(0, 0), (1, 0), (0, 1), (1, 1)]
+                .iter()
+                .map(|&(ox, oy)| u32::from(src.get_pixel(2 * x + ox, 2 * y + oy).0[c]))
+                .sum();
+            *v = ((sum + 2) / 4) as u8;
+        }
+        Rgb(px)
+    })
+}
+
+/// A 2x3 affine map from source to destination pixel coordinates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Affine {
+    pub(crate) m: [[f64; 3]; 2],
+}
+
+impl Affine {
+    fn inverse(&self) -> Option<Affine> {
+        let [[a, b, c], [d, e, f]] = self.m;
+        let det = a * e - b * d;
+        if det.abs() < 1e-12 {
+            return None;
+        }
+        let (ia, ib, id, ie) = (e / det, -b / det, -d / det, a / det);
+        Some(Affine { m: [[ia, ib, -(ia * c + ib * f)], [id, ie, -(id * c + ie * f)]] })
+    }
+}
+
+/// `cv2.warpAffine(src, m, (w, h), flags=INTER_LINEAR, borderValue=0)`, including OpenCV's fixed-point source
+/// coordinates (10 fractional bits, rounded to 1/32 pixel). A degenerate map gives a black image.
+pub(crate) fn warp_affine(src: &RgbImage, m: &Affine, w: u32, h: u32) -> RgbImage {
+    const AB_SCALE: f64 = 1024.0;
+    const ROUND_DELTA: i64 = 16;
+    let mut out = RgbImage::new(w, h);
+    let Some(inv) = m.inverse() else {
+        return out;
+    };
+    let [[a, b, c], [d, e, f]] = inv.m;
+    let fixed = |v: f64| (v * AB_SCALE).round() as i64;
+    for y in 0..h {
+        let yf = f64::from(y);
+        let (x0, y0) = (fixed(b * yf + c) + ROUND_DELTA, fixed(e * yf + f) + ROUND_DELTA);
+        for x in 0..w {
+            let xf = f64::from(x);
+            let sx = (x0 + fixed(a * xf)) >> 5;
+            let sy = (y0 + fixed(d * xf)) >> 5;
+            let px = sample_bilinear(src, sx >> 5, sy >> 5, (sx & 31) as f64 / 32.0, (sy & 31) as f64 / 32.0);
+            out.put_pixel(x, y, Rgb(px));
+        }
+    }
+    out
+}
+
+/// Bilinear sample at (x0 + fx, y0 + fy) with a constant black border, as OpenCV's remap does.
+fn sample_bilinear(src: &RgbImage, x0: i64, y0: i64, fx: f64, fy: f64) -> [u8; 3] {
+    let (w, h) = (i64::from(src.width()), i64::from(src.height()));
+    let fetch = |x: i64, y: i64| -> [f64; 3] {
+        if x < 0 || y < 0 || x >= w || y >= h {
+            [0.0; 3]
+        } else {
+            let p = src.get_pixel(x as u32, y as u32).0;
+            [f64::from(p[0]), f64::from(p[1]), f64::from(p[2])]
+        }
+    };
+    let (p00, p01, p10, p11) = (fetch(x0, y0), fetch(x0 + 1, y0), fetch(x0, y0 + 1), fetch(x0 + 1, y0 + 1));
+    let mut px = [0u8; 3];
+    for c in 0..3 {
+        let top = p00[c] * (1.0 - fx) + p01[c] * fx;
+        let bottom = p10[c] * (1.0 - fx) + p11[c] * fx;
+        px[c] = to_u8((top * (1.0 - fy) + bottom * fy) as f32);
+    }
+    px
+}
+
+fn to_u8(v: f32) -> u8 {
+    v.round().clamp(0.0, 255.0) as u8
+}
+
+/// Fills a planar f32 tensor buffer (C, H, W) from an RGB image, in BGR or RGB channel order, raw 0..255.
+pub(crate) fn write_planar(img: &RgbImage, bgr: bool, dst: &mut ndarray::ArrayViewMut3<'_, f32>) {
+    for (x, y, p) in img.enumerate_pixels() {
+        let (xu, yu) = (x as usize, y as usize);
+        let [r, g, b] = p.0;
+        let (c0, c2) = if bgr { (b, r) } else { (r, b) };
+        dst[[0, yu, xu]] = f32::from(c0);
+        dst[[1, yu, xu]] = f32::from(g);
+        dst[[2, yu, xu]] = f32::from(c2);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gradient(w: u32, h: u32) -> RgbImage {
+        RgbImage::from_fn(w, h, |x, y| Rgb([(x * 7 % 256) as u8, (y * 5 % 256) as u8, ((x + y) % 256) as u8]))
+    }
+
+    #[test]
+    fn identity_resize_is_a_copy() {
+        let img = gradient(13, 7);
+        assert_eq!(resize_linear(&img, 13, 7), img);
+    }
+
+    #[test]
+    fn upscale_of_a_constant_image_stays_constant() {
+        let img = RgbImage::from_pixel(3, 3, Rgb([10, 200, 77]));
+        let out = resize_linear(&img, 10, 8);
+        assert!(out.pixels().all(|p| p.0 == [10, 200, 77]));
+    }
+
+    #[test]
+    fn halving_averages_two_by_two_blocks() {
+        let img = RgbImage::from_fn(4, 2, |x, _| Rgb([(x * 10) as u8, 0, 0]));
+        let out = resize_linear(&img, 2, 1);
+        assert_eq!(out.get_pixel(0, 0).0[0], 5);
+        assert_eq!(out.get_pixel(1, 0).0[0], 25);
+    }
+
+    #[test]
+    fn identity_warp_reproduces_the_source() {
+        let img = gradient(20, 10);
+        let id = Affine { m: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]] };
+        assert_eq!(warp_affine(&img, &id, 20, 10), img);
+    }
+
+    #[test]
+    fn translation_outside_the_source_is_black() {
+        let img = RgbImage::from_pixel(4, 4, Rgb([255, 255, 255]));
+        let shift = Affine { m: [[1.0, 0.0, 10.0], [0.0, 1.0, 0.0]] };
+        let out = warp_affine(&img, &shift, 4, 4);
+        assert!(out.pixels().all(|p| p.0 == [0, 0, 0]));
+    }
+
+    #[test]
+    fn degenerate_map_gives_black_instead_of_panicking() {
+        let img = gradient(4, 4);
+        let zero = Affine { m: [[0.0; 3]; 2] };
+        assert!(warp_affine(&img, &zero, 3, 3).pixels().all(|p| p.0 == [0, 0, 0]));
+    }
+}

@@ -1,0 +1,195 @@
+//! The biometric pipeline: decode -> detect -> quality -> liveness -> align -> embed -> compare.
+//! `Pipeline` is synchronous and owns its ONNX sessions; `pool` runs pipelines on dedicated threads.
+
+mod align;
+mod decode;
+mod detect;
+mod embed;
+mod face;
+mod image_ops;
+mod liveness;
+pub mod models;
+pub mod pool;
+pub mod quality;
+pub mod testing;
+
+use image::RgbImage;
+use serde::Deserialize;
+
+pub use align::{align, ALIGNED_SIZE};
+pub use decode::{decode, DecodeError, DecodeLimits};
+pub use embed::{Embedding, EMBEDDING_DIM};
+pub use face::{largest, Face};
+pub use models::{Device, InferenceError, ModelError, ModelFiles, SessionOptions};
+pub use quality::{QualityIssue, QualityLimits, Role};
+
+use detect::Detector;
+use embed::Embedder;
+use liveness::LivenessModels;
+
+/// Detector score thresholds per role (the models README: 0.8 for selfies, 0.6 for ID images).
+#[derive(Debug, Clone, Deserialize)]
+pub struct DetectionSettings {
+    pub selfie_min_score: f32,
+    pub document_min_score: f32,
+}
+
+impl Default for DetectionSettings {
+    fn default() -> Self {
+        Self { selfie_min_score: 0.8, document_min_score: 0.6 }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PipelineSettings {
+    pub detection: DetectionSettings,
+    pub quality: QualityLimits,
+    pub limits: DecodeLimits,
+}
+
+/// What the pipeline learnt from one photo.
+#[derive(Debug)]
+pub struct Examined {
+    pub faces: usize,
+    pub issues: Vec<QualityIssue>,
+    /// The main face, when one was found and it passed the face-set checks.
+    pub face: Option<Face>,
+    pub embedding: Option<Embedding>,
+    /// P(real) of the main face; selfies only.
+    pub live_score: Option<f32>,
+}
+
+/// Which uploaded part an error concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Selfie,
+    Document,
+}
+
+impl Part {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Part::Selfie => "selfie",
+            Part::Document => "document",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("{}: {source}", part.as_str())]
+    Decode { part: Part, source: DecodeError },
+    #[error(transparent)]
+    Inference(#[from] InferenceError),
+}
+
+/// Everything the decision needs about a selfie/document pair.
+#[derive(Debug)]
+pub struct Evidence {
+    pub selfie: Examined,
+    pub document: Examined,
+    pub similarity: Option<f32>,
+}
+
+pub struct Pipeline {
+    detector: Detector,
+    embedder: Embedder,
+    liveness: LivenessModels,
+    settings: PipelineSettings,
+}
+
+impl Pipeline {
+    pub fn load(
+        files: &ModelFiles,
+        dylib: &std::path::Path,
+        opts: &SessionOptions,
+        settings: PipelineSettings,
+    ) -> Result<Self, ModelError> {
+        let env = models::environment(dylib)?;
+        let open = |path: &std::path::Path| models::open_session(&env, path, opts);
+        Ok(Self {
+            detector: Detector::new(open(&files.detection)?),
+            embedder: Embedder::new(open(&files.recognition)?),
+            liveness: LivenessModels::new(open(&files.liveness_v2)?, open(&files.liveness_v1se)?),
+            settings,
+        })
+    }
+
+    pub fn settings(&self) -> &PipelineSettings {
+        &self.settings
+    }
+
+    /// Every face scoring above `min_score`.
+    pub fn detect(&mut self, img: &RgbImage, min_score: f32) -> Result<Vec<Face>, InferenceError> {
+        self.detector.detect(img, min_score)
+    }
+
+    pub fn embed(&mut self, img: &RgbImage, face: &Face) -> Result<Embedding, InferenceError> {
+        self.embedder.embed(&align(img, face))
+    }
+
+    /// Ensemble probabilities [spoof A, real, spoof B].
+    pub fn liveness(&mut self, img: &RgbImage, face: &Face) -> Result<[f32; 3], InferenceError> {
+        self.liveness.probabilities(img, face)
+    }
+
+    /// Detects, gates and (when usable) embeds the main face of one photo; runs liveness on selfies.
+    pub fn examine(&mut self, img: &RgbImage, role: Role) -> Result<Examined, InferenceError> {
+        let min_score = match role {
+            Role::Selfie => self.settings.detection.selfie_min_score,
+            Role::Document => self.settings.detection.document_min_score,
+        };
+        let faces = self.detect(img, min_score)?;
+        let main = largest(&faces).copied();
+        let mut issues = quality::face_set_issues(&faces, main.as_ref(), role, &self.settings.quality);
+        let mut examined =
+            Examined { faces: faces.len(), issues: Vec::new(), face: None, embedding: None, live_score: None };
+        let Some(face) = main.filter(|_| issues.is_empty()) else {
+            examined.issues = issues;
+            return Ok(examined);
+        };
+        let aligned = align(img, &face);
+        issues.extend(quality::face_issues(&face, &aligned, role, &self.settings.quality));
+        if role == Role::Selfie {
+            examined.live_score = Some(self.liveness(img, &face)?[1]);
+        }
+        examined.embedding = Some(self.embedder.embed(&aligned)?);
+        examined.face = Some(face);
+        examined.issues = issues;
+        Ok(examined)
+    }
+
+    /// Decodes both photos and gathers the evidence for a decision.
+    pub fn verify(&mut self, selfie: &[u8], document: &[u8]) -> Result<Evidence, PipelineError> {
+        let limits = &self.settings.limits;
+        let selfie_img =
+            decode(selfie, limits).map_err(|source| PipelineError::Decode { part: Part::Selfie, source })?;
+        let document_img =
+            decode(document, limits).map_err(|source| PipelineError::Decode { part: Part::Document, source })?;
+        self.verify_images(&selfie_img, &document_img)
+    }
+
+    pub fn verify_images(&mut self, selfie: &RgbImage, document: &RgbImage) -> Result<Evidence, PipelineError> {
+        let selfie = self.examine(selfie, Role::Selfie)?;
+        let document = self.examine(document, Role::Document)?;
+        let similarity = match (&selfie.embedding, &document.embedding) {
+            (Some(a), Some(b)) => Some(a.cosine(b)),
+            _ => None,
+        };
+        Ok(Evidence { selfie, document, similarity })
+    }
+
+    /// One pass over a synthetic image so that the first real request pays no lazy initialisation.
+    pub fn warm_up(&mut self) -> Result<(), InferenceError> {
+        let img = RgbImage::from_fn(320, 240, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        let face = Face {
+            bbox: [100.0, 60.0, 220.0, 200.0],
+            score: 1.0,
+            landmarks: [[130.0, 110.0], [190.0, 110.0], [160.0, 140.0], [135.0, 170.0], [185.0, 170.0]],
+        };
+        self.detect(&img, 0.6)?;
+        self.liveness(&img, &face)?;
+        self.embed(&img, &face)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,177 @@
+//! Model files: the manifest with their hashes, the ONNX Runtime environment and session creation.
+//! Load-time failures are `ModelError`s (the service refuses to start); inference-time ones are `InferenceError`s.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ort::environment::Environment;
+use ort::session::Session;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("cannot read model manifest {path}: {reason}")]
+    Manifest { path: PathBuf, reason: String },
+    #[error("model role `{0}` is missing from the manifest")]
+    MissingRole(&'static str),
+    #[error("model file {path} is missing or unreadable (run scripts/setup.sh): {source}")]
+    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("model file {path} has sha256 {actual}, the manifest says {expected}: refusing to load it")]
+    HashMismatch { path: PathBuf, expected: String, actual: String },
+    #[error("cannot load ONNX Runtime from {path} (run scripts/setup.sh): {reason}")]
+    Runtime { path: PathBuf, reason: String },
+    #[error("ONNX Runtime rejected model {path}: {reason}")]
+    Session { path: PathBuf, reason: String },
+    #[error("execution provider `{0}` was requested but this build lacks it (rebuild with --features cuda)")]
+    ProviderNotBuilt(&'static str),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("inference failed in {model}: {reason}")]
+pub struct InferenceError {
+    pub model: &'static str,
+    pub reason: String,
+}
+
+impl InferenceError {
+    pub(crate) fn new(model: &'static str, reason: impl std::fmt::Display) -> Self {
+        Self { model, reason: reason.to_string() }
+    }
+}
+
+/// Where inference runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Device {
+    Cpu,
+    Cuda,
+}
+
+#[derive(Debug, Deserialize)]
+struct ManifestFile {
+    model: Vec<ManifestEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ManifestEntry {
+    role: String,
+    file: PathBuf,
+    sha256: String,
+}
+
+/// The verified paths of the four model files.
+#[derive(Debug, Clone)]
+pub struct ModelFiles {
+    pub detection: PathBuf,
+    pub recognition: PathBuf,
+    pub liveness_v2: PathBuf,
+    pub liveness_v1se: PathBuf,
+}
+
+impl ModelFiles {
+    /// Reads `dir/manifest.toml` and checks the sha256 of every file it lists.
+    pub fn verified(dir: &Path) -> Result<Self, ModelError> {
+        let path = dir.join("manifest.toml");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| ModelError::Manifest { path: path.clone(), reason: e.to_string() })?;
+        let manifest: ManifestFile =
+            toml::from_str(&text).map_err(|e| ModelError::Manifest { path: path.clone(), reason: e.to_string() })?;
+        let find = |role: &'static str| -> Result<PathBuf, ModelError> {
+            let entry = manifest.model.iter().find(|m| m.role == role).ok_or(ModelError::MissingRole(role))?;
+            let file = dir.join(&entry.file);
+            verify_sha256(&file, &entry.sha256)?;
+            Ok(file)
+        };
+        Ok(Self {
+            detection: find("detection")?,
+            recognition: find("recognition")?,
+            liveness_v2: find("liveness_v2")?,
+            liveness_v1se: find("liveness_v1se")?,
+        })
+    }
+}
+
+fn verify_sha256(path: &Path, expected: &str) -> Result<(), ModelError> {
+    let mut file = std::fs::File::open(path).map_err(|e| ModelError::Unreadable { path: path.into(), source: e })?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(|e| ModelError::Unreadable { path: path.into(), source: e })?;
+    let actual = hex::encode(hasher.finalize());
+    if actual != expected.to_ascii_lowercase() {
+        return Err(ModelError::HashMismatch { path: path.into(), expected: expected.into(), actual });
+    }
+    Ok(())
+}
+
+/// ONNX Runtime allows one environment per process; every pipeline shares it.
+static ENVIRONMENT: Mutex<Option<(PathBuf, Environment)>> = Mutex::new(None);
+
+/// The process-wide ONNX Runtime environment, loading the shared library from `dylib` on first use.
+pub fn environment(dylib: &Path) -> Result<Environment, ModelError> {
+    let mut slot = ENVIRONMENT.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, env)) = slot.as_ref() {
+        return Ok(env.clone());
+    }
+    let runtime_err = |reason: String| ModelError::Runtime { path: dylib.into(), reason };
+    if !dylib.is_file() {
+        return Err(runtime_err("file not found".into()));
+    }
+    let env = ort::init_from(dylib)
+        .map_err(|e| runtime_err(e.to_string()))?
+        .with_name("faceverify")
+        .with_telemetry(false)
+        .build()
+        .map_err(|e| runtime_err(e.to_string()))?;
+    *slot = Some((dylib.into(), env.clone()));
+    Ok(env)
+}
+
+/// Options shared by every session of one pipeline.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    pub intra_threads: usize,
+    pub device: Device,
+}
+
+pub(crate) fn open_session(env: &Environment, path: &Path, opts: &SessionOptions) -> Result<Session, ModelError> {
+    let session_err = |reason: String| ModelError::Session { path: path.into(), reason };
+    let builder = Session::builder(env).map_err(|e| session_err(e.to_string()))?;
+    let builder = builder.with_intra_threads(opts.intra_threads.max(1)).map_err(|e| session_err(e.to_string()))?;
+    let builder = builder.with_inter_threads(1).map_err(|e| session_err(e.to_string()))?;
+    let mut builder = with_device(builder, opts.device).map_err(|e| match e {
+        DeviceError::NotBuilt => ModelError::ProviderNotBuilt("cuda"),
+        DeviceError::Failed(reason) => session_err(reason),
+    })?;
+    builder.commit_from_file(path).map_err(|e| session_err(e.to_string()))
+}
+
+enum DeviceError {
+    #[cfg_attr(feature = "cuda", allow(dead_code))]
+    NotBuilt,
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+    Failed(String),
+}
+
+#[cfg(feature = "cuda")]
+fn with_device(
+    builder: ort::session::builder::SessionBuilder,
+    device: Device,
+) -> Result<ort::session::builder::SessionBuilder, DeviceError> {
+    match device {
+        Device::Cpu => Ok(builder),
+        Device::Cuda => builder
+            .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
+            .map_err(|e| DeviceError::Failed(format!("CUDA execution provider did not load: {e}"))),
+    }
+}
+
+#[cfg(not(feature = "cuda"))]
+fn with_device(
+    builder: ort::session::builder::SessionBuilder,
+    device: Device,
+) -> Result<ort::session::builder::SessionBuilder, DeviceError> {
+    match device {
+        Device::Cpu => Ok(builder),
+        Device::Cuda => Err(DeviceError::NotBuilt),
+    }
+}

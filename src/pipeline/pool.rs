@@ -1,0 +1,97 @@
+//! Dedicated inference threads. Each worker owns one `Pipeline` (ONNX sessions need `&mut`), jobs arrive over a
+//! channel and carry the caller's span; the async side awaits a oneshot reply and never blocks the executor.
+//! Admission control (how many jobs may be in flight) is the caller's: see `http::admission`.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+use tracing::Span;
+
+use super::Pipeline;
+
+type Job = Box<dyn FnOnce(&mut Pipeline) + Send>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    #[error("all inference workers have stopped")]
+    Stopped,
+    #[error("the inference job panicked")]
+    JobPanicked,
+}
+
+pub struct InferencePool {
+    sender: crossbeam_channel::Sender<Job>,
+    alive: Arc<AtomicUsize>,
+    workers: usize,
+}
+
+impl InferencePool {
+    /// Starts one thread per pipeline.
+    pub fn start(pipelines: Vec<Pipeline>) -> Self {
+        let (sender, receiver) = crossbeam_channel::unbounded::<Job>();
+        let alive = Arc::new(AtomicUsize::new(0));
+        let workers = pipelines.len();
+        for (i, mut pipeline) in pipelines.into_iter().enumerate() {
+            let receiver = receiver.clone();
+            let alive = Arc::clone(&alive);
+            alive.fetch_add(1, Ordering::SeqCst);
+            let spawned = std::thread::Builder::new().name(format!("inference-{i}")).spawn(move || {
+                for job in receiver.iter() {
+                    job(&mut pipeline);
+                }
+                alive.fetch_sub(1, Ordering::SeqCst);
+            });
+            if spawned.is_err() {
+                tracing::error!(worker = i, "could not spawn an inference thread");
+            }
+        }
+        Self { sender, alive, workers }
+    }
+
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::SeqCst) > 0
+    }
+
+    /// Runs `f` on a worker and awaits its result.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, PoolError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Pipeline) -> T + Send + 'static,
+    {
+        self.submit(f)?.await.map_err(|_| PoolError::JobPanicked)?
+    }
+
+    /// Runs `f` on a worker, blocking the calling (non-async) thread.
+    pub fn run_blocking<T, F>(&self, f: F) -> Result<T, PoolError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Pipeline) -> T + Send + 'static,
+    {
+        self.submit(f)?.blocking_recv().map_err(|_| PoolError::JobPanicked)?
+    }
+
+    fn submit<T, F>(&self, f: F) -> Result<oneshot::Receiver<Result<T, PoolError>>, PoolError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Pipeline) -> T + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let span = Span::current();
+        let job: Job = Box::new(move |pipeline| {
+            let _entered = span.enter();
+            let result = std::panic::catch_unwind(AssertUnwindSafe(|| f(pipeline))).map_err(|_| {
+                tracing::error!("inference job panicked");
+                PoolError::JobPanicked
+            });
+            let _ = tx.send(result);
+        });
+        self.sender.send(job).map_err(|_| PoolError::Stopped)?;
+        Ok(rx)
+    }
+}
