@@ -1,0 +1,75 @@
+//! Command-line interface: `serve`, `verify`, `eval`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::decision::decide;
+use crate::pipeline::Device;
+
+#[derive(Debug, Parser)]
+#[command(name = "faceverify", version, about = "Selfie vs ID-document verification service")]
+pub struct Cli {
+    /// TOML settings file layered over the defaults (also FACEVERIFY_CONFIG).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Inference device; overrides models.device.
+    #[arg(long, global = true, value_enum)]
+    pub device: Option<Device>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service.
+    Serve,
+    /// Verify one selfie against one document photo and print the decision as JSON.
+    Verify { selfie: PathBuf, document: PathBuf },
+    /// Score a labelled pairs file and print FNMR/FMR at the configured threshold.
+    Eval {
+        pairs: PathBuf,
+        /// Only pairs of this source (repeatable).
+        #[arg(long)]
+        source: Vec<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl Cli {
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let mut settings = Settings::load(self.config.as_deref())?;
+        if let Some(device) = self.device {
+            settings.models.device = device;
+        }
+        Ok(settings)
+    }
+}
+
+pub fn verify(settings: &Settings, selfie: PathBuf, document: PathBuf) -> anyhow::Result<String> {
+    let selfie = std::fs::read(&selfie).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", selfie.display()))?;
+    let document = std::fs::read(&document).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", document.display()))?;
+    let pool = crate::engine::start(settings)?;
+    let evidence = pool.run_blocking(move |p| p.verify(&selfie, &document))??;
+    Ok(serde_json::to_string_pretty(&decide(&evidence, &settings.thresholds))?)
+}
+
+pub fn eval(settings: &Settings, pairs: PathBuf, sources: &[String], json: bool) -> anyhow::Result<String> {
+    let pool = crate::engine::start(settings)?;
+    let groups = crate::eval::score_pairs(
+        &pool,
+        &pairs,
+        sources,
+        &settings.pipeline.limits,
+        settings.pipeline.detection.document_min_score,
+    )?;
+    let reports: Vec<_> = groups.iter().map(|(source, s)| s.report(source, settings.thresholds.match_min)).collect();
+    if json {
+        Ok(serde_json::to_string_pretty(&reports)?)
+    } else {
+        Ok(crate::eval::render(&reports))
+    }
+}

@@ -1,0 +1,149 @@
+//! Typed settings: embedded defaults (config/default.toml) -> optional TOML file -> FACEVERIFY__SECTION__KEY
+//! environment variables, validated before anything starts.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::decision::Thresholds;
+use crate::pipeline::{Device, PipelineSettings, SessionOptions};
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub models: ModelSettings,
+    pub pipeline: PipelineSettings,
+    pub thresholds: Thresholds,
+    pub vault: VaultSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct VaultSettings {
+    pub kek_file: Option<PathBuf>,
+    pub dev_kek_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub max_request_bytes: usize,
+    pub retry_after_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ModelSettings {
+    pub dir: PathBuf,
+    pub ort_dylib: PathBuf,
+    pub device: Device,
+    pub workers: usize,
+    pub intra_threads: usize,
+    pub max_in_flight: usize,
+}
+
+impl ModelSettings {
+    pub fn session_options(&self) -> SessionOptions {
+        SessionOptions { intra_threads: self.intra_threads, device: self.device }
+    }
+
+    /// `ORT_DYLIB_PATH` (the variable ort itself documents) wins over the configured path.
+    pub fn dylib(&self) -> PathBuf {
+        std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from).unwrap_or_else(|| self.ort_dylib.clone())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Defaults, then `file` (or `FACEVERIFY_CONFIG`), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env_file = std::env::var_os("FACEVERIFY_CONFIG").map(PathBuf::from);
+        let mut builder =
+            config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(path) = file.map(Path::to_path_buf).or(env_file) {
+            builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml).required(true));
+        }
+        let settings: Settings = builder
+            .add_source(
+                config::Environment::with_prefix("FACEVERIFY").prefix_separator("__").separator("__").try_parsing(true),
+            )
+            .build()?
+            .try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The embedded defaults alone (tests, benches).
+    pub fn defaults() -> Result<Self, ConfigError> {
+        let settings: Settings = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()?
+            .try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        self.thresholds.validate().map_err(ConfigError::Invalid)?;
+        if self.models.workers == 0 || self.models.workers > 64 {
+            return invalid("models.workers must be 1..=64");
+        }
+        if self.models.intra_threads == 0 {
+            return invalid("models.intra_threads must be at least 1");
+        }
+        if self.models.max_in_flight == 0 {
+            return invalid("models.max_in_flight must be at least 1");
+        }
+        let limits = &self.pipeline.limits;
+        if limits.max_bytes == 0 || limits.max_pixels == 0 || limits.max_side == 0 {
+            return invalid("pipeline.limits must be positive");
+        }
+        if self.server.max_request_bytes < limits.max_bytes {
+            return invalid("server.max_request_bytes must be at least pipeline.limits.max_bytes");
+        }
+        let d = &self.pipeline.detection;
+        if !(0.0..1.0).contains(&d.selfie_min_score) || !(0.0..1.0).contains(&d.document_min_score) {
+            return invalid("pipeline.detection scores must be in [0, 1)");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_defaults_are_valid() {
+        let s = Settings::defaults().expect("defaults load");
+        assert_eq!(s.models.device, Device::Cpu);
+        assert!(s.database.url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn a_file_overrides_defaults_and_bad_values_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[server]\nport = 9123\n").expect("write");
+        assert_eq!(Settings::load(Some(&path)).expect("loads").server.port, 9123);
+        std::fs::write(&path, "[thresholds]\nmatch_min = 0.1\nreview_min = 0.5\n").expect("write");
+        assert!(matches!(Settings::load(Some(&path)), Err(ConfigError::Invalid(_))));
+        std::fs::write(&path, "[models]\nworkers = 0\n").expect("write");
+        assert!(Settings::load(Some(&path)).is_err());
+    }
+}

@@ -1,0 +1,169 @@
+//! Evidence -> verdict, by calibrated thresholds. Borderline and fraud-suspect results go to human review
+//! (policy §9), never to an automatic decline.
+
+use serde::Deserialize;
+
+use crate::domain::{Decision, Liveness, Reason, Verdict};
+use crate::pipeline::{Evidence, Examined, QualityIssue, Role};
+
+/// Calibrated on shared/data/faces/pairs.csv with `faceverify eval` (see README, docs/accuracy.md).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Thresholds {
+    /// Cosine at or above which the faces match.
+    pub match_min: f32,
+    /// Cosine below which the faces do not match; between the two is `review`.
+    pub review_min: f32,
+    /// P(real) at or above which the selfie is live.
+    pub live_min: f32,
+    /// P(real) below which the selfie is a presentation attack; between the two is inconclusive.
+    pub spoof_max: f32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self { match_min: 0.45, review_min: 0.36, live_min: 0.6, spoof_max: 0.4 }
+    }
+}
+
+impl Thresholds {
+    pub fn validate(&self) -> Result<(), String> {
+        let unit = |v: f32| (0.0..=1.0).contains(&v);
+        if !(unit(self.match_min) && unit(self.review_min) && self.review_min <= self.match_min) {
+            return Err("thresholds: need 0 <= review_min <= match_min <= 1".into());
+        }
+        if !(unit(self.live_min) && unit(self.spoof_max) && self.spoof_max <= self.live_min) {
+            return Err("thresholds: need 0 <= spoof_max <= live_min <= 1".into());
+        }
+        Ok(())
+    }
+}
+
+pub fn decide(evidence: &Evidence, t: &Thresholds) -> Verdict {
+    let mut reasons = quality_reasons(&evidence.selfie, Role::Selfie);
+    reasons.extend(quality_reasons(&evidence.document, Role::Document));
+    let liveness = match evidence.selfie.live_score {
+        Some(p) if p >= t.live_min => Liveness::Live,
+        Some(p) if p < t.spoof_max => Liveness::Spoof,
+        _ => Liveness::Inconclusive,
+    };
+    let similarity = match evidence.similarity {
+        Some(s) if reasons.is_empty() => s,
+        // A suspected attack goes to a human even when the photos are also unusable: telling an attacker
+        // to "retake the photo" would only help them iterate.
+        _ if liveness == Liveness::Spoof => {
+            reasons.push(Reason::SpoofSuspected);
+            return Verdict { decision: Decision::Review, liveness, reasons };
+        }
+        _ => return Verdict { decision: Decision::Rejected, liveness, reasons },
+    };
+    let (mut decision, score_reason) = if similarity >= t.match_min {
+        (Decision::Match, Reason::FacesMatch)
+    } else if similarity < t.review_min {
+        (Decision::NoMatch, Reason::FacesDoNotMatch)
+    } else {
+        (Decision::Review, Reason::BorderlineScore)
+    };
+    match liveness {
+        Liveness::Spoof => {
+            decision = Decision::Review;
+            reasons.push(Reason::SpoofSuspected);
+        }
+        Liveness::Inconclusive => {
+            decision = Decision::Review;
+            reasons.push(Reason::LivenessInconclusive);
+        }
+        Liveness::Live => {}
+    }
+    reasons.push(score_reason);
+    Verdict { decision, liveness, reasons }
+}
+
+fn quality_reasons(examined: &Examined, role: Role) -> Vec<Reason> {
+    examined
+        .issues
+        .iter()
+        .map(|issue| match (role, issue) {
+            (Role::Selfie, QualityIssue::NoFace) => Reason::SelfieNoFace,
+            (Role::Selfie, QualityIssue::MultipleFaces) => Reason::SelfieMultipleFaces,
+            (Role::Selfie, QualityIssue::FaceTooSmall) => Reason::SelfieFaceTooSmall,
+            (Role::Selfie, QualityIssue::ExtremePose) => Reason::SelfieExtremePose,
+            (Role::Selfie, QualityIssue::Blurry) => Reason::SelfieBlurry,
+            (Role::Document, QualityIssue::NoFace | QualityIssue::MultipleFaces) => Reason::DocumentNoFace,
+            (Role::Document, QualityIssue::FaceTooSmall) => Reason::DocumentFaceTooSmall,
+            (Role::Document, QualityIssue::ExtremePose) => Reason::DocumentExtremePose,
+            (Role::Document, QualityIssue::Blurry) => Reason::DocumentBlurry,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn side(issues: Vec<QualityIssue>, live: Option<f32>) -> Examined {
+        Examined { faces: 1, issues, face: None, embedding: None, live_score: live }
+    }
+
+    fn evidence(similarity: Option<f32>, live: f32) -> Evidence {
+        Evidence { selfie: side(vec![], Some(live)), document: side(vec![], None), similarity }
+    }
+
+    fn verdict(similarity: f32, live: f32) -> Verdict {
+        decide(&evidence(Some(similarity), live), &Thresholds::default())
+    }
+
+    #[test]
+    fn live_high_score_matches_and_low_score_does_not() {
+        assert_eq!(verdict(0.8, 0.99).decision, Decision::Match);
+        assert_eq!(verdict(0.8, 0.99).reasons, vec![Reason::FacesMatch]);
+        assert_eq!(verdict(0.05, 0.99).decision, Decision::NoMatch);
+    }
+
+    #[test]
+    fn borderline_scores_go_to_review_not_no_match() {
+        let t = Thresholds::default();
+        let v = verdict((t.match_min + t.review_min) / 2.0, 0.99);
+        assert_eq!(v.decision, Decision::Review);
+        assert_eq!(v.reasons, vec![Reason::BorderlineScore]);
+    }
+
+    #[test]
+    fn spoofs_go_to_review_even_when_faces_match() {
+        let v = verdict(0.9, 0.05);
+        assert_eq!((v.decision, v.liveness), (Decision::Review, Liveness::Spoof));
+        assert!(v.reasons.contains(&Reason::SpoofSuspected));
+        let v = verdict(0.9, 0.5);
+        assert_eq!((v.decision, v.liveness), (Decision::Review, Liveness::Inconclusive));
+    }
+
+    #[test]
+    fn unusable_photos_are_rejected_with_every_reason() {
+        let e = Evidence {
+            selfie: side(vec![QualityIssue::MultipleFaces], None),
+            document: side(vec![QualityIssue::Blurry, QualityIssue::FaceTooSmall], None),
+            similarity: None,
+        };
+        let v = decide(&e, &Thresholds::default());
+        assert_eq!(v.decision, Decision::Rejected);
+        assert_eq!(v.reasons, vec![Reason::SelfieMultipleFaces, Reason::DocumentBlurry, Reason::DocumentFaceTooSmall]);
+    }
+
+    #[test]
+    fn a_spoof_with_unusable_photos_still_goes_to_review() {
+        let e = Evidence {
+            selfie: side(vec![QualityIssue::ExtremePose], Some(0.1)),
+            document: side(vec![], None),
+            similarity: None,
+        };
+        let v = decide(&e, &Thresholds::default());
+        assert_eq!((v.decision, v.liveness), (Decision::Review, Liveness::Spoof));
+        assert_eq!(v.reasons, vec![Reason::SelfieExtremePose, Reason::SpoofSuspected]);
+    }
+
+    #[test]
+    fn threshold_validation_rejects_inverted_bands() {
+        assert!(Thresholds::default().validate().is_ok());
+        assert!(Thresholds { review_min: 0.5, match_min: 0.4, ..Thresholds::default() }.validate().is_err());
+        assert!(Thresholds { live_min: 1.5, ..Thresholds::default() }.validate().is_err());
+    }
+}

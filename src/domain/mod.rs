@@ -1,0 +1,9 @@
+//! Values parsed at the edge. Once constructed they are valid; personal references never print in Debug.
+
+mod meta;
+mod reference;
+mod verdict;
+
+pub use meta::{MetaError, VerificationMeta};
+pub use reference::{ApplicantRef, ConsentRef, Purpose, ReferenceError};
+pub use verdict::{Decision, Liveness, Reason, Verdict};

@@ -1,0 +1,154 @@
+//! The one HTTP error type. Every error a client can see has a stable snake_case code from one table;
+//! bodies are `{code, message}`; 5xx messages are opaque and the cause goes to the log only.
+
+use std::borrow::Cow;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+macro_rules! error_codes {
+    ($($variant:ident => ($status:ident, $code:literal),)+) => {
+        /// Stable machine-readable error codes.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode { $($variant,)+ }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)+ }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self { $(ErrorCode::$variant => StatusCode::$status,)+ }
+            }
+        }
+    };
+}
+
+error_codes! {
+    MissingField => (BAD_REQUEST, "missing_field"),
+    EmptyPart => (BAD_REQUEST, "empty_part"),
+    DuplicateField => (BAD_REQUEST, "duplicate_field"),
+    UnexpectedField => (BAD_REQUEST, "unexpected_field"),
+    MalformedMultipart => (BAD_REQUEST, "malformed_multipart"),
+    InvalidMeta => (BAD_REQUEST, "invalid_meta"),
+    InvalidIdempotencyKey => (BAD_REQUEST, "invalid_idempotency_key"),
+    PurposeNotPermitted => (FORBIDDEN, "purpose_not_permitted"),
+    NotFound => (NOT_FOUND, "not_found"),
+    MethodNotAllowed => (METHOD_NOT_ALLOWED, "method_not_allowed"),
+    IdempotencyConflict => (CONFLICT, "idempotency_key_reused"),
+    PayloadTooLarge => (PAYLOAD_TOO_LARGE, "payload_too_large"),
+    ImageTooLarge => (PAYLOAD_TOO_LARGE, "image_too_large"),
+    UnsupportedMediaType => (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+    UnsupportedImageFormat => (UNPROCESSABLE_ENTITY, "unsupported_image_format"),
+    CorruptImage => (UNPROCESSABLE_ENTITY, "corrupt_image"),
+    Internal => (INTERNAL_SERVER_ERROR, "internal_error"),
+    Overloaded => (SERVICE_UNAVAILABLE, "overloaded"),
+    Unavailable => (SERVICE_UNAVAILABLE, "service_unavailable"),
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    message: Cow<'static, str>,
+    retry_after: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'static str,
+    message: &'a str,
+}
+
+impl ApiError {
+    /// A client error. `message` must never contain personal data or request content.
+    pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Self { code, message: message.into(), retry_after: None }
+    }
+
+    /// A server-side failure: the cause is logged with its chain, the client sees only the code.
+    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::error!(error.cause_chain = %chain(cause), "internal error");
+        Self::new(ErrorCode::Internal, "internal error")
+    }
+
+    pub fn unavailable(cause: &(dyn std::error::Error + 'static), retry_after: u64) -> Self {
+        tracing::warn!(error.cause_chain = %chain(cause), "dependency unavailable");
+        Self { retry_after: Some(retry_after), ..Self::new(ErrorCode::Unavailable, "service temporarily unavailable") }
+    }
+
+    pub fn overloaded(retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(ErrorCode::Overloaded, "too many verifications in progress, retry later")
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(secs) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        response.json(Body { code: self.code.as_str(), message: &self.message })
+    }
+}
+
+/// `error: cause: cause`, for logs.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut current = e.source();
+    while let Some(cause) = current {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        current = cause.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case_and_server_errors_are_5xx() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate {}", code.as_str());
+            assert!(code.as_str().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            assert!(code.status().is_client_error() || code.status().is_server_error());
+        }
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let cause = std::io::Error::other("disk /secret/path exploded");
+        let err = ApiError::internal(&cause);
+        assert_eq!(err.message(), "internal error");
+        assert_eq!(err.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn overload_carries_retry_after() {
+        let response = ApiError::overloaded(3).error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("3"));
+    }
+}

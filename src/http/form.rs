@@ -1,0 +1,100 @@
+//! Reading the verification multipart form under limits: exactly `selfie`, `document` and `meta`, each once,
+//! none empty, each bounded in bytes while it streams in.
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest};
+use futures_util::StreamExt;
+
+use crate::domain::{MetaError, VerificationMeta};
+use crate::error::{ApiError, ErrorCode};
+
+const META_MAX_BYTES: usize = 16 * 1024;
+
+pub(crate) struct VerificationForm {
+    pub selfie: Vec<u8>,
+    pub document: Vec<u8>,
+    pub meta: VerificationMeta,
+    /// Raw meta bytes, for the request digest.
+    pub meta_raw: Vec<u8>,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct FormLimits {
+    pub image_bytes: usize,
+    pub request_bytes: usize,
+}
+
+/// Refuses anything that is not `multipart/form-data` or that declares a body over the limit, before reading it.
+pub(crate) fn check_headers(req: &HttpRequest, limits: FormLimits) -> Result<(), ApiError> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("multipart/form-data") {
+        return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "expected multipart/form-data"));
+    }
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limits.request_bytes) {
+        return Err(too_large("request"));
+    }
+    Ok(())
+}
+
+pub(crate) async fn read(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limits: FormLimits,
+) -> Result<VerificationForm, ApiError> {
+    let mut multipart = Multipart::new(req.headers(), payload);
+    let (mut selfie, mut document, mut meta) = (None, None, None);
+    let mut total = 0usize;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(malformed)?;
+        let name = field.name().unwrap_or("").to_owned();
+        let (slot, max) = match name.as_str() {
+            "selfie" => (&mut selfie, limits.image_bytes),
+            "document" => (&mut document, limits.image_bytes),
+            "meta" => (&mut meta, META_MAX_BYTES),
+            _ => {
+                return Err(ApiError::new(
+                    ErrorCode::UnexpectedField,
+                    "only selfie, document and meta parts are accepted",
+                ))
+            }
+        };
+        if slot.is_some() {
+            return Err(ApiError::new(ErrorCode::DuplicateField, format!("part `{name}` appears more than once")));
+        }
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(malformed)?;
+            total += chunk.len();
+            if data.len() + chunk.len() > max || total > limits.request_bytes {
+                return Err(too_large(&name));
+            }
+            data.extend_from_slice(&chunk);
+        }
+        if data.is_empty() {
+            return Err(ApiError::new(ErrorCode::EmptyPart, format!("part `{name}` is empty")));
+        }
+        *slot = Some(data);
+    }
+    let missing = |part: &str| ApiError::new(ErrorCode::MissingField, format!("part `{part}` is required"));
+    let selfie = selfie.ok_or_else(|| missing("selfie"))?;
+    let document = document.ok_or_else(|| missing("document"))?;
+    let meta_raw = meta.ok_or_else(|| missing("meta"))?;
+    let meta = VerificationMeta::parse(&meta_raw).map_err(|e| match e {
+        MetaError::PurposeNotPermitted => ApiError::new(ErrorCode::PurposeNotPermitted, e.to_string()),
+        other => ApiError::new(ErrorCode::InvalidMeta, other.to_string()),
+    })?;
+    Ok(VerificationForm { selfie, document, meta, meta_raw })
+}
+
+fn too_large(what: &str) -> ApiError {
+    ApiError::new(ErrorCode::PayloadTooLarge, format!("{what} exceeds the size limit"))
+}
+
+fn malformed(e: actix_multipart::MultipartError) -> ApiError {
+    tracing::debug!(error = %e, "malformed multipart body");
+    ApiError::new(ErrorCode::MalformedMultipart, "the multipart body is malformed")
+}

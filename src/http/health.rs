@@ -1,0 +1,29 @@
+//! Liveness and readiness probes.
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use super::AppState;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz)).route("/readyz", web::get().to(readyz));
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// Ready when the models are loaded (workers alive) and the database answers.
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let models = state.pool.is_alive();
+    let database = state.store.ping().await.is_ok();
+    let body = json!({
+        "status": if models && database { "ready" } else { "not_ready" },
+        "checks": { "models": models, "database": database },
+    });
+    if models && database {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}

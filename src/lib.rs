@@ -1,0 +1,15 @@
+//! faceverify: selfie vs ID-document verification on real ONNX models, returning only a decision.
+
+pub mod cli;
+pub mod config;
+pub mod decision;
+pub mod domain;
+pub mod engine;
+pub mod error;
+pub mod eval;
+pub mod http;
+pub mod pipeline;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod vault;

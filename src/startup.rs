@@ -1,0 +1,69 @@
+//! `Application`: one builder used by `main` and by the tests.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use tokio::sync::Semaphore;
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::engine;
+use crate::http::{self, AppState, FormLimits};
+use crate::pipeline::pool::InferencePool;
+use crate::store::Store;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Loads the models (refusing to start on any problem), opens the database, binds the port.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let (kek, development) =
+            crate::vault::load_or_generate(settings.vault.kek_file.as_deref(), &settings.vault.dev_kek_file)?;
+        tracing::info!(kek_id = kek.id(), development, "key-encryption key loaded");
+        let engine_settings = settings.clone();
+        let pool = tokio::task::spawn_blocking(move || engine::start(&engine_settings)).await??;
+        Self::build_with_pool(settings, pool).await
+    }
+
+    /// As `build`, with an already started inference pool (tests share one between applications).
+    pub async fn build_with_pool(settings: Settings, pool: Arc<InferencePool>) -> anyhow::Result<Self> {
+        let store = Store::connect(&settings.database.url).await?;
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            store,
+            pool,
+            admission: Arc::new(Semaphore::new(settings.models.max_in_flight)),
+            thresholds: settings.thresholds.clone(),
+            form_limits: FormLimits {
+                image_bytes: settings.pipeline.limits.max_bytes,
+                request_bytes: settings.server.max_request_bytes,
+            },
+            retry_after_secs: settings.server.retry_after_secs,
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .configure(http::configure)
+                .default_service(web::to(http::not_found))
+        })
+        .listen(listener)?
+        .run();
+        tracing::info!(port, "listening");
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,90 @@
+//! The verifications table.
+
+use sqlx::Row;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{Store, StoreError};
+use crate::domain::{Decision, Liveness, Reason, Verdict, VerificationMeta};
+
+/// A verification about to be stored.
+pub struct NewVerification<'a> {
+    pub id: Uuid,
+    pub meta: &'a VerificationMeta,
+    pub idempotency_key: Option<&'a str>,
+    pub request_digest: &'a str,
+    pub verdict: &'a Verdict,
+    pub similarity: Option<f32>,
+    pub live_score: Option<f32>,
+}
+
+/// What a client may read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredVerification {
+    pub id: Uuid,
+    pub verdict: Verdict,
+    pub request_digest: String,
+}
+
+impl Store {
+    pub async fn insert_verification(&self, v: &NewVerification<'_>) -> Result<(), StoreError> {
+        let reasons = serde_json::to_string(&v.verdict.reasons).map_err(|_| StoreError::Corrupt("reasons"))?;
+        let now = OffsetDateTime::now_utc().format(&Rfc3339).map_err(|_| StoreError::Corrupt("clock"))?;
+        sqlx::query(
+            "INSERT INTO verifications (id, applicant_ref, purpose, consent_ref, idempotency_key, request_digest,
+                 decision, liveness, reasons, similarity, live_score, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(v.id.to_string())
+        .bind(v.meta.applicant_ref.expose())
+        .bind(v.meta.purpose.as_str())
+        .bind(v.meta.consent_ref.expose())
+        .bind(v.idempotency_key)
+        .bind(v.request_digest)
+        .bind(v.verdict.decision.as_str())
+        .bind(v.verdict.liveness.as_str())
+        .bind(reasons)
+        .bind(v.similarity.map(f64::from))
+        .bind(v.live_score.map(f64::from))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn verification(&self, id: Uuid) -> Result<StoredVerification, StoreError> {
+        let row = sqlx::query("SELECT id, decision, liveness, reasons, request_digest FROM verifications WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_one(&self.pool)
+            .await?;
+        parse_row(&row)
+    }
+
+    pub async fn verification_by_idempotency_key(&self, key: &str) -> Result<Option<StoredVerification>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, decision, liveness, reasons, request_digest FROM verifications WHERE idempotency_key = ?",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(parse_row).transpose()
+    }
+
+    pub async fn count_verifications(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM verifications").fetch_one(&self.pool).await?.try_get(0)?)
+    }
+}
+
+fn parse_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredVerification, StoreError> {
+    let text = |col: &str| row.try_get::<String, _>(col).map_err(StoreError::from);
+    let id = Uuid::parse_str(&text("id")?).map_err(|_| StoreError::Corrupt("id"))?;
+    let decision = Decision::parse(&text("decision")?).ok_or(StoreError::Corrupt("decision"))?;
+    let liveness = Liveness::parse(&text("liveness")?).ok_or(StoreError::Corrupt("liveness"))?;
+    let reasons: Vec<Reason> = serde_json::from_str(&text("reasons")?).map_err(|_| StoreError::Corrupt("reasons"))?;
+    Ok(StoredVerification {
+        id,
+        verdict: Verdict { decision, liveness, reasons },
+        request_digest: text("request_digest")?,
+    })
+}

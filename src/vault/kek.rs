@@ -1,0 +1,116 @@
+//! The key-encryption key: 32 random bytes, hex in a file readable by its owner only.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("key file {0} is readable by group or others (chmod 600 it)")]
+    Permissions(String),
+    #[error("key file {0} does not hold 64 hex characters")]
+    Malformed(String),
+    #[error("key file {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("no system randomness: {0}")]
+    Random(String),
+}
+
+/// 256-bit key. Zeroed on drop, never printed, never serialised.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct Kek {
+    id: String,
+    key: [u8; 32],
+}
+
+impl Kek {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.key
+    }
+}
+
+impl std::fmt::Debug for Kek {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Kek {{ id: {:?}, key: <redacted> }}", self.id)
+    }
+}
+
+/// Loads the KEK from `configured`; without one, loads or creates the development key at `dev_path`.
+/// Returns the key and whether it is a development key.
+pub fn load_or_generate(configured: Option<&Path>, dev_path: &Path) -> Result<(Kek, bool), KeyError> {
+    if let Some(path) = configured {
+        return Ok((read(path)?, false));
+    }
+    if !dev_path.exists() {
+        generate(dev_path)?;
+        tracing::warn!(path = %dev_path.display(), "generated a development key-encryption key: not for production");
+    }
+    Ok((read(dev_path)?, true))
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
+    move |source| KeyError::Io { path: path.display().to_string(), source }
+}
+
+fn read(path: &Path) -> Result<Kek, KeyError> {
+    let mode = fs::metadata(path).map_err(io(path))?.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(KeyError::Permissions(path.display().to_string()));
+    }
+    let text = Zeroizing::new(fs::read_to_string(path).map_err(io(path))?);
+    let mut key = [0u8; 32];
+    if hex::decode_to_slice(text.trim(), &mut key).is_err() {
+        key.zeroize();
+        return Err(KeyError::Malformed(path.display().to_string()));
+    }
+    let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or("kek").to_owned();
+    Ok(Kek { id, key })
+}
+
+fn generate(path: &Path) -> Result<(), KeyError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(io(path))?;
+    }
+    let mut key = Zeroizing::new([0u8; 32]);
+    getrandom::getrandom(&mut key[..]).map_err(|e| KeyError::Random(e.to_string()))?;
+    let text = Zeroizing::new(hex::encode(&key[..]));
+    let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io(path))?;
+    file.write_all(text.as_bytes()).map_err(io(path))?;
+    file.sync_all().map_err(io(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_run_generates_an_owner_only_key_and_later_runs_reuse_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("data/dev-kek.key");
+        let (first, dev) = load_or_generate(None, &path).expect("generates");
+        assert!(dev);
+        assert_eq!(fs::metadata(&path).expect("meta").permissions().mode() & 0o777, 0o600);
+        let (second, _) = load_or_generate(None, &path).expect("loads");
+        assert_eq!(first.expose(), second.expose());
+        assert!(!format!("{first:?}").contains(&hex::encode(first.expose())));
+    }
+
+    #[test]
+    fn refuses_keys_readable_by_others_and_malformed_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("kek.key");
+        fs::write(&path, "00".repeat(32)).expect("write");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
+        assert!(matches!(load_or_generate(Some(&path), &path), Err(KeyError::Permissions(_))));
+        fs::write(&path, "not hex").expect("write");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
+        assert!(matches!(load_or_generate(Some(&path), &path), Err(KeyError::Malformed(_))));
+    }
+}
