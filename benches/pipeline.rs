@@ -1,0 +1,73 @@
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+//! Per-stage and end-to-end latency of one verification on this machine's CPU, one intra-op thread per session.
+//! Inputs: two photos of one person from ../shared/data/faces, re-encoded as ~1 MP JPEGs in memory.
+//! Run: `cargo bench --bench pipeline` (after scripts/setup.sh).
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use faceverify::config::Settings;
+use faceverify::pipeline::{align, decode, largest, DecodeLimits, ModelFiles, Pipeline};
+use image::imageops::FilterType;
+
+fn shared_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("FACEVERIFY_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    dir.join("data/faces/pairs.csv").is_file().then_some(dir)
+}
+
+/// The photo scaled to about one megapixel, as a quality-90 JPEG.
+fn one_megapixel_jpeg(path: &Path) -> Vec<u8> {
+    let img = image::open(path).expect("photo").to_rgb8();
+    let scale = (1_000_000.0 / f64::from(img.width() * img.height())).sqrt();
+    let (w, h) = ((f64::from(img.width()) * scale) as u32, (f64::from(img.height()) * scale) as u32);
+    let resized = image::imageops::resize(&img, w, h, FilterType::Triangle);
+    let mut out = Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&resized).expect("jpeg");
+    out.into_inner()
+}
+
+fn pipeline() -> Pipeline {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let settings = Settings::defaults().expect("settings");
+    let files = ModelFiles::verified(&root.join("models")).expect("models (run scripts/setup.sh)");
+    let dylib = root.join(".runtime/onnxruntime/libonnxruntime.so.1.31.1");
+    Pipeline::load(&files, &dylib, &settings.models.session_options(), settings.pipeline).expect("pipeline")
+}
+
+fn bench(c: &mut Criterion) {
+    let Some(shared) = shared_dir() else {
+        eprintln!("SKIPPED: ../shared/data/faces not found; set FACEVERIFY_SHARED_DIR to run the benches");
+        return;
+    };
+    let selfie = one_megapixel_jpeg(&shared.join("data/faces/images/deepface/img20.jpg"));
+    let document = one_megapixel_jpeg(&shared.join("data/faces/images/deepface/img21.jpg"));
+    let mut p = pipeline();
+    let limits = DecodeLimits::default();
+    let img = decode(&selfie, &limits).expect("decode");
+    let faces = p.detect(&img, 0.8).expect("detect");
+    let face = *largest(&faces).expect("a face");
+    eprintln!("input: {}x{} JPEG, {} bytes", img.width(), img.height(), selfie.len());
+
+    let mut g = c.benchmark_group("stage");
+    g.sample_size(30);
+    g.bench_function("decode_1mp_jpeg", |b| b.iter(|| decode(black_box(&selfie), &limits).expect("decode")));
+    g.bench_function("detect_yunet", |b| b.iter(|| p.detect(black_box(&img), 0.8).expect("detect")));
+    g.bench_function("align_112", |b| b.iter(|| align(black_box(&img), &face)));
+    g.bench_function("liveness_minifasnet_x2", |b| b.iter(|| p.liveness(black_box(&img), &face).expect("liveness")));
+    g.bench_function("align_and_embed_sface", |b| b.iter(|| p.embed(black_box(&img), &face).expect("embed")));
+    g.finish();
+
+    let mut g = c.benchmark_group("end_to_end");
+    g.sample_size(20);
+    g.bench_function("verify_two_1mp_jpegs", |b| {
+        b.iter(|| p.verify(black_box(&selfie), black_box(&document)).expect("verify"))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

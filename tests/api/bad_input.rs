@@ -1,0 +1,110 @@
+//! Hostile and broken requests: each gets its stable code and status, never a 500, and nothing stored is lost.
+
+use faceverify::pipeline::testing::png_with_dimensions;
+use reqwest::multipart::{Form, Part};
+
+use crate::helpers::{assert_error, form, spawn_app, spawn_app_with, TestApp, META};
+
+fn jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 251) as u8, (y % 241) as u8, 60]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).expect("encode");
+    out.into_inner()
+}
+
+fn png_header_claiming(w: u32, h: u32) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::RgbImage::new(1, 1).write_to(&mut out, image::ImageFormat::Png).expect("encode");
+    png_with_dimensions(&out.into_inner(), w, h)
+}
+
+async fn post(app: &TestApp, form: Form) -> reqwest::Response {
+    app.post_verification(form).await
+}
+
+#[tokio::test]
+async fn missing_empty_duplicate_and_unexpected_parts() {
+    let app = spawn_app().await;
+    let only_meta = Form::new().text("meta", META);
+    assert_error(post(&app, only_meta).await, 400, "missing_field").await;
+    let no_meta = Form::new().part("selfie", Part::bytes(jpeg(8, 8))).part("document", Part::bytes(jpeg(8, 8)));
+    assert_error(post(&app, no_meta).await, 400, "missing_field").await;
+    assert_error(post(&app, form(Vec::new(), jpeg(8, 8), META)).await, 400, "empty_part").await;
+    let twice = form(jpeg(8, 8), jpeg(8, 8), META).part("selfie", Part::bytes(jpeg(8, 8)));
+    assert_error(post(&app, twice).await, 400, "duplicate_field").await;
+    let extra = form(jpeg(8, 8), jpeg(8, 8), META).text("embedding", "[0.1, 0.2]");
+    assert_error(post(&app, extra).await, 400, "unexpected_field").await;
+}
+
+#[tokio::test]
+async fn invalid_meta_and_forbidden_purpose() {
+    let app = spawn_app().await;
+    assert_error(post(&app, form(jpeg(8, 8), jpeg(8, 8), "not json")).await, 400, "invalid_meta").await;
+    let bad_ref = r#"{"applicant_ref":"has space","purpose":"identification","consent_ref":"C"}"#;
+    let body = assert_error(post(&app, form(jpeg(8, 8), jpeg(8, 8), bad_ref)).await, 400, "invalid_meta").await;
+    assert!(!body.to_string().contains("has space"), "errors never echo personal references");
+    let marketing = r#"{"applicant_ref":"A1","purpose":"marketing","consent_ref":"C"}"#;
+    assert_error(post(&app, form(jpeg(8, 8), jpeg(8, 8), marketing)).await, 403, "purpose_not_permitted").await;
+}
+
+#[tokio::test]
+async fn images_that_are_not_images_or_are_broken() {
+    let app = spawn_app().await;
+    let pdf = b"%PDF-1.7\n1 0 obj << >> endobj".to_vec();
+    assert_error(post(&app, form(pdf, jpeg(64, 64), META)).await, 422, "unsupported_image_format").await;
+    let full = jpeg(256, 256);
+    let truncated = full[..full.len() / 2].to_vec();
+    let body = assert_error(post(&app, form(jpeg(64, 64), truncated, META)).await, 422, "corrupt_image").await;
+    assert!(body["message"].as_str().expect("message").starts_with("document"), "names the part: {body}");
+    let bomb = png_header_claiming(20_000, 20_000);
+    assert_error(post(&app, form(bomb, jpeg(64, 64), META)).await, 413, "image_too_large").await;
+}
+
+#[tokio::test]
+async fn wrong_content_type_and_oversized_bodies() {
+    let app = spawn_app_with(|s| {
+        s.pipeline.limits.max_bytes = 64 * 1024;
+        s.server.max_request_bytes = 256 * 1024;
+    })
+    .await;
+    let json = app
+        .client
+        .post(format!("{}/v1/verifications", app.address))
+        .header("content-type", "application/json")
+        .body(META)
+        .send()
+        .await
+        .expect("request");
+    assert_error(json, 415, "unsupported_media_type").await;
+    let big_part = vec![0xFFu8; 100 * 1024];
+    assert_error(post(&app, form(big_part, jpeg(8, 8), META)).await, 413, "payload_too_large").await;
+    let huge = vec![0u8; 1024 * 1024];
+    let response = app
+        .client
+        .post(format!("{}/v1/verifications", app.address))
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body(huge)
+        .send()
+        .await
+        .expect("request");
+    assert_error(response, 413, "payload_too_large").await;
+    let garbage = app
+        .client
+        .post(format!("{}/v1/verifications", app.address))
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body("--y\r\nnonsense")
+        .send()
+        .await
+        .expect("request");
+    assert_error(garbage, 400, "malformed_multipart").await;
+}
+
+#[tokio::test]
+async fn a_face_free_photo_is_rejected_not_an_error() {
+    let app = spawn_app().await;
+    let response = post(&app, form(jpeg(320, 240), jpeg(320, 240), META)).await;
+    assert_eq!(response.status().as_u16(), 201);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["decision"], "rejected");
+    assert_eq!(body["reasons"], serde_json::json!(["selfie_no_face", "document_no_face"]));
+}

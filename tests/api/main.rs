@@ -1,0 +1,10 @@
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+//! One test binary: every module shares the inference pool and the telemetry set-up in `helpers`.
+
+mod bad_input;
+mod eval_accuracy;
+mod health;
+mod helpers;
+mod reference;
+mod verifications;
