@@ -138,40 +138,69 @@ pub(crate) fn open_session(env: &Environment, path: &Path, opts: &SessionOptions
     let builder = Session::builder(env).map_err(|e| session_err(e.to_string()))?;
     let builder = builder.with_intra_threads(opts.intra_threads.max(1)).map_err(|e| session_err(e.to_string()))?;
     let builder = builder.with_inter_threads(1).map_err(|e| session_err(e.to_string()))?;
-    let mut builder = with_device(builder, opts.device).map_err(|e| match e {
-        DeviceError::NotBuilt => ModelError::ProviderNotBuilt("cuda"),
-        DeviceError::Failed(reason) => session_err(reason),
-    })?;
+    let mut builder = with_device(builder, opts.device, path)?;
     builder.commit_from_file(path).map_err(|e| session_err(e.to_string()))
 }
 
-enum DeviceError {
-    #[cfg_attr(feature = "cuda", allow(dead_code))]
-    NotBuilt,
-    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
-    Failed(String),
-}
-
-#[cfg(feature = "cuda")]
+/// Registers the execution provider for `device`. CUDA fails hard (`error_on_failure`): an operator who asked
+/// for the GPU must not silently get the CPU.
 fn with_device(
     builder: ort::session::builder::SessionBuilder,
     device: Device,
-) -> Result<ort::session::builder::SessionBuilder, DeviceError> {
+    path: &Path,
+) -> Result<ort::session::builder::SessionBuilder, ModelError> {
     match device {
         Device::Cpu => Ok(builder),
-        Device::Cuda => builder
-            .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
-            .map_err(|e| DeviceError::Failed(format!("CUDA execution provider did not load: {e}"))),
+        #[cfg(feature = "cuda")]
+        Device::Cuda => {
+            builder.with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()]).map_err(|e| {
+                ModelError::Session { path: path.into(), reason: format!("CUDA execution provider did not load: {e}") }
+            })
+        }
+        #[cfg(not(feature = "cuda"))]
+        Device::Cuda => {
+            let _ = (builder, path);
+            Err(ModelError::ProviderNotBuilt("cuda"))
+        }
     }
 }
 
-#[cfg(not(feature = "cuda"))]
-fn with_device(
-    builder: ort::session::builder::SessionBuilder,
-    device: Device,
-) -> Result<ort::session::builder::SessionBuilder, DeviceError> {
-    match device {
-        Device::Cpu => Ok(builder),
-        Device::Cuda => Err(DeviceError::NotBuilt),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    fn manifest_dir(detection_sha: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut manifest = String::new();
+        for role in ["detection", "recognition", "liveness_v2", "liveness_v1se"] {
+            std::fs::write(dir.path().join(format!("{role}.onnx")), b"").expect("write");
+            let sha = if role == "detection" { detection_sha } else { EMPTY_SHA256 };
+            manifest.push_str(&format!("[[model]]\nrole = \"{role}\"\nfile = \"{role}.onnx\"\nsha256 = \"{sha}\"\n"));
+        }
+        std::fs::write(dir.path().join("manifest.toml"), manifest).expect("write");
+        dir
+    }
+
+    #[test]
+    fn files_matching_the_manifest_are_accepted() {
+        let dir = manifest_dir(EMPTY_SHA256);
+        let files = ModelFiles::verified(dir.path()).expect("verified");
+        assert!(files.recognition.ends_with("recognition.onnx"));
+    }
+
+    #[test]
+    fn a_changed_model_file_is_refused_with_its_path() {
+        let dir = manifest_dir(&"0".repeat(64));
+        let err = ModelFiles::verified(dir.path()).expect_err("mismatch");
+        assert!(matches!(err, ModelError::HashMismatch { .. }));
+        assert!(err.to_string().contains("detection.onnx"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_runtime_library_is_an_error_not_a_panic() {
+        let err = environment(Path::new("/nonexistent/libonnxruntime.so")).map(|_| ()).expect_err("missing");
+        assert!(err.to_string().contains("scripts/setup.sh"), "{err}");
     }
 }
