@@ -22,6 +22,17 @@ async fn post(app: &TestApp, form: Form) -> reqwest::Response {
     app.post_verification(form).await
 }
 
+/// A hand-made body with its own content type, bypassing the multipart encoder.
+async fn post_raw(app: &TestApp, content_type: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+    app.client
+        .post(format!("{}/v1/verifications", app.address))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("request")
+}
+
 #[tokio::test]
 async fn missing_empty_duplicate_and_unexpected_parts() {
     let app = spawn_app().await;
@@ -67,36 +78,12 @@ async fn wrong_content_type_and_oversized_bodies() {
         s.server.max_request_bytes = 256 * 1024;
     })
     .await;
-    let json = app
-        .client
-        .post(format!("{}/v1/verifications", app.address))
-        .header("content-type", "application/json")
-        .body(META)
-        .send()
-        .await
-        .expect("request");
-    assert_error(json, 415, "unsupported_media_type").await;
+    assert_error(post_raw(&app, "application/json", META).await, 415, "unsupported_media_type").await;
     let big_part = vec![0xFFu8; 100 * 1024];
     assert_error(post(&app, form(big_part, jpeg(8, 8), META)).await, 413, "payload_too_large").await;
-    let huge = vec![0u8; 1024 * 1024];
-    let response = app
-        .client
-        .post(format!("{}/v1/verifications", app.address))
-        .header("content-type", "multipart/form-data; boundary=x")
-        .body(huge)
-        .send()
-        .await
-        .expect("request");
-    assert_error(response, 413, "payload_too_large").await;
-    let garbage = app
-        .client
-        .post(format!("{}/v1/verifications", app.address))
-        .header("content-type", "multipart/form-data; boundary=x")
-        .body("--y\r\nnonsense")
-        .send()
-        .await
-        .expect("request");
-    assert_error(garbage, 400, "malformed_multipart").await;
+    let multipart = "multipart/form-data; boundary=x";
+    assert_error(post_raw(&app, multipart, vec![0u8; 1024 * 1024]).await, 413, "payload_too_large").await;
+    assert_error(post_raw(&app, multipart, "--y\r\nnonsense").await, 400, "malformed_multipart").await;
 }
 
 #[tokio::test]
