@@ -7,4 +7,5 @@ mod eval_accuracy;
 mod health;
 mod helpers;
 mod reference;
+mod startup;
 mod verifications;
