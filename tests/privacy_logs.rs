@@ -1,0 +1,75 @@
+//! No personal data in logs: a verification with recognisable references (and a rejected one that carries them
+//! in a malformed meta) runs with every log line captured at debug level; none of the references and none of
+//! the embedding's values may appear. A separate test binary, because it installs its own global subscriber.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use faceverify::pipeline::{decode, largest, DecodeLimits};
+use tracing_subscriber::fmt::MakeWriter;
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Capture {
+    type Writer = Capture;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+const APPLICANT: &str = "APPLICANT-SECRET-7731";
+const CONSENT: &str = "CONSENT-SECRET-4410";
+
+#[tokio::test]
+async fn logs_carry_no_references_and_no_embedding_values() {
+    let capture = Capture::default();
+    faceverify::telemetry::init("debug", capture.clone());
+    let shared = helpers::require_shared!();
+    let selfie = helpers::face(&shared, "images/deepface/img20.jpg");
+    let document = helpers::face(&shared, "images/deepface/img21.jpg");
+    let app = helpers::spawn_app().await;
+
+    let meta = format!(r#"{{"applicant_ref":"{APPLICANT}","purpose":"identification","consent_ref":"{CONSENT}"}}"#);
+    let ok = app.post_verification(helpers::form(selfie.clone(), document.clone(), &meta)).await;
+    assert_eq!(ok.status().as_u16(), 201);
+    let bad = format!(r#"{{"applicant_ref":"{APPLICANT} x","purpose":"marketing","consent_ref":"{CONSENT}"}}"#);
+    let refused = app.post_verification(helpers::form(selfie.clone(), document, &bad)).await;
+    assert_eq!(refused.status().as_u16(), 400);
+
+    let embedding = helpers::pool()
+        .run(move |p| {
+            let img = decode(&selfie, &DecodeLimits::default()).expect("decode");
+            let faces = p.detect(&img, 0.8).expect("detect");
+            p.embed(&img, largest(&faces).expect("face")).expect("embed").as_slice().to_vec()
+        })
+        .await
+        .expect("pool");
+
+    let logs = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf8");
+    assert!(logs.contains("verification stored"), "the capture works: {} bytes", logs.len());
+    for secret in [APPLICANT, CONSENT] {
+        assert!(!logs.contains(secret), "{secret} leaked into the logs");
+    }
+    for value in embedding.iter().filter(|v| v.abs() > 0.01).take(16) {
+        let printed = format!("{value:.5}");
+        assert!(!logs.contains(&printed), "embedding value {printed} leaked into the logs");
+    }
+}
