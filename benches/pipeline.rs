@@ -30,12 +30,14 @@ fn one_megapixel_jpeg(path: &Path) -> Vec<u8> {
     out.into_inner()
 }
 
+/// Settings from the environment as the service reads them, so `FACEVERIFY__MODELS__DEVICE=cuda` (with a
+/// `--features cuda` build and the GPU runtime in `ORT_DYLIB_PATH`) benchmarks the CUDA path.
 fn pipeline() -> Pipeline {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let settings = Settings::defaults().expect("settings");
-    let files = ModelFiles::verified(&root.join("models")).expect("models (run scripts/setup.sh)");
-    let dylib = root.join(".runtime/onnxruntime/libonnxruntime.so.1.31.1");
-    Pipeline::load(&files, &dylib, &settings.models.session_options(), settings.pipeline).expect("pipeline")
+    let settings = Settings::load(None).expect("settings");
+    let files = ModelFiles::verified(&settings.models.dir).expect("models (run scripts/setup.sh)");
+    eprintln!("device: {:?}", settings.models.device);
+    Pipeline::load(&files, &settings.models.dylib(), &settings.models.session_options(), settings.pipeline)
+        .expect("pipeline")
 }
 
 fn bench(c: &mut Criterion) {
