@@ -3,6 +3,7 @@
 # and checks each file against models/manifest.toml. Idempotent: files already present with the right hash are kept.
 #   scripts/setup.sh          ONNX Runtime (CPU) + YuNet + SFace
 #   scripts/setup.sh --gpu    also ONNX Runtime GPU (onnxruntime-gpu, CUDA 13 / cuDNN 9) into .runtime/onnxruntime-gpu
+#   (wheels are hash-pinned: the cp311 manylinux_2_28 x86_64 builds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -76,11 +77,17 @@ for role in liveness_v2 liveness_v1se; do
 done
 
 if [ "${1:-}" = "--gpu" ]; then
-  mkdir -p .runtime/onnxruntime-gpu
-  "$PY" -m pip download --quiet --no-deps --only-binary :all: --python-version 3.11 --implementation cp \
-    --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 -d "$CACHE" onnxruntime-gpu==1.31.1 >&2
-  whl=$(ls "$CACHE"/onnxruntime_gpu-1.31.1-*.whl | head -n1)
-  "$PY" -c "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); [z.extract(n, sys.argv[2]) for n in z.namelist() if '/capi/libonnxruntime' in n]" "$whl" .runtime/onnxruntime-gpu
-  echo "setup: GPU runtime in .runtime/onnxruntime-gpu/onnxruntime/capi (set FACEVERIFY__MODELS__ORT_DYLIB to its libonnxruntime.so.1.31.1)" >&2
+  # ONNX Runtime GPU (CUDA 13, cuDNN 9): the library and its CUDA provider, side by side as ORT expects them.
+  GPU_DIR=.runtime/onnxruntime-gpu/onnxruntime/capi
+  GPU_LIB=$GPU_DIR/libonnxruntime.so.1.31.1
+  if need "$GPU_LIB" 5104254339ecadae808da771bd0b63b240f0dbd466514234905e54372435c303; then
+    mkdir -p "$GPU_DIR"
+    whl=$(wheel onnxruntime-gpu==1.31.1 e26c475fe361b2015f45b4b824bd13f0bb20204e59b62814e6f0acd5f3d491a6)
+    for member in libonnxruntime_providers_shared.so libonnxruntime_providers_cuda.so libonnxruntime.so.1.31.1; do
+      extract "$whl" "onnxruntime/capi/$member" "$GPU_DIR/$member"
+    done
+  fi
+  check "$GPU_LIB" 5104254339ecadae808da771bd0b63b240f0dbd466514234905e54372435c303
+  echo "setup: GPU runtime at $GPU_LIB (point ORT_DYLIB_PATH at it; CUDA 13 and cuDNN 9 must be on the loader path)" >&2
 fi
 echo "setup: ONNX Runtime and models present and verified" >&2
