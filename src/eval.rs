@@ -71,7 +71,8 @@ impl Scores {
         let allowed = (target * total as f64).floor() as usize;
         match sorted.get(allowed) {
             Some(s) => next_up(*s),
-            None => sorted.last().copied().unwrap_or(0.0).min(0.0),
+            // The target admits every impostor: any threshold will do.
+            None => -1.0,
         }
     }
 
@@ -102,8 +103,15 @@ impl Scores {
     }
 }
 
+/// The smallest f32 above `v` (scores are finite cosines).
 fn next_up(v: f32) -> f32 {
-    f32::from_bits(v.to_bits() + if v >= 0.0 { 1 } else { u32::MAX })
+    if v == 0.0 {
+        f32::from_bits(1)
+    } else if v > 0.0 {
+        f32::from_bits(v.to_bits() + 1)
+    } else {
+        f32::from_bits(v.to_bits() - 1)
+    }
 }
 
 fn ratio(n: usize, d: usize) -> f64 {
@@ -254,6 +262,14 @@ mod tests {
         assert!(s.fmr(t - 0.001) > 1e-3);
         let t4 = s.threshold_for_fmr(1e-4);
         assert_eq!(s.fmr(t4), 0.0);
+    }
+
+    #[test]
+    fn thresholds_step_just_above_negative_and_zero_scores() {
+        assert!(next_up(-0.25) > -0.25 && next_up(-0.25) < -0.2499);
+        assert!(next_up(0.0) > 0.0);
+        let s = Scores { impostor: vec![-0.3, -0.5], ..Scores::default() };
+        assert_eq!(s.fmr(s.threshold_for_fmr(1e-3)), 0.0);
     }
 
     #[test]
