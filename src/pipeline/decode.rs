@@ -67,11 +67,32 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbImage, DecodeErr
     Ok(img.into_rgb8())
 }
 
-/// A JPEG ends with the EOI marker (FF D9), possibly followed by a vendor trailer. A truncated upload has none
-/// after its last scan; the decoder would otherwise fill the missing part with grey and carry on.
+/// A complete JPEG has an end-of-image marker (FF D9) somewhere after its first top-level start-of-scan.
+/// A truncated upload has none (the decoder would fill the missing part with grey and carry on); data a phone
+/// appends after the image (motion-photo video, vendor trailers) is allowed. Entropy-coded data never holds FF D9,
+/// and an EXIF thumbnail's markers sit inside an APP segment, which the walk skips by its length.
 fn has_jpeg_end(bytes: &[u8]) -> bool {
-    let tail = &bytes[bytes.len().saturating_sub(4096)..];
-    tail.windows(2).any(|w| w == [0xFF, 0xD9])
+    let mut i = 2; // after SOI
+    while i + 4 <= bytes.len() {
+        if bytes[i] != 0xFF {
+            return false;
+        }
+        let marker = bytes[i + 1];
+        if marker == 0xFF {
+            i += 1; // fill byte
+            continue;
+        }
+        if marker == 0x01 || (0xD0..=0xD7).contains(&marker) {
+            i += 2; // standalone markers carry no length
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        if marker == 0xDA {
+            return bytes[i..].windows(2).any(|w| w == [0xFF, 0xD9]);
+        }
+        i += 2 + len;
+    }
+    false
 }
 
 fn classify(e: image::ImageError) -> DecodeError {
@@ -121,6 +142,15 @@ mod tests {
         assert_eq!(decode(&jpeg[..jpeg.len() / 2], &limits), Err(DecodeError::Corrupt));
         let png = encode(&sample(), ImageFormat::Png);
         assert_eq!(decode(&png[..png.len() / 2], &limits), Err(DecodeError::Corrupt));
+    }
+
+    #[test]
+    fn accepts_data_appended_after_the_image_and_rejects_a_missing_scan() {
+        let mut jpeg = encode(&sample(), ImageFormat::Jpeg);
+        jpeg.extend(std::iter::repeat_n(0x42u8, 64 * 1024));
+        assert!(decode(&jpeg, &DecodeLimits::default()).is_ok(), "motion-photo style trailer");
+        let header_only = b"\xFF\xD8\xFF\xE0\x00\x04ab\xFF\xD9".to_vec();
+        assert_eq!(decode(&header_only, &DecodeLimits::default()), Err(DecodeError::Corrupt));
     }
 
     #[test]
