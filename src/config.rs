@@ -71,28 +71,26 @@ pub enum ConfigError {
 impl Settings {
     /// Defaults, then `file` (or `FACEVERIFY_CONFIG`), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let env_file = std::env::var_os("FACEVERIFY_CONFIG").map(PathBuf::from);
-        let mut builder =
-            config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
-        if let Some(path) = file.map(Path::to_path_buf).or(env_file) {
+        let file = file.map(Path::to_path_buf).or_else(|| std::env::var_os("FACEVERIFY_CONFIG").map(PathBuf::from));
+        let mut builder = Self::defaults_source();
+        if let Some(path) = file {
             builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml).required(true));
         }
-        let settings: Settings = builder
-            .add_source(
-                config::Environment::with_prefix("FACEVERIFY").prefix_separator("__").separator("__").try_parsing(true),
-            )
-            .build()?
-            .try_deserialize()?;
-        settings.validate()?;
-        Ok(settings)
+        let env = config::Environment::with_prefix("FACEVERIFY").prefix_separator("__").separator("__");
+        Self::finish(builder.add_source(env.try_parsing(true)))
     }
 
     /// The embedded defaults alone (tests, benches).
     pub fn defaults() -> Result<Self, ConfigError> {
-        let settings: Settings = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
-            .build()?
-            .try_deserialize()?;
+        Self::finish(Self::defaults_source())
+    }
+
+    fn defaults_source() -> config::ConfigBuilder<config::builder::DefaultState> {
+        config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+    }
+
+    fn finish(builder: config::ConfigBuilder<config::builder::DefaultState>) -> Result<Self, ConfigError> {
+        let settings: Settings = builder.build()?.try_deserialize()?;
         settings.validate()?;
         Ok(settings)
     }
