@@ -27,6 +27,11 @@ pub struct Kek {
 }
 
 impl Kek {
+    /// A KEK from raw bytes (tests, rotation tooling).
+    pub fn from_bytes(id: &str, key: [u8; 32]) -> Self {
+        Self { id: id.to_owned(), key }
+    }
+
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -40,6 +45,11 @@ impl std::fmt::Debug for Kek {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Kek {{ id: {:?}, key: <redacted> }}", self.id)
     }
+}
+
+/// Loads the KEK from `path` (its id is the file stem).
+pub fn load(path: &Path) -> Result<Kek, KeyError> {
+    read(path)
 }
 
 /// Loads the KEK from `configured`; without one, loads or creates the development key at `dev_path`.

@@ -1,6 +1,22 @@
-//! Key material. The key-encryption key (KEK) wraps per-subject data keys; this module loads it from a file
-//! that only its owner may read, or, when none is configured, generates a development key on first run and says so.
+//! Key material and sealing. A key-encryption key (KEK) wraps a data key (DEK) per subject; each face template
+//! is sealed under its subject's DEK. Destroying a subject's DEK makes every ciphertext of that subject
+//! unrecoverable (crypto-shredding). Plaintext keys and templates live only in zeroizing types.
 
 mod kek;
+mod keys;
+mod template;
 
-pub use kek::{load_or_generate, Kek, KeyError};
+pub use kek::{load, load_or_generate, Kek, KeyError};
+pub use keys::{open_secret, seal_secret, DataKey, WrappedKey};
+pub use template::{open_template, seal_template, TemplateBinding};
+
+/// Deliberately detail-free: a caller learns that opening failed, not why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VaultError {
+    #[error("integrity check failed: the ciphertext or its binding was altered")]
+    Integrity,
+    #[error("data key is wrapped by key-encryption key `{0}`, which is not loaded")]
+    UnknownKek(String),
+    #[error("no system randomness")]
+    Randomness,
+}

@@ -1,0 +1,110 @@
+//! Sealing face templates: AES-256-GCM under the subject's DEK, with associated data binding the ciphertext to
+//! its record, subject and purpose, so a ciphertext moved to another row or subject does not open.
+
+use uuid::Uuid;
+
+use super::keys::{open, seal, DataKey};
+use super::VaultError;
+use crate::domain::Purpose;
+use crate::pipeline::{Embedding, EMBEDDING_DIM};
+
+/// What a sealed template is bound to.
+pub struct TemplateBinding<'a> {
+    pub record_id: Uuid,
+    pub subject: &'a str,
+    pub purpose: Purpose,
+}
+
+impl TemplateBinding<'_> {
+    fn aad(&self) -> Vec<u8> {
+        format!("faceverify/template/v1\0{}\0{}\0{}", self.record_id, self.subject, self.purpose.as_str()).into_bytes()
+    }
+}
+
+pub fn seal_template(
+    key: &DataKey,
+    template: &Embedding,
+    binding: &TemplateBinding<'_>,
+) -> Result<Vec<u8>, VaultError> {
+    let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(EMBEDDING_DIM * 4));
+    for v in template.as_slice() {
+        plain.extend_from_slice(&v.to_le_bytes());
+    }
+    seal(&key.cipher(), &plain, &binding.aad())
+}
+
+pub fn open_template(key: &DataKey, sealed: &[u8], binding: &TemplateBinding<'_>) -> Result<Embedding, VaultError> {
+    let plain = open(&key.cipher(), sealed, &binding.aad())?;
+    if plain.len() != EMBEDDING_DIM * 4 {
+        return Err(VaultError::Integrity);
+    }
+    let mut raw = [0.0f32; EMBEDDING_DIM];
+    for (dst, chunk) in raw.iter_mut().zip(plain.chunks_exact(4)) {
+        *dst = f32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+    }
+    Embedding::normalised(raw).ok_or(VaultError::Integrity)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::Kek;
+
+    fn embedding(seed: f32) -> Embedding {
+        let mut raw = [0.0f32; EMBEDDING_DIM];
+        for (i, v) in raw.iter_mut().enumerate() {
+            *v = ((i as f32 + seed) * 0.37).sin();
+        }
+        Embedding::normalised(raw).expect("non-zero")
+    }
+
+    fn binding(subject: &str) -> TemplateBinding<'_> {
+        TemplateBinding { record_id: Uuid::nil(), subject, purpose: Purpose::Identification }
+    }
+
+    #[test]
+    fn seal_open_round_trips_and_never_holds_plaintext() {
+        let key = DataKey::generate().expect("key");
+        let e = embedding(1.0);
+        let sealed = seal_template(&key, &e, &binding("S1")).expect("seal");
+        let plain_prefix: Vec<u8> = e.as_slice()[..4].iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert!(!sealed.windows(plain_prefix.len()).any(|w| w == plain_prefix.as_slice()));
+        let opened = open_template(&key, &sealed, &binding("S1")).expect("open");
+        assert!((opened.cosine(&e) - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_rejected() {
+        let key = DataKey::generate().expect("key");
+        let sealed = seal_template(&key, &embedding(2.0), &binding("S1")).expect("seal");
+        for bit in 0..sealed.len() * 8 {
+            let mut tampered = sealed.clone();
+            tampered[bit / 8] ^= 1 << (bit % 8);
+            assert!(matches!(open_template(&key, &tampered, &binding("S1")), Err(VaultError::Integrity)), "bit {bit}");
+        }
+    }
+
+    #[test]
+    fn a_template_does_not_open_under_another_subject_purpose_or_key() {
+        let key = DataKey::generate().expect("key");
+        let sealed = seal_template(&key, &embedding(3.0), &binding("S1")).expect("seal");
+        assert!(open_template(&key, &sealed, &binding("S2")).is_err());
+        let other_purpose = TemplateBinding { purpose: Purpose::AntiFraud, ..binding("S1") };
+        assert!(open_template(&key, &sealed, &other_purpose).is_err());
+        assert!(open_template(&DataKey::generate().expect("key"), &sealed, &binding("S1")).is_err());
+    }
+
+    #[test]
+    fn data_keys_wrap_under_the_kek_and_bind_to_their_subject() {
+        let kek = Kek::from_bytes("k1", [7u8; 32]);
+        let dek = DataKey::generate().expect("key");
+        let wrapped = dek.wrap(&kek, "S1").expect("wrap");
+        let back = DataKey::unwrap(&wrapped, &kek, "S1").expect("unwrap");
+        let sealed = seal_template(&dek, &embedding(4.0), &binding("S1")).expect("seal");
+        assert!(open_template(&back, &sealed, &binding("S1")).is_ok());
+        assert!(DataKey::unwrap(&wrapped, &kek, "S2").is_err());
+        let other = Kek::from_bytes("k2", [8u8; 32]);
+        assert!(matches!(DataKey::unwrap(&wrapped, &other, "S1"), Err(VaultError::UnknownKek(_))));
+        assert_eq!(format!("{dek:?}"), "DataKey(<redacted>)");
+    }
+}
