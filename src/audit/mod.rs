@@ -1,0 +1,46 @@
+//! The tamper-evident audit log: every action on personal data, written in the same transaction as the action.
+//! Each row's hash covers the previous row's hash and its own fields; `audit_head` holds the last link.
+
+mod chain;
+mod security;
+
+pub use chain::{append, export, verify, AuditEvent, AuditRow, ChainBreak, ChainReport, Outcome};
+pub use security::{raise, SecurityEvent, Severity};
+
+/// Actions recorded in the audit log (stable strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Verify,
+    ReadVerification,
+    RecordConsent,
+    ReadConsent,
+    WithdrawConsent,
+    EraseBiometrics,
+    Login,
+    LoginFailed,
+    Logout,
+    ExportAudit,
+    VerifyAudit,
+    RotateKeys,
+    CreateAccount,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Verify => "verify",
+            Action::ReadVerification => "read_verification",
+            Action::RecordConsent => "record_consent",
+            Action::ReadConsent => "read_consent",
+            Action::WithdrawConsent => "withdraw_consent",
+            Action::EraseBiometrics => "erase_biometrics",
+            Action::Login => "login",
+            Action::LoginFailed => "login_failed",
+            Action::Logout => "logout",
+            Action::ExportAudit => "export_audit",
+            Action::VerifyAudit => "verify_audit",
+            Action::RotateKeys => "rotate_keys",
+            Action::CreateAccount => "create_account",
+        }
+    }
+}
