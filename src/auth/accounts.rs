@@ -1,0 +1,112 @@
+//! Provisioning accounts and signing staff in.
+
+use super::{hash_password, verify_password, ApiKey, SessionToken, Totp};
+use crate::policy::Role;
+use crate::store::{Store, StoreError};
+use crate::vault::{open_secret, seal_secret, Kek};
+
+/// What a staff member's TOTP seed is bound to when sealed under the KEK.
+pub fn totp_aad(username: &str) -> String {
+    format!("faceverify/totp/v1\0{username}")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("invalid username (1-64 of a-z 0-9 . _ -)")]
+    Username,
+    #[error("staff roles are fraud_analyst, supervisor, dpo and auditor")]
+    NotStaff,
+    #[error("password must be at least 12 characters")]
+    WeakPassword,
+    #[error("{0}")]
+    Internal(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub async fn create_service_account(store: &Store, name: &str) -> Result<ApiKey, AccountError> {
+    valid_name(name)?;
+    let key = ApiKey::generate();
+    store.insert_service_account(&key.key_id, name, &key.secret_sha256).await?;
+    Ok(key)
+}
+
+/// Creates a staff user; returns the TOTP seed to enrol in an authenticator app (shown once).
+pub async fn create_staff(
+    store: &Store,
+    kek: &Kek,
+    username: &str,
+    role: Role,
+    password: &str,
+) -> Result<Totp, AccountError> {
+    valid_name(username)?;
+    if !role.is_staff() {
+        return Err(AccountError::NotStaff);
+    }
+    if password.chars().count() < 12 {
+        return Err(AccountError::WeakPassword);
+    }
+    let hash = hash_password(password).map_err(AccountError::Internal)?;
+    let totp = Totp::generate();
+    let sealed =
+        seal_secret(kek, totp.seed(), &totp_aad(username)).map_err(|e| AccountError::Internal(e.to_string()))?;
+    store.insert_staff(username, role, &hash, &sealed).await?;
+    Ok(totp)
+}
+
+fn valid_name(name: &str) -> Result<(), AccountError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
+    ok.then_some(()).ok_or(AccountError::Username)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown user, wrong password, wrong or replayed code: one answer for all.
+    #[error("invalid credentials")]
+    Invalid,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct Login {
+    pub token: SessionToken,
+    pub role: Role,
+    pub expires_at: i64,
+}
+
+/// Password and TOTP, both required; a used TOTP step cannot be replayed.
+pub async fn login(
+    store: &Store,
+    kek: &Kek,
+    username: &str,
+    password: String,
+    code: &str,
+    now: i64,
+    ttl_secs: i64,
+) -> Result<Login, LoginError> {
+    let Some(user) = store.staff(username).await? else {
+        // Spend the same effort as for a real user, so timing does not reveal which usernames exist.
+        let _ = tokio::task::spawn_blocking(move || verify_password(&password, DUMMY_HASH)).await;
+        return Err(LoginError::Invalid);
+    };
+    let stored = user.password_hash.clone();
+    let password_ok = tokio::task::spawn_blocking(move || verify_password(&password, &stored)).await.unwrap_or(false);
+    let seed = open_secret(kek, &user.totp_sealed, &totp_aad(username)).map_err(StoreError::Vault)?;
+    let step = Totp::from_seed(seed.to_vec()).verify(code, u64::try_from(now).unwrap_or(0));
+    let (true, Some(step)) = (password_ok, step) else {
+        return Err(LoginError::Invalid);
+    };
+    if !store.consume_totp_step(username, i64::try_from(step).unwrap_or(i64::MAX)).await? {
+        return Err(LoginError::Invalid);
+    }
+    let token = SessionToken::generate();
+    let expires_at = now + ttl_secs;
+    store.insert_session(&token.sha256, username, user.role, expires_at).await?;
+    Ok(Login { token, role: user.role, expires_at })
+}
+
+/// An argon2id hash of a random string, verified against when the username does not exist.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Wn3JZ3YJpPv3xV3s1Z8oX5o0Jb3E0m0yq0d8Xz6Q9kU";

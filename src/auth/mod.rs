@@ -1,0 +1,13 @@
+//! Authentication: API keys for the onboarding service account; password (argon2id) + TOTP for staff, which
+//! yields a session token. Secrets are stored only as hashes (or sealed, for TOTP seeds) and compared in
+//! constant time.
+
+mod accounts;
+mod password;
+mod tokens;
+mod totp;
+
+pub use accounts::{create_service_account, create_staff, login, totp_aad, AccountError, Login, LoginError};
+pub use password::{hash_password, verify_password};
+pub use tokens::{digests_equal, sha256_hex, ApiKey, SessionToken, TokenKind};
+pub use totp::{Totp, TOTP_STEP_SECS};
