@@ -1,5 +1,8 @@
 //! Persistence through sqlx. SQLite (bundled, the default) with migrations under migrations/sqlite.
 
+mod access;
+pub mod biometrics;
+pub mod consents;
 mod verifications;
 
 use std::str::FromStr;
@@ -8,7 +11,17 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-pub use verifications::{NewVerification, StoredVerification};
+pub use access::{ServiceAccount, SessionRecord, StaffRecord};
+pub use verifications::{insert_verification, NewVerification, StoredVerification};
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+pub type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+
+pub(crate) fn now_rfc3339() -> Result<String, StoreError> {
+    OffsetDateTime::now_utc().format(&Rfc3339).map_err(|_| StoreError::Corrupt("clock"))
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -24,6 +37,8 @@ pub enum StoreError {
     Corrupt(&'static str),
     #[error("unsupported database url (only sqlite:// is built in so far)")]
     UnsupportedUrl,
+    #[error("vault: {0}")]
+    Vault(crate::vault::VaultError),
     #[error("migrations failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -36,6 +51,16 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Self::Unavailable(e),
             other => Self::Database(other),
         }
+    }
+}
+
+/// The database holds personal references: owner-only, like the key files (in-memory databases have no file).
+fn restrict_to_owner(file: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = file.as_os_str().to_owned();
+        path.push(suffix);
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
     }
 }
 
@@ -57,7 +82,8 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        if let Some(parent) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
+        let file = options.get_filename().to_path_buf();
+        if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| StoreError::Unavailable(sqlx::Error::Io(e)))?;
         }
         let pool = SqlitePoolOptions::new()
@@ -66,7 +92,25 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        restrict_to_owner(&file);
         Ok(Self { pool })
+    }
+
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// A transaction that takes the audit-chain lock first: every audited write goes through it, so writers
+    /// serialise on one row instead of failing a read-to-write lock upgrade.
+    pub async fn begin_write(&self) -> Result<Tx, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
+        Ok(tx)
+    }
+
+    /// A connection for one-off reads outside a transaction.
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>, StoreError> {
+        Ok(self.pool.acquire().await?)
     }
 
     /// A round trip to the database, for readiness.

@@ -1,11 +1,9 @@
 //! The verifications table.
 
-use sqlx::Row;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
+use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
-use super::{Store, StoreError};
+use super::{now_rfc3339, Store, StoreError};
 use crate::domain::{Decision, Liveness, Reason, Verdict, VerificationMeta};
 
 /// A verification about to be stored.
@@ -23,47 +21,51 @@ pub struct NewVerification<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredVerification {
     pub id: Uuid,
+    pub applicant_ref: String,
     pub verdict: Verdict,
     pub request_digest: String,
 }
 
-impl Store {
-    pub async fn insert_verification(&self, v: &NewVerification<'_>) -> Result<(), StoreError> {
-        let reasons = serde_json::to_string(&v.verdict.reasons).map_err(|_| StoreError::Corrupt("reasons"))?;
-        let now = OffsetDateTime::now_utc().format(&Rfc3339).map_err(|_| StoreError::Corrupt("clock"))?;
-        sqlx::query(
-            "INSERT INTO verifications (id, applicant_ref, purpose, consent_ref, idempotency_key, request_digest,
+/// Inserts inside the caller's transaction (with the sealed template and the audit row).
+pub async fn insert_verification(conn: &mut SqliteConnection, v: &NewVerification<'_>) -> Result<(), StoreError> {
+    let reasons = serde_json::to_string(&v.verdict.reasons).map_err(|_| StoreError::Corrupt("reasons"))?;
+    let now = now_rfc3339()?;
+    sqlx::query(
+        "INSERT INTO verifications (id, applicant_ref, purpose, consent_ref, idempotency_key, request_digest,
                  decision, liveness, reasons, similarity, live_score, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(v.id.to_string())
-        .bind(v.meta.applicant_ref.expose())
-        .bind(v.meta.purpose.as_str())
-        .bind(v.meta.consent_ref.expose())
-        .bind(v.idempotency_key)
-        .bind(v.request_digest)
-        .bind(v.verdict.decision.as_str())
-        .bind(v.verdict.liveness.as_str())
-        .bind(reasons)
-        .bind(v.similarity.map(f64::from))
-        .bind(v.live_score.map(f64::from))
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
+    )
+    .bind(v.id.to_string())
+    .bind(v.meta.applicant_ref.expose())
+    .bind(v.meta.purpose.as_str())
+    .bind(v.meta.consent_ref.expose())
+    .bind(v.idempotency_key)
+    .bind(v.request_digest)
+    .bind(v.verdict.decision.as_str())
+    .bind(v.verdict.liveness.as_str())
+    .bind(reasons)
+    .bind(v.similarity.map(f64::from))
+    .bind(v.live_score.map(f64::from))
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
 
+impl Store {
     pub async fn verification(&self, id: Uuid) -> Result<StoredVerification, StoreError> {
-        let row = sqlx::query("SELECT id, decision, liveness, reasons, request_digest FROM verifications WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, applicant_ref, decision, liveness, reasons, request_digest FROM verifications WHERE id = ?",
+        )
+        .bind(id.to_string())
+        .fetch_one(&self.pool)
+        .await?;
         parse_row(&row)
     }
 
     pub async fn verification_by_idempotency_key(&self, key: &str) -> Result<Option<StoredVerification>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, decision, liveness, reasons, request_digest FROM verifications WHERE idempotency_key = ?",
+            "SELECT id, applicant_ref, decision, liveness, reasons, request_digest FROM verifications WHERE idempotency_key = ?",
         )
         .bind(key)
         .fetch_optional(&self.pool)
@@ -84,6 +86,7 @@ fn parse_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredVerification, StoreE
     let reasons: Vec<Reason> = serde_json::from_str(&text("reasons")?).map_err(|_| StoreError::Corrupt("reasons"))?;
     Ok(StoredVerification {
         id,
+        applicant_ref: text("applicant_ref")?,
         verdict: Verdict { decision, liveness, reasons },
         request_digest: text("request_digest")?,
     })

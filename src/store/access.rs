@@ -1,0 +1,162 @@
+//! Service accounts, staff users and sessions.
+
+use sqlx::Row;
+
+use super::{now_rfc3339, Store, StoreError};
+use crate::policy::Role;
+
+pub struct ServiceAccount {
+    pub name: String,
+    pub role: Role,
+    pub secret_sha256: String,
+}
+
+pub struct StaffRecord {
+    pub username: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub totp_sealed: Vec<u8>,
+    pub totp_last_step: i64,
+}
+
+pub struct SessionRecord {
+    pub username: String,
+    pub role: Role,
+    pub expires_at: i64,
+}
+
+fn role(row: &sqlx::sqlite::SqliteRow) -> Result<Role, StoreError> {
+    Role::parse(&row.try_get::<String, _>("role")?).ok_or(StoreError::Corrupt("role"))
+}
+
+impl Store {
+    pub async fn insert_service_account(
+        &self,
+        key_id: &str,
+        name: &str,
+        secret_sha256: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO service_accounts (key_id, name, secret_sha256, role, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(key_id)
+        .bind(name)
+        .bind(secret_sha256)
+        .bind(Role::Onboarding.as_str())
+        .bind(now_rfc3339()?)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn service_account(&self, key_id: &str) -> Result<Option<ServiceAccount>, StoreError> {
+        let row = sqlx::query(
+            "SELECT name, role, secret_sha256 FROM service_accounts WHERE key_id = ? AND revoked_at IS NULL",
+        )
+        .bind(key_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(ServiceAccount { name: r.try_get("name")?, role: role(&r)?, secret_sha256: r.try_get("secret_sha256")? })
+        })
+        .transpose()
+    }
+
+    pub async fn insert_staff(
+        &self,
+        username: &str,
+        role: Role,
+        password_hash: &str,
+        totp_sealed: &[u8],
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO staff_users (username, role, password_hash, totp_sealed, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(username)
+        .bind(role.as_str())
+        .bind(password_hash)
+        .bind(totp_sealed)
+        .bind(now_rfc3339()?)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn staff(&self, username: &str) -> Result<Option<StaffRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT username, role, password_hash, totp_sealed, totp_last_step FROM staff_users
+             WHERE username = ? AND disabled_at IS NULL",
+        )
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(StaffRecord {
+                username: r.try_get("username")?,
+                role: role(&r)?,
+                password_hash: r.try_get("password_hash")?,
+                totp_sealed: r.try_get("totp_sealed")?,
+                totp_last_step: r.try_get("totp_last_step")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records a used TOTP step; false when it was already used (a replayed code).
+    pub async fn consume_totp_step(&self, username: &str, step: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE staff_users SET totp_last_step = ? WHERE username = ? AND totp_last_step < ?")
+            .bind(step)
+            .bind(username)
+            .bind(step)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn insert_session(
+        &self,
+        token_sha256: &str,
+        username: &str,
+        role: Role,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO sessions (token_sha256, username, role, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(token_sha256)
+            .bind(username)
+            .bind(role.as_str())
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A live session, its expiry slid forward to `new_expiry`.
+    pub async fn touch_session(
+        &self,
+        token_sha256: &str,
+        now: i64,
+        new_expiry: i64,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE sessions SET expires_at = ? WHERE token_sha256 = ? AND expires_at > ? RETURNING username, role, expires_at",
+        )
+        .bind(new_expiry)
+        .bind(token_sha256)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(SessionRecord {
+                username: r.try_get("username")?,
+                role: role(&r)?,
+                expires_at: r.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn delete_session(&self, token_sha256: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_sha256 = ?").bind(token_sha256).execute(&self.pool).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,129 @@
+//! Sealed templates and the subject data keys that open them. Deleting a subject's key row is the
+//! crypto-shred: every template of that subject becomes unrecoverable, then the rows themselves go.
+
+use sqlx::{Row, SqliteConnection};
+use uuid::Uuid;
+
+use super::{now_rfc3339, StoreError};
+use crate::domain::Purpose;
+use crate::vault::{DataKey, Kek, WrappedKey};
+
+/// The subject's data key, created (and stored wrapped) on first use.
+pub async fn data_key(conn: &mut SqliteConnection, kek: &Kek, subject: &str) -> Result<DataKey, StoreError> {
+    let row = sqlx::query("SELECT kek_id, wrapped_dek FROM subject_keys WHERE subject_ref = ?")
+        .bind(subject)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(r) = row {
+        let wrapped = WrappedKey { kek_id: r.try_get("kek_id")?, blob: r.try_get("wrapped_dek")? };
+        return DataKey::unwrap(&wrapped, kek, subject).map_err(StoreError::Vault);
+    }
+    let key = DataKey::generate().map_err(StoreError::Vault)?;
+    let wrapped = key.wrap(kek, subject).map_err(StoreError::Vault)?;
+    sqlx::query("INSERT INTO subject_keys (subject_ref, kek_id, wrapped_dek, created_at) VALUES (?, ?, ?, ?)")
+        .bind(subject)
+        .bind(&wrapped.kek_id)
+        .bind(&wrapped.blob)
+        .bind(now_rfc3339()?)
+        .execute(&mut *conn)
+        .await?;
+    Ok(key)
+}
+
+pub struct NewTemplate<'a> {
+    pub id: Uuid,
+    pub verification_id: Uuid,
+    pub subject_ref: &'a str,
+    pub purpose: Purpose,
+    pub sealed: &'a [u8],
+}
+
+pub async fn insert_template(conn: &mut SqliteConnection, t: &NewTemplate<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO templates (id, verification_id, subject_ref, purpose, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(t.id.to_string())
+    .bind(t.verification_id.to_string())
+    .bind(t.subject_ref)
+    .bind(t.purpose.as_str())
+    .bind(t.sealed)
+    .bind(now_rfc3339()?)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A sealed template as stored.
+pub struct SealedRow {
+    pub id: Uuid,
+    pub subject_ref: String,
+    pub purpose: Purpose,
+    pub sealed: Vec<u8>,
+}
+
+pub async fn all_templates(conn: &mut SqliteConnection) -> Result<Vec<SealedRow>, StoreError> {
+    let rows = sqlx::query("SELECT id, subject_ref, purpose, sealed FROM templates ORDER BY created_at")
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SealedRow {
+                id: Uuid::parse_str(&r.try_get::<String, _>("id")?).map_err(|_| StoreError::Corrupt("template id"))?,
+                subject_ref: r.try_get("subject_ref")?,
+                purpose: Purpose::parse(&r.try_get::<String, _>("purpose")?).ok_or(StoreError::Corrupt("purpose"))?,
+                sealed: r.try_get("sealed")?,
+            })
+        })
+        .collect()
+}
+
+/// The wrapped data key of `subject`, if any remains.
+pub async fn wrapped_key(conn: &mut SqliteConnection, subject: &str) -> Result<Option<WrappedKey>, StoreError> {
+    let row = sqlx::query("SELECT kek_id, wrapped_dek FROM subject_keys WHERE subject_ref = ?")
+        .bind(subject)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| Ok(WrappedKey { kek_id: r.try_get("kek_id")?, blob: r.try_get("wrapped_dek")? })).transpose()
+}
+
+/// Crypto-shreds a subject: destroys its data key, then deletes its templates. Returns the templates destroyed.
+pub async fn shred_subject(conn: &mut SqliteConnection, subject: &str) -> Result<u64, StoreError> {
+    sqlx::query("DELETE FROM subject_keys WHERE subject_ref = ?").bind(subject).execute(&mut *conn).await?;
+    let done = sqlx::query("DELETE FROM templates WHERE subject_ref = ?").bind(subject).execute(&mut *conn).await?;
+    Ok(done.rows_affected())
+}
+
+/// Rewraps every data key (and re-seals every staff TOTP seed) from `old` to `new`. Ciphertexts stay untouched.
+pub async fn rewrap_all(conn: &mut SqliteConnection, old: &Kek, new: &Kek) -> Result<(u64, u64), StoreError> {
+    let rows = sqlx::query("SELECT subject_ref, kek_id, wrapped_dek FROM subject_keys").fetch_all(&mut *conn).await?;
+    let mut keys = 0;
+    for r in &rows {
+        let subject: String = r.try_get("subject_ref")?;
+        let wrapped = WrappedKey { kek_id: r.try_get("kek_id")?, blob: r.try_get("wrapped_dek")? };
+        let dek = DataKey::unwrap(&wrapped, old, &subject).map_err(StoreError::Vault)?;
+        let rewrapped = dek.wrap(new, &subject).map_err(StoreError::Vault)?;
+        sqlx::query("UPDATE subject_keys SET kek_id = ?, wrapped_dek = ? WHERE subject_ref = ?")
+            .bind(&rewrapped.kek_id)
+            .bind(&rewrapped.blob)
+            .bind(&subject)
+            .execute(&mut *conn)
+            .await?;
+        keys += 1;
+    }
+    let staff = sqlx::query("SELECT username, totp_sealed FROM staff_users").fetch_all(&mut *conn).await?;
+    let mut seeds = 0;
+    for r in &staff {
+        let username: String = r.try_get("username")?;
+        let aad = crate::auth::totp_aad(&username);
+        let seed = crate::vault::open_secret(old, &r.try_get::<Vec<u8>, _>("totp_sealed")?, &aad)
+            .map_err(StoreError::Vault)?;
+        let resealed = crate::vault::seal_secret(new, &seed, &aad).map_err(StoreError::Vault)?;
+        sqlx::query("UPDATE staff_users SET totp_sealed = ? WHERE username = ?")
+            .bind(resealed)
+            .bind(&username)
+            .execute(&mut *conn)
+            .await?;
+        seeds += 1;
+    }
+    Ok((keys, seeds))
+}

@@ -1,0 +1,104 @@
+//! Consent records (policy §4, §7): who consented, when, through which channel, to which text, cross-border or not.
+
+use serde::Serialize;
+use sqlx::{Row, SqliteConnection};
+use uuid::Uuid;
+
+use super::{now_rfc3339, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentChannel {
+    Checkbox,
+    DigitalSignature,
+}
+
+impl ConsentChannel {
+    fn as_str(self) -> &'static str {
+        match self {
+            ConsentChannel::Checkbox => "checkbox",
+            ConsentChannel::DigitalSignature => "digital_signature",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "checkbox" => Some(Self::Checkbox),
+            "digital_signature" => Some(Self::DigitalSignature),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Consent {
+    pub consent_id: Uuid,
+    pub subject_ref: String,
+    pub channel: ConsentChannel,
+    pub text_version: String,
+    pub cross_border: bool,
+    pub given_at: String,
+    pub withdrawn_at: Option<String>,
+}
+
+pub struct NewConsent<'a> {
+    pub subject_ref: &'a str,
+    pub channel: ConsentChannel,
+    pub text_version: &'a str,
+    pub cross_border: bool,
+    pub recorded_by: &'a str,
+}
+
+pub async fn insert(conn: &mut SqliteConnection, c: &NewConsent<'_>) -> Result<Consent, StoreError> {
+    let consent = Consent {
+        consent_id: Uuid::new_v4(),
+        subject_ref: c.subject_ref.to_owned(),
+        channel: c.channel,
+        text_version: c.text_version.to_owned(),
+        cross_border: c.cross_border,
+        given_at: now_rfc3339()?,
+        withdrawn_at: None,
+    };
+    sqlx::query(
+        "INSERT INTO consents (id, subject_ref, channel, text_version, cross_border, given_at, recorded_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(consent.consent_id.to_string())
+    .bind(&consent.subject_ref)
+    .bind(c.channel.as_str())
+    .bind(&consent.text_version)
+    .bind(i64::from(c.cross_border))
+    .bind(&consent.given_at)
+    .bind(c.recorded_by)
+    .execute(conn)
+    .await?;
+    Ok(consent)
+}
+
+pub async fn get(conn: &mut SqliteConnection, id: Uuid) -> Result<Consent, StoreError> {
+    let r = sqlx::query(
+        "SELECT id, subject_ref, channel, text_version, cross_border, given_at, withdrawn_at FROM consents WHERE id = ?",
+    )
+    .bind(id.to_string())
+    .fetch_one(conn)
+    .await?;
+    Ok(Consent {
+        consent_id: id,
+        subject_ref: r.try_get("subject_ref")?,
+        channel: ConsentChannel::parse(&r.try_get::<String, _>("channel")?).ok_or(StoreError::Corrupt("channel"))?,
+        text_version: r.try_get("text_version")?,
+        cross_border: r.try_get::<i64, _>("cross_border")? == 1,
+        given_at: r.try_get("given_at")?,
+        withdrawn_at: r.try_get("withdrawn_at")?,
+    })
+}
+
+/// Marks the consent withdrawn; false when it already was.
+pub async fn withdraw(conn: &mut SqliteConnection, id: Uuid) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE consents SET withdrawn_at = ? WHERE id = ? AND withdrawn_at IS NULL")
+        .bind(now_rfc3339()?)
+        .bind(id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
