@@ -18,6 +18,15 @@ pub struct Settings {
     pub pipeline: PipelineSettings,
     pub thresholds: Thresholds,
     pub vault: VaultSettings,
+    pub auth: AuthSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// Staff sessions expire after this many seconds without a request.
+    pub session_ttl_secs: i64,
+    /// Mark the session cookie `Secure` (set true behind TLS).
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -98,6 +107,9 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
         self.thresholds.validate().map_err(ConfigError::Invalid)?;
+        if !(60..=86_400).contains(&self.auth.session_ttl_secs) {
+            return invalid("auth.session_ttl_secs must be 60..=86400");
+        }
         if self.models.workers == 0 || self.models.workers > 64 {
             return invalid("models.workers must be 1..=64");
         }

@@ -22,9 +22,6 @@ pub struct Application {
 impl Application {
     /// Loads the models (refusing to start on any problem), opens the database, binds the port.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let (kek, development) =
-            crate::vault::load_or_generate(settings.vault.kek_file.as_deref(), &settings.vault.dev_kek_file)?;
-        tracing::info!(kek_id = kek.id(), development, "key-encryption key loaded");
         let engine_settings = settings.clone();
         let pool = tokio::task::spawn_blocking(move || engine::start(&engine_settings)).await??;
         Self::build_with_pool(settings, pool).await
@@ -32,12 +29,16 @@ impl Application {
 
     /// As `build`, with an already started inference pool (tests share one between applications).
     pub async fn build_with_pool(settings: Settings, pool: Arc<InferencePool>) -> anyhow::Result<Self> {
+        let (kek, development) =
+            crate::vault::load_or_generate(settings.vault.kek_file.as_deref(), &settings.vault.dev_kek_file)?;
+        tracing::info!(kek_id = kek.id(), development, "key-encryption key loaded");
         let store = Store::connect(&settings.database.url).await?;
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             store,
             pool,
+            kek: Arc::new(kek),
             admission: Arc::new(Semaphore::new(settings.models.max_in_flight)),
             thresholds: settings.thresholds.clone(),
             form_limits: FormLimits {
@@ -45,11 +46,14 @@ impl Application {
                 request_bytes: settings.server.max_request_bytes,
             },
             retry_after_secs: settings.server.retry_after_secs,
+            session_ttl_secs: settings.auth.session_ttl_secs,
+            secure_cookies: settings.auth.secure_cookies,
         });
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
+                .app_data(http::body_config())
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))
         })

@@ -1,7 +1,11 @@
 //! HTTP resources. Each module exposes `configure`; the route table reads top to bottom here.
 
+mod audit;
+mod auth;
+mod consents;
 mod form;
 mod health;
+mod principal;
 mod verifications;
 
 use std::sync::Arc;
@@ -12,26 +16,60 @@ use tokio::sync::Semaphore;
 use crate::decision::Thresholds;
 use crate::error::{ApiError, ErrorCode};
 use crate::pipeline::pool::InferencePool;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
+use crate::vault::Kek;
 
 pub(crate) use form::FormLimits;
+pub use principal::Principal;
 
 /// Shared, immutable per-application state.
 pub struct AppState {
     pub(crate) store: Store,
     pub(crate) pool: Arc<InferencePool>,
+    pub(crate) kek: Arc<Kek>,
     /// Verifications admitted at once (in a worker or waiting for one); beyond it: 503 overloaded.
     pub(crate) admission: Arc<Semaphore>,
     pub(crate) thresholds: Thresholds,
     pub(crate) form_limits: FormLimits,
     pub(crate) retry_after_secs: u64,
+    pub(crate) session_ttl_secs: i64,
+    pub(crate) secure_cookies: bool,
 }
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(health::configure).service(web::scope("/v1").configure(verifications::configure));
+    cfg.configure(health::configure).service(
+        web::scope("/v1")
+            .configure(auth::configure)
+            .configure(verifications::configure)
+            .configure(consents::configure)
+            .configure(audit::configure),
+    );
 }
 
 /// JSON 404 for unknown paths, instead of actix's empty body.
 pub(crate) async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(ErrorCode::NotFound, "no such resource"))
+}
+
+/// Small JSON bodies (consents, logins) are read as bytes up to this size; larger ones get 413.
+pub(crate) fn body_config() -> web::PayloadConfig {
+    web::PayloadConfig::new(16 * 1024)
+}
+
+/// Parses a JSON body inside the handler, after authentication: a typed 400, never actix's plain-text error.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|_| ApiError::new(ErrorCode::InvalidBody, "the body is not the expected JSON object"))
+}
+
+pub(crate) fn store_error(e: StoreError, retry_after: u64) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::new(ErrorCode::NotFound, "no such resource"),
+        StoreError::Unavailable(_) => ApiError::unavailable(&e, retry_after),
+        other => ApiError::internal(&other),
+    }
+}
+
+pub(crate) fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }

@@ -1,5 +1,6 @@
 //! `POST /v1/verifications` and `GET /v1/verifications/{id}`: the onboarding client's whole API.
 //! Responses carry the decision, the liveness label and reason codes only: no scores, embeddings or images.
+//! The verification, its sealed selfie template and its audit row commit in one transaction.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -8,12 +9,16 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::form::{self, VerificationForm};
-use super::AppState;
+use super::{store_error, AppState, Principal};
+use crate::audit::{self, Action, Outcome};
 use crate::decision::decide;
-use crate::domain::{Decision, Liveness, Reason, Verdict};
+use crate::domain::{Decision, Liveness, Reason, Verdict, VerificationMeta};
 use crate::error::{ApiError, ErrorCode};
-use crate::pipeline::{DecodeError, PipelineError};
-use crate::store::{NewVerification, StoreError, StoredVerification};
+use crate::pipeline::{DecodeError, Embedding, PipelineError};
+use crate::policy::Permission;
+use crate::store::biometrics::{self, NewTemplate};
+use crate::store::{consents, insert_verification, NewVerification, StoreError, StoredVerification, Tx};
+use crate::vault::{seal_template, TemplateBinding};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -41,7 +46,13 @@ async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
 }
 
 #[tracing::instrument(name = "verification.create", skip_all, fields(verification_id, decision))]
-async fn create(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn create(
+    principal: Principal,
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::CreateVerification)?;
     form::check_headers(&req, state.form_limits)?;
     let idempotency_key = idempotency_key(&req)?;
     let _permit = state.admission.clone().try_acquire_owned().map_err(|_| {
@@ -49,12 +60,16 @@ async fn create(req: HttpRequest, payload: web::Payload, state: web::Data<AppSta
         ApiError::overloaded(state.retry_after_secs)
     })?;
     let form = form::read(&req, payload, state.form_limits).await?;
+    principal.allow_purpose(Some(form.meta.purpose))?;
     let digest = request_digest(&form);
     if let Some(key) = idempotency_key.as_deref() {
         if let Some(previous) = replay(&state, key, &digest).await? {
             return Ok(HttpResponse::Ok().json(VerificationResponse::new(previous.id, previous.verdict)));
         }
     }
+    let mut conn = state.store.acquire().await.map_err(|e| store_error(e, state.retry_after_secs))?;
+    require_consent(&mut conn, &form.meta).await?;
+    drop(conn);
     let VerificationForm { selfie, document, meta, .. } = form;
     let evidence = state
         .pool
@@ -73,9 +88,12 @@ async fn create(req: HttpRequest, payload: web::Payload, state: web::Data<AppSta
         similarity: evidence.similarity,
         live_score: evidence.selfie.live_score,
     };
-    match state.store.insert_verification(&record).await {
+    match store(&state, &principal, &record, evidence.selfie.embedding.as_ref()).await {
         Ok(()) => {}
-        Err(StoreError::Conflict) => {
+        Err(StoreFailure::ConsentGone) => {
+            return Err(ApiError::new(ErrorCode::ConsentRequired, "consent was withdrawn during the verification"))
+        }
+        Err(StoreFailure::Store(StoreError::Conflict)) => {
             // A concurrent request with the same key won the race: answer as a replay of it.
             let key = idempotency_key.as_deref().unwrap_or_default();
             if let Some(previous) = replay(&state, key, &digest).await? {
@@ -83,7 +101,7 @@ async fn create(req: HttpRequest, payload: web::Payload, state: web::Data<AppSta
             }
             return Err(ApiError::new(ErrorCode::IdempotencyConflict, "idempotency key already used"));
         }
-        Err(e) => return Err(store_error(e, state.retry_after_secs)),
+        Err(StoreFailure::Store(e)) => return Err(store_error(e, state.retry_after_secs)),
     }
     let span = tracing::Span::current();
     span.record("verification_id", tracing::field::display(id));
@@ -94,10 +112,84 @@ async fn create(req: HttpRequest, payload: web::Payload, state: web::Data<AppSta
         .json(VerificationResponse::new(id, verdict)))
 }
 
+/// The consent reference must name an active consent of the same subject (policy §4, §7).
+async fn require_consent(conn: &mut sqlx::SqliteConnection, meta: &VerificationMeta) -> Result<(), ApiError> {
+    let refused = || ApiError::new(ErrorCode::ConsentRequired, "no active consent of this subject under consent_ref");
+    let id = Uuid::parse_str(meta.consent_ref.expose()).map_err(|_| refused())?;
+    match consents::get(conn, id).await {
+        Ok(c) if c.subject_ref == meta.applicant_ref.expose() && c.withdrawn_at.is_none() => Ok(()),
+        Ok(_) | Err(StoreError::NotFound) => Err(refused()),
+        Err(e) => Err(store_error(e, 1)),
+    }
+}
+
+enum StoreFailure {
+    ConsentGone,
+    Store(StoreError),
+}
+
+impl From<StoreError> for StoreFailure {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl From<sqlx::Error> for StoreFailure {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+/// One transaction: consent still active, the verification row, the sealed selfie template, the audit row.
+async fn store(
+    state: &AppState,
+    principal: &Principal,
+    record: &NewVerification<'_>,
+    template: Option<&Embedding>,
+) -> Result<(), StoreFailure> {
+    let meta = record.meta;
+    let subject = meta.applicant_ref.expose();
+    let mut tx: Tx = state.store.begin_write().await?;
+    if require_consent(&mut tx, meta).await.is_err() {
+        return Err(StoreFailure::ConsentGone);
+    }
+    insert_verification(&mut tx, record).await?;
+    if let Some(template) = template {
+        let key = biometrics::data_key(&mut tx, &state.kek, subject).await?;
+        let template_id = Uuid::new_v4();
+        let binding = TemplateBinding { record_id: template_id, subject, purpose: meta.purpose };
+        let sealed = seal_template(&key, template, &binding).map_err(StoreError::Vault)?;
+        let row = NewTemplate {
+            id: template_id,
+            verification_id: record.id,
+            subject_ref: subject,
+            purpose: meta.purpose,
+            sealed: &sealed,
+        };
+        biometrics::insert_template(&mut tx, &row).await?;
+    }
+    let event = principal.event(Action::Verify, Some(meta.purpose), Some(subject), Outcome::Success);
+    audit::append(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[tracing::instrument(name = "verification.show", skip_all)]
-async fn show(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn show(
+    req: HttpRequest,
+    path: web::Path<String>,
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ReadVerification)?;
+    let purpose = principal.header_purpose(&req)?;
     let id = Uuid::parse_str(&path).map_err(|_| ApiError::new(ErrorCode::NotFound, "no such verification"))?;
-    let stored = state.store.verification(id).await.map_err(|e| store_error(e, state.retry_after_secs))?;
+    let retry = state.retry_after_secs;
+    let stored = state.store.verification(id).await.map_err(|e| store_error(e, retry))?;
+    let mut tx = state.store.begin_write().await.map_err(|e| store_error(e, retry))?;
+    let event = principal.event(Action::ReadVerification, Some(purpose), Some(&stored.applicant_ref), Outcome::Success);
+    audit::append(&mut tx, &event).await.map_err(|e| store_error(e, retry))?;
+    tx.commit().await.map_err(|e| store_error(e.into(), retry))?;
     Ok(HttpResponse::Ok().json(VerificationResponse::new(stored.id, stored.verdict)))
 }
 
@@ -151,13 +243,5 @@ fn pipeline_error(e: PipelineError) -> ApiError {
             ApiError::new(code, format!("{}: {source}", part.as_str()))
         }
         PipelineError::Inference(e) => ApiError::internal(&e),
-    }
-}
-
-fn store_error(e: StoreError, retry_after: u64) -> ApiError {
-    match e {
-        StoreError::NotFound => ApiError::new(ErrorCode::NotFound, "no such verification"),
-        StoreError::Unavailable(_) => ApiError::unavailable(&e, retry_after),
-        other => ApiError::internal(&other),
     }
 }

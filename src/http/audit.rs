@@ -1,0 +1,46 @@
+//! `GET /v1/audit/export` (auditor) and `GET /v1/audit/verify` (auditor, DPO). Exporting is itself audited;
+//! a broken chain raises a security event.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::{store_error, AppState, Principal};
+use crate::audit::{self, Action, Outcome, SecurityEvent, Severity};
+use crate::error::ApiError;
+use crate::policy::Permission;
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/audit/export", web::get().to(export)).route("/audit/verify", web::get().to(verify));
+}
+
+#[tracing::instrument(name = "audit.export", skip_all)]
+async fn export(req: HttpRequest, principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ExportAudit)?;
+    let purpose = principal.header_purpose(&req)?;
+    let retry = state.retry_after_secs;
+    let mut tx = state.store.begin_write().await.map_err(|e| store_error(e, retry))?;
+    audit::append(&mut tx, &principal.event(Action::ExportAudit, Some(purpose), None, Outcome::Success))
+        .await
+        .map_err(|e| store_error(e, retry))?;
+    let rows = audit::export(&mut tx).await.map_err(|e| store_error(e, retry))?;
+    tx.commit().await.map_err(|e| store_error(e.into(), retry))?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+#[tracing::instrument(name = "audit.verify", skip_all)]
+async fn verify(req: HttpRequest, principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::VerifyAudit)?;
+    let purpose = principal.header_purpose(&req)?;
+    let retry = state.retry_after_secs;
+    let mut tx = state.store.begin_write().await.map_err(|e| store_error(e, retry))?;
+    let report = audit::verify(&mut tx).await.map_err(|e| store_error(e, retry))?;
+    if !report.intact {
+        audit::raise(&mut tx, SecurityEvent::AuditChainBreak, Severity::Critical, "audit chain verification failed")
+            .await
+            .map_err(|e| store_error(e, retry))?;
+    }
+    audit::append(&mut tx, &principal.event(Action::VerifyAudit, Some(purpose), None, Outcome::Success))
+        .await
+        .map_err(|e| store_error(e, retry))?;
+    tx.commit().await.map_err(|e| store_error(e.into(), retry))?;
+    Ok(HttpResponse::Ok().json(report))
+}

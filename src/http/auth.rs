@@ -1,0 +1,92 @@
+//! Staff sign-in: `POST /v1/auth/login` (password + TOTP, both always) and `POST /v1/auth/logout`.
+
+use actix_web::cookie::{time::Duration, Cookie, SameSite};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::principal::SESSION_COOKIE;
+use super::{store_error, unix_now, AppState, Principal};
+use crate::audit::{self, Action, AuditEvent, Outcome};
+use crate::auth::{login as sign_in, LoginError};
+use crate::error::{ApiError, ErrorCode};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/auth/login", web::post().to(login)).route("/auth/logout", web::post().to(logout));
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginRequest {
+    username: String,
+    password: Zeroizing<String>,
+    totp: String,
+}
+
+#[derive(Serialize)]
+struct LoginResponse {
+    role: &'static str,
+    expires_at: i64,
+}
+
+fn session_cookie(state: &AppState, value: String, max_age: i64) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .secure(state.secure_cookies)
+        .same_site(SameSite::Strict)
+        .max_age(Duration::seconds(max_age))
+        .finish()
+}
+
+#[tracing::instrument(name = "auth.login", skip_all)]
+async fn login(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let LoginRequest { username, password, totp } = super::parse_json(&body)?;
+    let retry = state.retry_after_secs;
+    let request_id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
+    let outcome =
+        sign_in(&state.store, &state.kek, &username, password.to_string(), &totp, unix_now(), state.session_ttl_secs)
+            .await;
+    let actor: String = username.chars().take(64).collect();
+    let (role, result) = match &outcome {
+        Ok(l) => (l.role.as_str(), Outcome::Success),
+        Err(_) => ("unknown", Outcome::Denied),
+    };
+    let action = if outcome.is_ok() { Action::Login } else { Action::LoginFailed };
+    let event = AuditEvent {
+        actor: &actor,
+        role,
+        action,
+        purpose: None,
+        subject_ref: None,
+        result,
+        request_id: request_id.as_deref(),
+    };
+    let mut tx = state.store.begin_write().await.map_err(|e| store_error(e, retry))?;
+    audit::append(&mut tx, &event).await.map_err(|e| store_error(e, retry))?;
+    tx.commit().await.map_err(|e| store_error(e.into(), retry))?;
+    match outcome {
+        Ok(l) => Ok(HttpResponse::Ok()
+            .cookie(session_cookie(&state, l.token.plaintext.to_string(), state.session_ttl_secs))
+            .json(LoginResponse { role: l.role.as_str(), expires_at: l.expires_at })),
+        Err(LoginError::Invalid) => {
+            Err(ApiError::new(ErrorCode::InvalidCredentials, "invalid username, password or code"))
+        }
+        Err(LoginError::Store(e)) => Err(store_error(e, retry)),
+    }
+}
+
+#[tracing::instrument(name = "auth.logout", skip_all)]
+async fn logout(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let retry = state.retry_after_secs;
+    let Some(session) = principal.session.as_deref() else {
+        return Err(ApiError::new(ErrorCode::Forbidden, "service accounts have no session"));
+    };
+    state.store.delete_session(session).await.map_err(|e| store_error(e, retry))?;
+    let mut tx = state.store.begin_write().await.map_err(|e| store_error(e, retry))?;
+    audit::append(&mut tx, &principal.event(Action::Logout, None, None, Outcome::Success))
+        .await
+        .map_err(|e| store_error(e, retry))?;
+    tx.commit().await.map_err(|e| store_error(e.into(), retry))?;
+    Ok(HttpResponse::NoContent().cookie(session_cookie(&state, String::new(), 0)).finish())
+}

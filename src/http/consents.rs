@@ -1,0 +1,118 @@
+//! Consent records: `POST /v1/consents`, `GET /v1/consents/{id}`, `DELETE /v1/consents/{id}`.
+//! Withdrawal stops biometric processing and crypto-shreds the subject's templates in the same transaction.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{store_error, AppState, Principal};
+use crate::audit::{self, Action, Outcome};
+use crate::domain::ApplicantRef;
+use crate::error::{ApiError, ErrorCode};
+use crate::policy::Permission;
+use crate::store::biometrics;
+use crate::store::consents::{self, ConsentChannel, NewConsent};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/consents", web::post().to(record))
+        .route("/consents/{id}", web::get().to(show))
+        .route("/consents/{id}", web::delete().to(withdraw));
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentRequest {
+    subject_ref: String,
+    channel: ConsentChannel,
+    text_version: String,
+    cross_border: bool,
+}
+
+fn consent_id(path: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(path).map_err(|_| ApiError::new(ErrorCode::NotFound, "no such consent"))
+}
+
+#[tracing::instrument(name = "consent.record", skip_all)]
+async fn record(
+    principal: Principal,
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::RecordConsent)?;
+    let purpose = principal.header_purpose(&req)?;
+    let body: ConsentRequest = super::parse_json(&body)?;
+    let subject = ApplicantRef::parse(&body.subject_ref).map_err(|_| {
+        ApiError::new(ErrorCode::InvalidBody, "subject_ref must be 1 to 128 characters of A-Z a-z 0-9 . _ : -")
+    })?;
+    let version_ok = !body.text_version.is_empty() && body.text_version.len() <= 64;
+    if !version_ok {
+        return Err(ApiError::new(ErrorCode::InvalidBody, "text_version must be 1 to 64 characters"));
+    }
+    let retry = state.retry_after_secs;
+    let new = NewConsent {
+        subject_ref: subject.expose(),
+        channel: body.channel,
+        text_version: &body.text_version,
+        cross_border: body.cross_border,
+        recorded_by: &principal.actor,
+    };
+    let mut tx = state.store.begin_write().await.map_err(|e| store_error(e, retry))?;
+    let consent = consents::insert(&mut tx, &new).await.map_err(|e| store_error(e, retry))?;
+    let event = principal.event(Action::RecordConsent, Some(purpose), Some(subject.expose()), Outcome::Success);
+    audit::append(&mut tx, &event).await.map_err(|e| store_error(e, retry))?;
+    tx.commit().await.map_err(|e| store_error(e.into(), retry))?;
+    Ok(HttpResponse::Created().json(consent))
+}
+
+#[tracing::instrument(name = "consent.show", skip_all)]
+async fn show(
+    req: HttpRequest,
+    path: web::Path<String>,
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ReadConsent)?;
+    let purpose = principal.header_purpose(&req)?;
+    let id = consent_id(&path)?;
+    let retry = state.retry_after_secs;
+    let mut tx = state.store.begin_write().await.map_err(|e| store_error(e, retry))?;
+    let consent = consents::get(&mut tx, id).await.map_err(|e| store_error(e, retry))?;
+    let event = principal.event(Action::ReadConsent, Some(purpose), Some(&consent.subject_ref), Outcome::Success);
+    audit::append(&mut tx, &event).await.map_err(|e| store_error(e, retry))?;
+    tx.commit().await.map_err(|e| store_error(e.into(), retry))?;
+    Ok(HttpResponse::Ok().json(consent))
+}
+
+#[derive(Serialize)]
+struct Withdrawn {
+    consent_id: Uuid,
+    withdrawn: bool,
+    templates_destroyed: u64,
+}
+
+#[tracing::instrument(name = "consent.withdraw", skip_all)]
+async fn withdraw(
+    req: HttpRequest,
+    path: web::Path<String>,
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::WithdrawConsent)?;
+    let purpose = principal.header_purpose(&req)?;
+    let id = consent_id(&path)?;
+    let retry = state.retry_after_secs;
+    let mut tx = state.store.begin_write().await.map_err(|e| store_error(e, retry))?;
+    let consent = consents::get(&mut tx, id).await.map_err(|e| store_error(e, retry))?;
+    if !consents::withdraw(&mut tx, id).await.map_err(|e| store_error(e, retry))? {
+        return Err(ApiError::new(ErrorCode::ConsentWithdrawn, "this consent was already withdrawn"));
+    }
+    let subject = consent.subject_ref.as_str();
+    let destroyed = biometrics::shred_subject(&mut tx, subject).await.map_err(|e| store_error(e, retry))?;
+    for action in [Action::WithdrawConsent, Action::EraseBiometrics] {
+        let event = principal.event(action, Some(purpose), Some(subject), Outcome::Success);
+        audit::append(&mut tx, &event).await.map_err(|e| store_error(e, retry))?;
+    }
+    tx.commit().await.map_err(|e| store_error(e.into(), retry))?;
+    Ok(HttpResponse::Ok().json(Withdrawn { consent_id: id, withdrawn: true, templates_destroyed: destroyed }))
+}
