@@ -28,6 +28,18 @@ pub enum Command {
     /// Verify one selfie against one document photo and print the decision as JSON.
     Verify { selfie: PathBuf, document: PathBuf },
     /// Score a labelled pairs file and print FNMR/FMR at the configured threshold.
+    /// Service accounts and staff users.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// Key-encryption key management.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// The hash-chained audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Sealed template integrity.
+    #[command(subcommand)]
+    Vault(VaultCommand),
     Eval {
         pairs: PathBuf,
         /// Only pairs of this source (repeatable).
@@ -37,6 +49,40 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Create the onboarding service account and print its API key (once).
+    AddService { name: String },
+    /// Create a staff user; the password is read from FACEVERIFY_NEW_PASSWORD or standard input; prints the TOTP
+    /// enrolment URI (once).
+    AddStaff {
+        username: String,
+        #[arg(long, value_enum)]
+        role: crate::policy::Role,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Rewrap every subject data key (and TOTP seed) under a new KEK file; ciphertexts are untouched.
+    Rotate {
+        #[arg(long)]
+        new_kek_file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the chain; exit 1 (and record a security event) on any edited, deleted or reordered row.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Open every sealed template; exit 1 (and record security events) on any integrity failure.
+    Check,
 }
 
 impl Cli {

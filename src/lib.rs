@@ -1,5 +1,8 @@
 //! faceverify: selfie vs ID-document verification on real ONNX models, returning only a decision.
 
+pub mod admin;
+pub mod audit;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod decision;
@@ -9,6 +12,7 @@ pub mod error;
 pub mod eval;
 pub mod http;
 pub mod pipeline;
+pub mod policy;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -1,5 +1,6 @@
 use clap::Parser;
-use faceverify::cli::{self, Cli, Command};
+use faceverify::admin;
+use faceverify::cli::{self, AccountsCommand, AuditCommand, Cli, Command, KeysCommand, VaultCommand};
 use faceverify::startup::Application;
 use faceverify::telemetry;
 
@@ -19,10 +20,53 @@ fn main() -> anyhow::Result<()> {
             println!("{}", cli::verify(&cli.settings()?, selfie.clone(), document.clone())?);
             Ok(())
         }
+        Command::Accounts(_) | Command::Keys(_) | Command::Audit(_) | Command::Vault(_) => {
+            telemetry::init("warn", std::io::stderr);
+            let settings = cli.settings()?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let (output, ok) = runtime.block_on(operate(&cli.command, &settings))?;
+            println!("{output}");
+            if !ok {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Eval { pairs, source, json } => {
             telemetry::init("warn", std::io::stderr);
             print!("{}", cli::eval(&cli.settings()?, pairs.clone(), source, *json)?);
             Ok(())
         }
     }
+}
+
+/// Runs an operator command; `false` when it found a problem (exit status 1).
+async fn operate(command: &Command, settings: &faceverify::config::Settings) -> anyhow::Result<(String, bool)> {
+    Ok(match command {
+        Command::Accounts(AccountsCommand::AddService { name }) => (admin::add_service(settings, name).await?, true),
+        Command::Accounts(AccountsCommand::AddStaff { username, role }) => {
+            let password = match std::env::var("FACEVERIFY_NEW_PASSWORD") {
+                Ok(p) => zeroize::Zeroizing::new(p),
+                Err(_) => {
+                    let mut line = zeroize::Zeroizing::new(String::new());
+                    std::io::stdin().read_line(&mut line)?;
+                    zeroize::Zeroizing::new(line.trim_end().to_owned())
+                }
+            };
+            (admin::add_staff(settings, username, *role, &password).await?, true)
+        }
+        Command::Keys(KeysCommand::Rotate { new_kek_file }) => {
+            (serde_json::to_string_pretty(&admin::rotate(settings, new_kek_file).await?)?, true)
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let (store, _) = admin::open(settings).await?;
+            let report = admin::verify_audit(&store).await?;
+            (serde_json::to_string_pretty(&report)?, report.intact)
+        }
+        Command::Vault(VaultCommand::Check) => {
+            let (store, kek) = admin::open(settings).await?;
+            let report = admin::check_vault(&store, &kek).await?;
+            (serde_json::to_string_pretty(&report)?, report.failed == 0)
+        }
+        _ => anyhow::bail!("not an operator command"),
+    })
 }

@@ -1,0 +1,115 @@
+//! Operator commands that act on the store: accounts, key rotation, audit-chain and vault integrity checks.
+//! Each one that touches personal data or keys is audited with the operator as actor.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::audit::{self, Action, AuditEvent, ChainReport, Outcome, SecurityEvent, Severity};
+use crate::config::Settings;
+use crate::policy::Role;
+use crate::store::{biometrics, Store};
+use crate::vault::{self, open_template, DataKey, Kek, TemplateBinding};
+
+const OPERATOR: &str = "operator";
+
+pub async fn open(settings: &Settings) -> anyhow::Result<(Store, Kek)> {
+    let (kek, _) = vault::load_or_generate(settings.vault.kek_file.as_deref(), &settings.vault.dev_kek_file)?;
+    Ok((Store::connect(&settings.database.url).await?, kek))
+}
+
+fn operator_event(action: Action, result: Outcome) -> AuditEvent<'static> {
+    AuditEvent { actor: OPERATOR, role: "operator", action, purpose: None, subject_ref: None, result, request_id: None }
+}
+
+async fn record(store: &Store, action: Action) -> anyhow::Result<()> {
+    let mut tx = store.begin_write().await?;
+    audit::append(&mut tx, &operator_event(action, Outcome::Success)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Creates the onboarding service account; the key is shown once.
+pub async fn add_service(settings: &Settings, name: &str) -> anyhow::Result<String> {
+    let (store, _) = open(settings).await?;
+    let key = crate::auth::create_service_account(&store, name).await?;
+    record(&store, Action::CreateAccount).await?;
+    Ok(format!("API key for `{name}` (shown once, store it in the onboarding service's secrets):\n{}", *key.plaintext))
+}
+
+/// Creates a staff user; prints the TOTP enrolment URI once.
+pub async fn add_staff(settings: &Settings, username: &str, role: Role, password: &str) -> anyhow::Result<String> {
+    let (store, kek) = open(settings).await?;
+    let totp = crate::auth::create_staff(&store, &kek, username, role, password).await?;
+    record(&store, Action::CreateAccount).await?;
+    Ok(format!("TOTP enrolment for `{username}` (shown once):\n{}", totp.provisioning_uri(username)))
+}
+
+#[derive(Serialize)]
+pub struct Rotation {
+    pub from_kek: String,
+    pub to_kek: String,
+    pub data_keys_rewrapped: u64,
+    pub totp_seeds_resealed: u64,
+}
+
+/// Rewraps every data key from the configured KEK to `new_kek_file`, in one transaction. Ciphertexts are untouched;
+/// afterwards point `vault.kek_file` at the new file.
+pub async fn rotate(settings: &Settings, new_kek_file: &Path) -> anyhow::Result<Rotation> {
+    let (store, old) = open(settings).await?;
+    let new = vault::load(new_kek_file)?;
+    anyhow::ensure!(new.id() != old.id(), "the new key file must have another name (its stem is the key id)");
+    let mut tx = store.begin_write().await?;
+    let (keys, seeds) = biometrics::rewrap_all(&mut tx, &old, &new).await?;
+    audit::append(&mut tx, &operator_event(Action::RotateKeys, Outcome::Success)).await?;
+    tx.commit().await?;
+    Ok(Rotation {
+        from_kek: old.id().into(),
+        to_kek: new.id().into(),
+        data_keys_rewrapped: keys,
+        totp_seeds_resealed: seeds,
+    })
+}
+
+pub async fn verify_audit(store: &Store) -> anyhow::Result<ChainReport> {
+    let mut tx = store.begin_write().await?;
+    let report = audit::verify(&mut tx).await?;
+    if !report.intact {
+        audit::raise(&mut tx, SecurityEvent::AuditChainBreak, Severity::Critical, "audit chain verification failed")
+            .await?;
+    }
+    audit::append(&mut tx, &operator_event(Action::VerifyAudit, Outcome::Success)).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct VaultReport {
+    pub templates: usize,
+    pub intact: usize,
+    /// Templates whose AEAD check failed, or whose subject key no longer opens.
+    pub failed: usize,
+}
+
+/// Opens every sealed template; each failure raises an `aead_failure` security event (policy §11).
+pub async fn check_vault(store: &Store, kek: &Kek) -> anyhow::Result<VaultReport> {
+    let mut tx = store.begin_write().await?;
+    let rows = biometrics::all_templates(&mut tx).await?;
+    let mut failed = 0;
+    for row in &rows {
+        let opened = match biometrics::wrapped_key(&mut tx, &row.subject_ref).await? {
+            Some(wrapped) => DataKey::unwrap(&wrapped, kek, &row.subject_ref).and_then(|key| {
+                let binding = TemplateBinding { record_id: row.id, subject: &row.subject_ref, purpose: row.purpose };
+                open_template(&key, &row.sealed, &binding)
+            }),
+            None => Err(vault::VaultError::Integrity),
+        };
+        if opened.is_err() {
+            failed += 1;
+            let detail = format!("template {} failed its integrity check", row.id);
+            audit::raise(&mut tx, SecurityEvent::AeadFailure, Severity::Critical, &detail).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(VaultReport { templates: rows.len(), intact: rows.len() - failed, failed })
+}
