@@ -1,6 +1,6 @@
-//! No personal data in logs: a verification with recognisable references (and a rejected one that carries them
-//! in a malformed meta) runs with every log line captured at debug level; none of the references and none of
-//! the embedding's values may appear. A separate test binary, because it installs its own global subscriber.
+//! No personal data in logs: a consent with a recognisable subject reference and text version, a verification
+//! under it and a rejected request carrying the reference run with every log line captured at debug level; none
+//! of them and none of the embedding's values may appear. A separate test binary, because it installs its own global subscriber.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 #[path = "api/helpers.rs"]
@@ -47,10 +47,24 @@ async fn logs_carry_no_references_and_no_embedding_values() {
     let document = helpers::face(&shared, "images/deepface/img21.jpg");
     let app = helpers::spawn_app().await;
 
-    let meta = format!(r#"{{"applicant_ref":"{APPLICANT}","purpose":"identification","consent_ref":"{CONSENT}"}}"#);
+    let consent = app
+        .client
+        .post(app.url("/v1/consents"))
+        .bearer_auth(&app.api_key)
+        .header("X-Purpose", "identification")
+        .json(&serde_json::json!({
+            "subject_ref": APPLICANT, "channel": "digital_signature", "text_version": CONSENT, "cross_border": false
+        }))
+        .send()
+        .await
+        .expect("consent");
+    assert_eq!(consent.status().as_u16(), 201);
+    let consent_id =
+        consent.json::<serde_json::Value>().await.expect("json")["consent_id"].as_str().expect("id").to_owned();
+    let meta = helpers::meta(APPLICANT, &consent_id);
     let ok = app.post_verification(helpers::form(selfie.clone(), document.clone(), &meta)).await;
     assert_eq!(ok.status().as_u16(), 201);
-    let bad = format!(r#"{{"applicant_ref":"{APPLICANT} x","purpose":"marketing","consent_ref":"{CONSENT}"}}"#);
+    let bad = format!(r#"{{"applicant_ref":"{APPLICANT} x","purpose":"marketing","consent_ref":"{consent_id}"}}"#);
     let refused = app.post_verification(helpers::form(selfie.clone(), document, &bad)).await;
     assert_eq!(refused.status().as_u16(), 400);
 

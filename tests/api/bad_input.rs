@@ -25,7 +25,8 @@ async fn post(app: &TestApp, form: Form) -> reqwest::Response {
 /// A hand-made body with its own content type, bypassing the multipart encoder.
 async fn post_raw(app: &TestApp, content_type: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
     app.client
-        .post(format!("{}/v1/verifications", app.address))
+        .post(app.url("/v1/verifications"))
+        .bearer_auth(&app.api_key)
         .header("content-type", content_type)
         .body(body)
         .send()
@@ -61,14 +62,16 @@ async fn invalid_meta_and_forbidden_purpose() {
 #[tokio::test]
 async fn images_that_are_not_images_or_are_broken() {
     let app = spawn_app().await;
+    let meta = app.consented_meta("APP-0001").await;
+    let meta = meta.as_str();
     let pdf = b"%PDF-1.7\n1 0 obj << >> endobj".to_vec();
-    assert_error(post(&app, form(pdf, jpeg(64, 64), META)).await, 422, "unsupported_image_format").await;
+    assert_error(post(&app, form(pdf, jpeg(64, 64), meta)).await, 422, "unsupported_image_format").await;
     let full = jpeg(256, 256);
     let truncated = full[..full.len() / 2].to_vec();
-    let body = assert_error(post(&app, form(jpeg(64, 64), truncated, META)).await, 422, "corrupt_image").await;
+    let body = assert_error(post(&app, form(jpeg(64, 64), truncated, meta)).await, 422, "corrupt_image").await;
     assert!(body["message"].as_str().expect("message").starts_with("document"), "names the part: {body}");
     let bomb = png_header_claiming(20_000, 20_000);
-    assert_error(post(&app, form(bomb, jpeg(64, 64), META)).await, 413, "image_too_large").await;
+    assert_error(post(&app, form(bomb, jpeg(64, 64), meta)).await, 413, "image_too_large").await;
 }
 
 #[tokio::test]
@@ -89,7 +92,8 @@ async fn wrong_content_type_and_oversized_bodies() {
 #[tokio::test]
 async fn a_face_free_photo_is_rejected_not_an_error() {
     let app = spawn_app().await;
-    let response = post(&app, form(jpeg(320, 240), jpeg(320, 240), META)).await;
+    let meta = app.consented_meta("APP-0001").await;
+    let response = post(&app, form(jpeg(320, 240), jpeg(320, 240), &meta)).await;
     assert_eq!(response.status().as_u16(), 201);
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["decision"], "rejected");

@@ -5,7 +5,10 @@ use std::sync::{Arc, OnceLock};
 
 use faceverify::config::Settings;
 use faceverify::pipeline::pool::InferencePool;
+use faceverify::policy::Role;
 use faceverify::startup::Application;
+use faceverify::store::Store;
+use faceverify::vault::Kek;
 use reqwest::multipart::{Form, Part};
 
 /// `../shared` beside the checkout (or `FACEVERIFY_SHARED_DIR`). Absent on a user's fresh clone: tests that
@@ -71,24 +74,53 @@ fn init_telemetry() {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    _db: tempfile::TempDir,
+    pub store: Store,
+    pub kek: Kek,
+    pub kek_file: PathBuf,
+    pub db_path: PathBuf,
+    /// The onboarding service account's bearer key.
+    pub api_key: String,
+    pub dir: tempfile::TempDir,
 }
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
-    let db = tempfile::tempdir().expect("tempdir");
-    let mut settings = settings();
-    settings.database.url = format!("sqlite://{}", db.path().join("test.db").display());
-    tweak(&mut settings);
-    let app = Application::build_with_pool(settings, pool()).await.expect("app builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), _db: db }
+/// Writes a fresh 256-bit key-encryption key, owner-readable only.
+pub fn write_kek(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut key = [0u8; 32];
+    getrandom::getrandom(&mut key).expect("randomness");
+    std::fs::write(path, hex::encode(key)).expect("write kek");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
 }
 
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db_path = dir.path().join("test.db");
+    let kek_file = dir.path().join("kek-test.key");
+    write_kek(&kek_file);
+    let mut settings = settings();
+    settings.database.url = format!("sqlite://{}", db_path.display());
+    settings.vault.kek_file = Some(kek_file.clone());
+    tweak(&mut settings);
+    let app = Application::build_with_pool(settings.clone(), pool()).await.expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let store = Store::connect(&settings.database.url).await.expect("store");
+    let kek = faceverify::vault::load(&kek_file).expect("kek");
+    let key = faceverify::auth::create_service_account(&store, "onboarding").await.expect("service account");
+    let api_key = key.plaintext.to_string();
+    TestApp { address, client: reqwest::Client::new(), store, kek, kek_file, db_path, api_key, dir }
+}
+
+/// The meta part for `subject` under `consent_id`.
+pub fn meta(subject: &str, consent_id: &str) -> String {
+    format!(r#"{{"applicant_ref":"{subject}","purpose":"identification","consent_ref":"{consent_id}"}}"#)
+}
+
+/// A meta that is valid in form but names no consent (for requests refused before the consent check).
 pub const META: &str = r#"{"applicant_ref":"APP-0001","purpose":"identification","consent_ref":"CONSENT-1"}"#;
 
 pub fn form(selfie: Vec<u8>, document: Vec<u8>, meta: &str) -> Form {
@@ -99,13 +131,97 @@ pub fn form(selfie: Vec<u8>, document: Vec<u8>, meta: &str) -> Form {
 }
 
 impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Records a checkbox consent for `subject` as the onboarding client; returns the consent id.
+    pub async fn consent(&self, subject: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/v1/consents"))
+            .bearer_auth(&self.api_key)
+            .header("X-Purpose", "identification")
+            .json(&serde_json::json!({
+                "subject_ref": subject, "channel": "checkbox", "text_version": "2026-03-17", "cross_border": false
+            }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status().as_u16(), 201, "consent recorded");
+        let body: serde_json::Value = response.json().await.expect("json");
+        body["consent_id"].as_str().expect("consent_id").to_owned()
+    }
+
+    /// A meta for `subject` with a freshly recorded consent.
+    pub async fn consented_meta(&self, subject: &str) -> String {
+        meta(subject, &self.consent(subject).await)
+    }
+
     pub async fn post_verification(&self, form: Form) -> reqwest::Response {
-        self.client.post(format!("{}/v1/verifications", self.address)).multipart(form).send().await.expect("request")
+        self.client
+            .post(self.url("/v1/verifications"))
+            .bearer_auth(&self.api_key)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{}", self.address, path)).send().await.expect("request")
+        self.client.get(self.url(path)).send().await.expect("request")
     }
+
+    /// GET as the onboarding client with a declared purpose.
+    pub async fn get_as_client(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(&self.api_key)
+            .header("X-Purpose", "identification")
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Creates a staff user with `role`, signs in with password + TOTP, returns the session token.
+    pub async fn staff_session(&self, username: &str, role: Role) -> String {
+        let password = "correct horse battery staple";
+        let totp =
+            faceverify::auth::create_staff(&self.store, &self.kek, username, role, password).await.expect("staff");
+        let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+        let code = totp.code_at(now / faceverify::auth::TOTP_STEP_SECS);
+        let response = self.login(username, password, &code).await;
+        assert_eq!(response.status().as_u16(), 200, "login");
+        session_cookie(&response).expect("session cookie")
+    }
+
+    pub async fn login(&self, username: &str, password: &str, code: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/v1/auth/login"))
+            .json(&serde_json::json!({ "username": username, "password": password, "totp": code }))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn sql_count(&self, sql: &str) -> i64 {
+        let mut conn = self.store.acquire().await.expect("connection");
+        sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut *conn).await.expect("count")
+    }
+
+    pub async fn sql_exec(&self, sql: &str) {
+        let mut conn = self.store.acquire().await.expect("connection");
+        sqlx::query(sql).execute(&mut *conn).await.expect("exec");
+    }
+}
+
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("fv_session=").map(|rest| rest.split(';').next().unwrap_or("").to_owned()))
 }
 
 /// Asserts an error response's status and stable code; returns the body.

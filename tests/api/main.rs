@@ -2,10 +2,14 @@
 
 //! One test binary: every module shares the inference pool and the telemetry set-up in `helpers`.
 
+mod access;
+mod audit_log;
 mod bad_input;
+mod consent;
 mod eval_accuracy;
 mod health;
 mod helpers;
 mod reference;
 mod startup;
+mod vault;
 mod verifications;

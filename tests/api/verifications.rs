@@ -3,14 +3,15 @@
 use futures_util::future::join_all;
 use serde_json::Value;
 
-use crate::helpers::{face, form, require_shared, spawn_app, spawn_app_with, META};
+use crate::helpers::{face, form, require_shared, spawn_app, spawn_app_with};
 
 const SAME_A: &str = "images/deepface/img20.jpg";
 const SAME_B: &str = "images/deepface/img21.jpg";
 const OTHER: &str = "images/deepface/img16.jpg";
 
 async fn verify(app: &crate::helpers::TestApp, selfie: Vec<u8>, document: Vec<u8>) -> Value {
-    let response = app.post_verification(form(selfie, document, META)).await;
+    let meta = app.consented_meta("APP-0001").await;
+    let response = app.post_verification(form(selfie, document, &meta)).await;
     assert_eq!(response.status().as_u16(), 201);
     let location = response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body: Value = response.json().await.expect("json");
@@ -70,7 +71,7 @@ async fn a_stored_verification_reads_back_identically() {
     let app = spawn_app().await;
     let created = verify(&app, face(&shared, SAME_A), face(&shared, SAME_B)).await;
     let id = created["verification_id"].as_str().expect("id");
-    let response = app.get(&format!("/v1/verifications/{id}")).await;
+    let response = app.get_as_client(&format!("/v1/verifications/{id}")).await;
     assert_eq!(response.status().as_u16(), 200);
     let read: Value = response.json().await.expect("json");
     assert_eq!(read, created);
@@ -79,26 +80,25 @@ async fn a_stored_verification_reads_back_identically() {
 #[tokio::test]
 async fn unknown_and_malformed_ids_are_not_found() {
     let app = spawn_app().await;
-    crate::helpers::assert_error(
-        app.get(&format!("/v1/verifications/{}", uuid::Uuid::new_v4())).await,
-        404,
-        "not_found",
-    )
-    .await;
-    crate::helpers::assert_error(app.get("/v1/verifications/not-a-uuid").await, 404, "not_found").await;
+    let unknown = format!("/v1/verifications/{}", uuid::Uuid::new_v4());
+    crate::helpers::assert_error(app.get_as_client(&unknown).await, 404, "not_found").await;
+    crate::helpers::assert_error(app.get_as_client("/v1/verifications/not-a-uuid").await, 404, "not_found").await;
     crate::helpers::assert_error(app.get("/v1/nothing-here").await, 404, "not_found").await;
+    crate::helpers::assert_error(app.get(&unknown).await, 401, "unauthenticated").await;
 }
 
 #[tokio::test]
 async fn idempotency_key_replays_and_refuses_reuse() {
     let shared = require_shared!();
     let app = spawn_app().await;
+    let meta = app.consented_meta("APP-0001").await;
     let post = |selfie: &str, key: &str| {
         let request = app
             .client
-            .post(format!("{}/v1/verifications", app.address))
+            .post(app.url("/v1/verifications"))
+            .bearer_auth(&app.api_key)
             .header("Idempotency-Key", key)
-            .multipart(form(face(&shared, selfie), face(&shared, SAME_B), META));
+            .multipart(form(face(&shared, selfie), face(&shared, SAME_B), &meta));
         async move { request.send().await.expect("request") }
     };
     let first = post(SAME_A, "key-1").await;
@@ -114,8 +114,10 @@ async fn idempotency_key_replays_and_refuses_reuse() {
 async fn saturation_gives_503_with_retry_after_and_never_queues_without_bound() {
     let shared = require_shared!();
     let app = spawn_app_with(|s| s.models.max_in_flight = 1).await;
+    let meta = app.consented_meta("APP-0001").await;
     let (selfie, document) = (face(&shared, SAME_A), face(&shared, SAME_B));
-    let responses = join_all((0..8).map(|_| app.post_verification(form(selfie.clone(), document.clone(), META)))).await;
+    let responses =
+        join_all((0..8).map(|_| app.post_verification(form(selfie.clone(), document.clone(), &meta)))).await;
     let mut created = 0;
     let mut refused = 0;
     for r in responses {

@@ -1,0 +1,100 @@
+//! Consent before processing; withdrawal stops processing and crypto-shreds the subject's biometric data.
+
+use crate::helpers::{assert_error, face, form, meta, require_shared, spawn_app};
+
+fn jpeg() -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_pixel(64, 64, image::Rgb([200, 180, 160]))
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("jpeg");
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn no_verification_without_an_active_consent_of_the_same_subject() {
+    let app = spawn_app().await;
+    let no_consent = meta("APP-1", "not-a-consent");
+    assert_error(app.post_verification(form(jpeg(), jpeg(), &no_consent)).await, 403, "consent_required").await;
+    let unknown = meta("APP-1", &uuid::Uuid::new_v4().to_string());
+    assert_error(app.post_verification(form(jpeg(), jpeg(), &unknown)).await, 403, "consent_required").await;
+    let others = app.consent("APP-2").await;
+    assert_error(app.post_verification(form(jpeg(), jpeg(), &meta("APP-1", &others))).await, 403, "consent_required")
+        .await;
+    let own = app.consent("APP-1").await;
+    assert_eq!(app.post_verification(form(jpeg(), jpeg(), &meta("APP-1", &own))).await.status().as_u16(), 201);
+    let withdraw = app
+        .client
+        .delete(app.url(&format!("/v1/consents/{own}")))
+        .bearer_auth(&app.api_key)
+        .header("X-Purpose", "identification");
+    assert_eq!(withdraw.send().await.expect("request").status().as_u16(), 200);
+    assert_error(app.post_verification(form(jpeg(), jpeg(), &meta("APP-1", &own))).await, 403, "consent_required")
+        .await;
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM verifications").await, 1, "refused requests stored nothing");
+}
+
+#[tokio::test]
+async fn a_consent_record_holds_channel_text_version_and_cross_border() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/v1/consents"))
+        .bearer_auth(&app.api_key)
+        .header("X-Purpose", "identification")
+        .json(&serde_json::json!({"subject_ref": "APP-7", "channel": "digital_signature", "text_version": "v3", "cross_border": true}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 201);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["channel"], "digital_signature");
+    assert_eq!(body["cross_border"], true);
+    assert!(body["given_at"].is_string() && body["withdrawn_at"].is_null());
+    let bad = app
+        .client
+        .post(app.url("/v1/consents"))
+        .bearer_auth(&app.api_key)
+        .header("X-Purpose", "identification")
+        .json(&serde_json::json!({"subject_ref": "APP-7", "channel": "telepathy", "text_version": "v3", "cross_border": true}))
+        .send()
+        .await
+        .expect("request");
+    assert_error(bad, 400, "invalid_body").await;
+}
+
+#[tokio::test]
+async fn withdrawal_crypto_shreds_the_subjects_templates() {
+    let shared = require_shared!();
+    let app = spawn_app().await;
+    let consent = app.consent("APP-5").await;
+    let selfie = face(&shared, "images/deepface/img20.jpg");
+    let document = face(&shared, "images/deepface/img21.jpg");
+    let created = app.post_verification(form(selfie, document, &meta("APP-5", &consent))).await;
+    assert_eq!(created.status().as_u16(), 201);
+    let id =
+        created.json::<serde_json::Value>().await.expect("json")["verification_id"].as_str().expect("id").to_owned();
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM templates WHERE subject_ref = 'APP-5'").await, 1);
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM subject_keys WHERE subject_ref = 'APP-5'").await, 1);
+
+    let withdraw = || {
+        app.client
+            .delete(app.url(&format!("/v1/consents/{consent}")))
+            .bearer_auth(&app.api_key)
+            .header("X-Purpose", "identification")
+    };
+    let response = withdraw().send().await.expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["templates_destroyed"], 1);
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM templates WHERE subject_ref = 'APP-5'").await, 0);
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) FROM subject_keys WHERE subject_ref = 'APP-5'").await,
+        0,
+        "data key destroyed"
+    );
+    let erased = "SELECT COUNT(*) FROM audit_log WHERE action = 'erase_biometrics' AND subject_ref = 'APP-5'";
+    assert_eq!(app.sql_count(erased).await, 1);
+    assert_error(withdraw().send().await.expect("request"), 409, "consent_already_withdrawn").await;
+    let record = app.get_as_client(&format!("/v1/verifications/{id}")).await;
+    assert_eq!(record.status().as_u16(), 200, "the decision record (credit dossier) stays; the biometrics go");
+}
