@@ -70,10 +70,17 @@ pub enum LoginError {
     Store(#[from] StoreError),
 }
 
+/// A staff member who passed both factors; the caller opens the session with its audit row.
 pub struct Login {
-    pub token: SessionToken,
+    pub username: String,
     pub role: Role,
-    pub expires_at: i64,
+}
+
+impl Login {
+    /// A new session token and its expiry; store `token.sha256` with `store::access::insert_session`.
+    pub fn new_session(&self, now: i64, ttl_secs: i64) -> (SessionToken, i64) {
+        (SessionToken::generate(), now + ttl_secs)
+    }
 }
 
 /// Password and TOTP, both required; a used TOTP step cannot be replayed.
@@ -84,7 +91,6 @@ pub async fn login(
     password: String,
     code: &str,
     now: i64,
-    ttl_secs: i64,
 ) -> Result<Login, LoginError> {
     let Some(user) = store.staff(username).await? else {
         // Spend the same effort as for a real user, so timing does not reveal which usernames exist.
@@ -101,10 +107,7 @@ pub async fn login(
     if !store.consume_totp_step(username, i64::try_from(step).unwrap_or(i64::MAX)).await? {
         return Err(LoginError::Invalid);
     }
-    let token = SessionToken::generate();
-    let expires_at = now + ttl_secs;
-    store.insert_session(&token.sha256, username, user.role, expires_at).await?;
-    Ok(Login { token, role: user.role, expires_at })
+    Ok(Login { username: user.username, role: user.role })
 }
 
 /// An argon2id hash of a random string, verified against when the username does not exist.

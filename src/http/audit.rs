@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{store_error, AppState, Principal};
+use super::{AppState, Principal, StoreResultExt};
 use crate::audit::{self, Action, Outcome, SecurityEvent, Severity};
 use crate::error::ApiError;
 use crate::policy::Permission;
@@ -17,12 +17,12 @@ async fn export(req: HttpRequest, principal: Principal, state: web::Data<AppStat
     principal.require(Permission::ExportAudit)?;
     let purpose = principal.header_purpose(&req)?;
     let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.map_err(|e| store_error(e, retry))?;
+    let mut tx = state.store.begin_write().await.api(retry)?;
     audit::append(&mut tx, &principal.event(Action::ExportAudit, Some(purpose), None, Outcome::Success))
         .await
-        .map_err(|e| store_error(e, retry))?;
-    let rows = audit::export(&mut tx).await.map_err(|e| store_error(e, retry))?;
-    tx.commit().await.map_err(|e| store_error(e.into(), retry))?;
+        .api(retry)?;
+    let rows = audit::export(&mut tx).await.api(retry)?;
+    tx.commit().await.api(retry)?;
     Ok(HttpResponse::Ok().json(rows))
 }
 
@@ -31,16 +31,16 @@ async fn verify(req: HttpRequest, principal: Principal, state: web::Data<AppStat
     principal.require(Permission::VerifyAudit)?;
     let purpose = principal.header_purpose(&req)?;
     let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.map_err(|e| store_error(e, retry))?;
-    let report = audit::verify(&mut tx).await.map_err(|e| store_error(e, retry))?;
+    let mut tx = state.store.begin_write().await.api(retry)?;
+    let report = audit::verify(&mut tx).await.api(retry)?;
     if !report.intact {
         audit::raise(&mut tx, SecurityEvent::AuditChainBreak, Severity::Critical, "audit chain verification failed")
             .await
-            .map_err(|e| store_error(e, retry))?;
+            .api(retry)?;
     }
     audit::append(&mut tx, &principal.event(Action::VerifyAudit, Some(purpose), None, Outcome::Success))
         .await
-        .map_err(|e| store_error(e, retry))?;
-    tx.commit().await.map_err(|e| store_error(e.into(), retry))?;
+        .api(retry)?;
+    tx.commit().await.api(retry)?;
     Ok(HttpResponse::Ok().json(report))
 }

@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::principal::SESSION_COOKIE;
-use super::{store_error, unix_now, AppState, Principal};
+use super::{store_error, unix_now, AppState, Principal, StoreResultExt};
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::auth::{login as sign_in, LoginError};
 use crate::error::{ApiError, ErrorCode};
+use crate::store::access;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth/login", web::post().to(login)).route("/auth/logout", web::post().to(logout));
@@ -44,15 +45,12 @@ async fn login(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -
     let LoginRequest { username, password, totp } = super::parse_json(&body)?;
     let retry = state.retry_after_secs;
     let request_id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
-    let outcome =
-        sign_in(&state.store, &state.kek, &username, password.to_string(), &totp, unix_now(), state.session_ttl_secs)
-            .await;
+    let outcome = sign_in(&state.store, &state.kek, &username, password.to_string(), &totp, unix_now()).await;
     let actor: String = username.chars().take(64).collect();
-    let (role, result) = match &outcome {
-        Ok(l) => (l.role.as_str(), Outcome::Success),
-        Err(_) => ("unknown", Outcome::Denied),
+    let (role, result, action) = match &outcome {
+        Ok(l) => (l.role.as_str(), Outcome::Success, Action::Login),
+        Err(_) => ("unknown", Outcome::Denied, Action::LoginFailed),
     };
-    let action = if outcome.is_ok() { Action::Login } else { Action::LoginFailed };
     let event = AuditEvent {
         actor: &actor,
         role,
@@ -62,17 +60,23 @@ async fn login(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -
         result,
         request_id: request_id.as_deref(),
     };
-    let mut tx = state.store.begin_write().await.map_err(|e| store_error(e, retry))?;
-    audit::append(&mut tx, &event).await.map_err(|e| store_error(e, retry))?;
-    tx.commit().await.map_err(|e| store_error(e.into(), retry))?;
-    match outcome {
-        Ok(l) => Ok(HttpResponse::Ok()
-            .cookie(session_cookie(&state, l.token.plaintext.to_string(), state.session_ttl_secs))
-            .json(LoginResponse { role: l.role.as_str(), expires_at: l.expires_at })),
-        Err(LoginError::Invalid) => {
-            Err(ApiError::new(ErrorCode::InvalidCredentials, "invalid username, password or code"))
+    let mut tx = state.store.begin_write().await.api(retry)?;
+    let session = match &outcome {
+        Ok(login) => {
+            let (token, expires_at) = login.new_session(unix_now(), state.session_ttl_secs);
+            access::insert_session(&mut tx, &token.sha256, &login.username, login.role, expires_at).await.api(retry)?;
+            Some((token, expires_at))
         }
-        Err(LoginError::Store(e)) => Err(store_error(e, retry)),
+        Err(_) => None,
+    };
+    audit::append(&mut tx, &event).await.api(retry)?;
+    tx.commit().await.api(retry)?;
+    match (outcome, session) {
+        (Ok(l), Some((token, expires_at))) => Ok(HttpResponse::Ok()
+            .cookie(session_cookie(&state, token.plaintext.to_string(), state.session_ttl_secs))
+            .json(LoginResponse { role: l.role.as_str(), expires_at })),
+        (Err(LoginError::Store(e)), _) => Err(store_error(e, retry)),
+        _ => Err(ApiError::new(ErrorCode::InvalidCredentials, "invalid username, password or code")),
     }
 }
 
@@ -82,11 +86,9 @@ async fn logout(principal: Principal, state: web::Data<AppState>) -> Result<Http
     let Some(session) = principal.session.as_deref() else {
         return Err(ApiError::new(ErrorCode::Forbidden, "service accounts have no session"));
     };
-    state.store.delete_session(session).await.map_err(|e| store_error(e, retry))?;
-    let mut tx = state.store.begin_write().await.map_err(|e| store_error(e, retry))?;
-    audit::append(&mut tx, &principal.event(Action::Logout, None, None, Outcome::Success))
-        .await
-        .map_err(|e| store_error(e, retry))?;
-    tx.commit().await.map_err(|e| store_error(e.into(), retry))?;
+    let mut tx = state.store.begin_write().await.api(retry)?;
+    access::delete_session(&mut tx, session).await.api(retry)?;
+    audit::append(&mut tx, &principal.event(Action::Logout, None, None, Outcome::Success)).await.api(retry)?;
+    tx.commit().await.api(retry)?;
     Ok(HttpResponse::NoContent().cookie(session_cookie(&state, String::new(), 0)).finish())
 }

@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{store_error, AppState, Principal};
+use super::{AppState, Principal, StoreResultExt};
 use crate::audit::{self, Action, Outcome};
 use crate::domain::ApplicantRef;
 use crate::error::{ApiError, ErrorCode};
@@ -57,11 +57,11 @@ async fn record(
         cross_border: body.cross_border,
         recorded_by: &principal.actor,
     };
-    let mut tx = state.store.begin_write().await.map_err(|e| store_error(e, retry))?;
-    let consent = consents::insert(&mut tx, &new).await.map_err(|e| store_error(e, retry))?;
+    let mut tx = state.store.begin_write().await.api(retry)?;
+    let consent = consents::insert(&mut tx, &new).await.api(retry)?;
     let event = principal.event(Action::RecordConsent, Some(purpose), Some(subject.expose()), Outcome::Success);
-    audit::append(&mut tx, &event).await.map_err(|e| store_error(e, retry))?;
-    tx.commit().await.map_err(|e| store_error(e.into(), retry))?;
+    audit::append(&mut tx, &event).await.api(retry)?;
+    tx.commit().await.api(retry)?;
     Ok(HttpResponse::Created().json(consent))
 }
 
@@ -76,11 +76,11 @@ async fn show(
     let purpose = principal.header_purpose(&req)?;
     let id = consent_id(&path)?;
     let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.map_err(|e| store_error(e, retry))?;
-    let consent = consents::get(&mut tx, id).await.map_err(|e| store_error(e, retry))?;
+    let mut tx = state.store.begin_write().await.api(retry)?;
+    let consent = consents::get(&mut tx, id).await.api(retry)?;
     let event = principal.event(Action::ReadConsent, Some(purpose), Some(&consent.subject_ref), Outcome::Success);
-    audit::append(&mut tx, &event).await.map_err(|e| store_error(e, retry))?;
-    tx.commit().await.map_err(|e| store_error(e.into(), retry))?;
+    audit::append(&mut tx, &event).await.api(retry)?;
+    tx.commit().await.api(retry)?;
     Ok(HttpResponse::Ok().json(consent))
 }
 
@@ -102,17 +102,17 @@ async fn withdraw(
     let purpose = principal.header_purpose(&req)?;
     let id = consent_id(&path)?;
     let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.map_err(|e| store_error(e, retry))?;
-    let consent = consents::get(&mut tx, id).await.map_err(|e| store_error(e, retry))?;
-    if !consents::withdraw(&mut tx, id).await.map_err(|e| store_error(e, retry))? {
+    let mut tx = state.store.begin_write().await.api(retry)?;
+    let consent = consents::get(&mut tx, id).await.api(retry)?;
+    if !consents::withdraw(&mut tx, id).await.api(retry)? {
         return Err(ApiError::new(ErrorCode::ConsentWithdrawn, "this consent was already withdrawn"));
     }
     let subject = consent.subject_ref.as_str();
-    let destroyed = biometrics::shred_subject(&mut tx, subject).await.map_err(|e| store_error(e, retry))?;
+    let destroyed = biometrics::shred_subject(&mut tx, subject).await.api(retry)?;
     for action in [Action::WithdrawConsent, Action::EraseBiometrics] {
         let event = principal.event(action, Some(purpose), Some(subject), Outcome::Success);
-        audit::append(&mut tx, &event).await.map_err(|e| store_error(e, retry))?;
+        audit::append(&mut tx, &event).await.api(retry)?;
     }
-    tx.commit().await.map_err(|e| store_error(e.into(), retry))?;
+    tx.commit().await.api(retry)?;
     Ok(HttpResponse::Ok().json(Withdrawn { consent_id: id, withdrawn: true, templates_destroyed: destroyed }))
 }

@@ -62,6 +62,26 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
         .map_err(|_| ApiError::new(ErrorCode::InvalidBody, "the body is not the expected JSON object"))
 }
 
+/// `.api(retry)`: a store failure as the API reports it (404, 503 with Retry-After, or an opaque 500).
+pub(crate) trait StoreResultExt<T> {
+    fn api(self, retry_after: u64) -> Result<T, ApiError>;
+}
+
+impl<T, E: Into<StoreError>> StoreResultExt<T> for Result<T, E> {
+    fn api(self, retry_after: u64) -> Result<T, ApiError> {
+        self.map_err(|e| store_error(e.into(), retry_after))
+    }
+}
+
+impl AppState {
+    /// Records one audit event in a transaction of its own (for actions whose only write is the audit row).
+    pub(crate) async fn audit(&self, event: &crate::audit::AuditEvent<'_>) -> Result<(), ApiError> {
+        let mut tx = self.store.begin_write().await.api(self.retry_after_secs)?;
+        crate::audit::append(&mut tx, event).await.api(self.retry_after_secs)?;
+        tx.commit().await.api(self.retry_after_secs)
+    }
+}
+
 pub(crate) fn store_error(e: StoreError, retry_after: u64) -> ApiError {
     match e {
         StoreError::NotFound => ApiError::new(ErrorCode::NotFound, "no such resource"),

@@ -6,7 +6,7 @@ use std::pin::Pin;
 
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
-use super::AppState;
+use super::{AppState, StoreResultExt};
 use crate::audit::{Action, AuditEvent, Outcome};
 use crate::auth::{digests_equal, sha256_hex, TokenKind};
 use crate::domain::Purpose;
@@ -100,8 +100,7 @@ impl FromRequest for Principal {
             let retry = state.retry_after_secs;
             match TokenKind::parse(&token).ok_or_else(unauthenticated)? {
                 TokenKind::ApiKey { key_id, secret } => {
-                    let account =
-                        state.store.service_account(key_id).await.map_err(|e| super::store_error(e, retry))?;
+                    let account = state.store.service_account(key_id).await.api(retry)?;
                     match account {
                         Some(a) if digests_equal(&sha256_hex(secret), &a.secret_sha256) => {
                             Ok(Principal { actor: a.name, role: a.role, session: None, request_id })
@@ -116,7 +115,7 @@ impl FromRequest for Principal {
                         .store
                         .touch_session(&digest, now, now + state.session_ttl_secs)
                         .await
-                        .map_err(|e| super::store_error(e, retry))?
+                        .api(retry)?
                         .ok_or_else(unauthenticated)?;
                     Ok(Principal { actor: session.username, role: session.role, session: Some(digest), request_id })
                 }

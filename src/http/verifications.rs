@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::form::{self, VerificationForm};
-use super::{store_error, AppState, Principal};
+use super::{store_error, AppState, Principal, StoreResultExt};
 use crate::audit::{self, Action, Outcome};
 use crate::decision::decide;
 use crate::domain::{Decision, Liveness, Reason, Verdict, VerificationMeta};
@@ -67,7 +67,7 @@ async fn create(
             return Ok(HttpResponse::Ok().json(VerificationResponse::new(previous.id, previous.verdict)));
         }
     }
-    let mut conn = state.store.acquire().await.map_err(|e| store_error(e, state.retry_after_secs))?;
+    let mut conn = state.store.acquire().await.api(state.retry_after_secs)?;
     require_consent(&mut conn, &form.meta).await?;
     drop(conn);
     let VerificationForm { selfie, document, meta, .. } = form;
@@ -185,11 +185,9 @@ async fn show(
     let purpose = principal.header_purpose(&req)?;
     let id = Uuid::parse_str(&path).map_err(|_| ApiError::new(ErrorCode::NotFound, "no such verification"))?;
     let retry = state.retry_after_secs;
-    let stored = state.store.verification(id).await.map_err(|e| store_error(e, retry))?;
-    let mut tx = state.store.begin_write().await.map_err(|e| store_error(e, retry))?;
+    let stored = state.store.verification(id).await.api(retry)?;
     let event = principal.event(Action::ReadVerification, Some(purpose), Some(&stored.applicant_ref), Outcome::Success);
-    audit::append(&mut tx, &event).await.map_err(|e| store_error(e, retry))?;
-    tx.commit().await.map_err(|e| store_error(e.into(), retry))?;
+    state.audit(&event).await?;
     Ok(HttpResponse::Ok().json(VerificationResponse::new(stored.id, stored.verdict)))
 }
 

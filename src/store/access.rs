@@ -1,6 +1,6 @@
 //! Service accounts, staff users and sessions.
 
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 
 use super::{now_rfc3339, Store, StoreError};
 use crate::policy::Role;
@@ -113,23 +113,6 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn insert_session(
-        &self,
-        token_sha256: &str,
-        username: &str,
-        role: Role,
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO sessions (token_sha256, username, role, expires_at) VALUES (?, ?, ?, ?)")
-            .bind(token_sha256)
-            .bind(username)
-            .bind(role.as_str())
-            .bind(expires_at)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// A live session, its expiry slid forward to `new_expiry`.
     pub async fn touch_session(
         &self,
@@ -154,9 +137,28 @@ impl Store {
         })
         .transpose()
     }
+}
 
-    pub async fn delete_session(&self, token_sha256: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_sha256 = ?").bind(token_sha256).execute(&self.pool).await?;
-        Ok(())
-    }
+/// Inside the caller's transaction, with the login's audit row.
+pub async fn insert_session(
+    conn: &mut SqliteConnection,
+    token_sha256: &str,
+    username: &str,
+    role: Role,
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO sessions (token_sha256, username, role, expires_at) VALUES (?, ?, ?, ?)")
+        .bind(token_sha256)
+        .bind(username)
+        .bind(role.as_str())
+        .bind(expires_at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Inside the caller's transaction, with the logout's audit row.
+pub async fn delete_session(conn: &mut SqliteConnection, token_sha256: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE token_sha256 = ?").bind(token_sha256).execute(conn).await?;
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! Persistence through sqlx. SQLite (bundled, the default) with migrations under migrations/sqlite.
 
-mod access;
+pub mod access;
 pub mod biometrics;
 pub mod consents;
 mod verifications;
