@@ -10,7 +10,6 @@ mod helpers;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use faceverify::pipeline::{decode, largest, DecodeLimits};
 use tracing_subscriber::fmt::MakeWriter;
 
 #[derive(Clone, Default)]
@@ -68,14 +67,7 @@ async fn logs_carry_no_references_and_no_embedding_values() {
     let refused = app.post_verification(helpers::form(selfie.clone(), document, &bad)).await;
     assert_eq!(refused.status().as_u16(), 400);
 
-    let embedding = helpers::pool()
-        .run(move |p| {
-            let img = decode(&selfie, &DecodeLimits::default()).expect("decode");
-            let faces = p.detect(&img, 0.8).expect("detect");
-            p.embed(&img, largest(&faces).expect("face")).expect("embed").as_slice().to_vec()
-        })
-        .await
-        .expect("pool");
+    let embedding = helpers::selfie_embedding(selfie).await;
 
     let logs = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf8");
     assert!(logs.contains("verification stored"), "the capture works: {} bytes", logs.len());

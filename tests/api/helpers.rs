@@ -63,6 +63,19 @@ pub fn pool() -> Arc<InferencePool> {
     .clone()
 }
 
+/// The template the service computes for a selfie's main face, to look for it where it must not be.
+pub async fn selfie_embedding(selfie: Vec<u8>) -> Vec<f32> {
+    use faceverify::pipeline::{decode, largest, DecodeLimits};
+    pool()
+        .run(move |p| {
+            let img = decode(&selfie, &DecodeLimits::default()).expect("decode");
+            let faces = p.detect(&img, 0.8).expect("detect");
+            p.embed(&img, largest(&faces).expect("face")).expect("embed").as_slice().to_vec()
+        })
+        .await
+        .expect("pool")
+}
+
 fn init_telemetry() {
     if std::env::var_os("TEST_LOG").is_some() {
         faceverify::telemetry::init("debug", std::io::stdout);

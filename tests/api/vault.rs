@@ -1,9 +1,8 @@
 //! Templates at rest: sealed, never plaintext in the database file, tamper-evident, rotatable.
 
 use faceverify::admin;
-use faceverify::pipeline::{decode, largest, DecodeLimits};
 
-use crate::helpers::{face, form, pool, require_shared, settings, spawn_app, write_kek, TestApp};
+use crate::helpers::{face, form, require_shared, selfie_embedding, settings, spawn_app, write_kek, TestApp};
 
 async fn verified_subject(app: &TestApp, shared: &std::path::Path, subject: &str) -> Vec<f32> {
     let selfie = face(shared, "images/deepface/img20.jpg");
@@ -11,14 +10,7 @@ async fn verified_subject(app: &TestApp, shared: &std::path::Path, subject: &str
     let response = app.post_verification(form(selfie.clone(), face(shared, "images/deepface/img21.jpg"), &meta)).await;
     assert_eq!(response.status().as_u16(), 201);
     let body = response.text().await.expect("body");
-    let embedding = pool()
-        .run(move |p| {
-            let img = decode(&selfie, &DecodeLimits::default()).expect("decode");
-            let faces = p.detect(&img, 0.8).expect("detect");
-            p.embed(&img, largest(&faces).expect("face")).expect("embed").as_slice().to_vec()
-        })
-        .await
-        .expect("pool");
+    let embedding = selfie_embedding(selfie).await;
     for v in embedding.iter().take(8) {
         assert!(!body.contains(&format!("{v:.5}")), "embedding value in the HTTP response");
     }
