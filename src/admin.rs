@@ -14,7 +14,7 @@ use crate::vault::{self, open_template, DataKey, Kek, TemplateBinding};
 const OPERATOR: &str = "operator";
 
 pub async fn open(settings: &Settings) -> anyhow::Result<(Store, Kek)> {
-    let (kek, _) = vault::load_or_generate(settings.vault.kek_file.as_deref(), &settings.vault.dev_kek_file)?;
+    let (kek, _) = settings.vault.load_kek()?;
     Ok((Store::connect(&settings.database.url).await?, kek))
 }
 

@@ -29,8 +29,7 @@ impl Application {
 
     /// As `build`, with an already started inference pool (tests share one between applications).
     pub async fn build_with_pool(settings: Settings, pool: Arc<InferencePool>) -> anyhow::Result<Self> {
-        let (kek, development) =
-            crate::vault::load_or_generate(settings.vault.kek_file.as_deref(), &settings.vault.dev_kek_file)?;
+        let (kek, development) = settings.vault.load_kek()?;
         tracing::info!(kek_id = kek.id(), development, "key-encryption key loaded");
         let store = Store::connect(&settings.database.url).await?;
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;

@@ -26,6 +26,9 @@ struct ConsentRequest {
     channel: ConsentChannel,
     text_version: String,
     cross_border: bool,
+    /// When the applicant consented, if not now (RFC 3339, not in the future).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    given_at: Option<time::OffsetDateTime>,
 }
 
 fn consent_id(path: &str) -> Result<Uuid, ApiError> {
@@ -49,8 +52,21 @@ async fn record(
     if !version_ok {
         return Err(ApiError::new(ErrorCode::InvalidBody, "text_version must be 1 to 64 characters"));
     }
+    let now = time::OffsetDateTime::now_utc();
+    let given_at = match body.given_at {
+        Some(t) if t > now + time::Duration::minutes(5) => {
+            return Err(ApiError::new(ErrorCode::InvalidBody, "given_at is in the future"))
+        }
+        Some(t) => Some(
+            t.to_offset(time::UtcOffset::UTC)
+                .format(&time::format_description::well_known::Rfc3339)
+                .map_err(|_| ApiError::new(ErrorCode::InvalidBody, "given_at is not a valid time"))?,
+        ),
+        None => None,
+    };
     let retry = state.retry_after_secs;
     let new = NewConsent {
+        given_at,
         subject_ref: subject.expose(),
         channel: body.channel,
         text_version: &body.text_version,

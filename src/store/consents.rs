@@ -46,6 +46,8 @@ pub struct NewConsent<'a> {
     pub channel: ConsentChannel,
     pub text_version: &'a str,
     pub cross_border: bool,
+    /// When the subject consented (RFC 3339, UTC); `None`: now.
+    pub given_at: Option<String>,
     pub recorded_by: &'a str,
 }
 
@@ -56,7 +58,10 @@ pub async fn insert(conn: &mut SqliteConnection, c: &NewConsent<'_>) -> Result<C
         channel: c.channel,
         text_version: c.text_version.to_owned(),
         cross_border: c.cross_border,
-        given_at: now_rfc3339()?,
+        given_at: match &c.given_at {
+            Some(t) => t.clone(),
+            None => now_rfc3339()?,
+        },
         withdrawn_at: None,
     };
     sqlx::query(

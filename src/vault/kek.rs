@@ -52,6 +52,18 @@ pub fn load(path: &Path) -> Result<Kek, KeyError> {
     read(path)
 }
 
+/// Parses `ID:HEX` (64 hex characters), the form of the `FACEVERIFY_KEK` environment variable.
+pub fn from_env_value(value: &str) -> Result<Kek, KeyError> {
+    let malformed = || KeyError::Malformed("FACEVERIFY_KEK (expected ID:64-hex)".into());
+    let (id, hex_key) = value.split_once(':').ok_or_else(malformed)?;
+    let mut key = [0u8; 32];
+    if id.is_empty() || hex::decode_to_slice(hex_key.trim(), &mut key).is_err() {
+        key.zeroize();
+        return Err(malformed());
+    }
+    Ok(Kek { id: id.to_owned(), key })
+}
+
 /// Loads the KEK from `configured`; without one, loads or creates the development key at `dev_path`.
 /// Returns the key and whether it is a development key.
 pub fn load_or_generate(configured: Option<&Path>, dev_path: &Path) -> Result<(Kek, bool), KeyError> {
@@ -110,6 +122,16 @@ mod tests {
         let (second, _) = load_or_generate(None, &path).expect("loads");
         assert_eq!(first.expose(), second.expose());
         assert!(!format!("{first:?}").contains(&hex::encode(first.expose())));
+    }
+
+    #[test]
+    fn env_value_carries_id_and_key() {
+        let kek = from_env_value(&format!("prod-2026:{}", "ab".repeat(32))).expect("parses");
+        assert_eq!(kek.id(), "prod-2026");
+        assert_eq!(kek.expose(), &[0xab; 32]);
+        for bad in ["", "nohex", ":abab", &format!("id:{}", "zz".repeat(32))] {
+            assert!(matches!(from_env_value(bad), Err(KeyError::Malformed(_))), "{bad}");
+        }
     }
 
     #[test]

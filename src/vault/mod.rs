@@ -6,7 +6,7 @@ mod kek;
 mod keys;
 mod template;
 
-pub use kek::{load, load_or_generate, Kek, KeyError};
+pub use kek::{from_env_value, load, load_or_generate, Kek, KeyError};
 pub use keys::{open_secret, seal_secret, DataKey, WrappedKey};
 pub use template::{open_template, seal_template, TemplateBinding};
 

@@ -41,13 +41,15 @@ async fn a_consent_record_holds_channel_text_version_and_cross_border() {
         .post(app.url("/v1/consents"))
         .bearer_auth(&app.api_key)
         .header("X-Purpose", "identification")
-        .json(&serde_json::json!({"subject_ref": "APP-7", "channel": "digital_signature", "text_version": "v3", "cross_border": true}))
+        .json(&serde_json::json!({"subject_ref": "APP-7", "channel": "digital_signature", "text_version": "v3",
+            "cross_border": true, "given_at": "2026-11-20T09:30:00+05:00"}))
         .send()
         .await
         .expect("request");
     assert_eq!(response.status().as_u16(), 201);
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["channel"], "digital_signature");
+    assert_eq!(body["given_at"], "2026-11-20T04:30:00Z", "stored in UTC");
     assert_eq!(body["cross_border"], true);
     assert!(body["given_at"].is_string() && body["withdrawn_at"].is_null());
     let bad = app
