@@ -17,11 +17,13 @@ pub struct Thresholds {
     pub live_min: f32,
     /// P(real) below which the selfie is a presentation attack; between the two is inconclusive.
     pub spoof_max: f32,
+    /// Cosine at or above which the selfie counts as another applicant's face in the 1:N search.
+    pub duplicate_min: f32,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Self { match_min: 0.45, review_min: 0.36, live_min: 0.6, spoof_max: 0.4 }
+        Self { match_min: 0.45, review_min: 0.36, live_min: 0.6, spoof_max: 0.4, duplicate_min: 0.48 }
     }
 }
 
@@ -30,6 +32,9 @@ impl Thresholds {
         let unit = |v: f32| (0.0..=1.0).contains(&v);
         if !(unit(self.match_min) && unit(self.review_min) && self.review_min <= self.match_min) {
             return Err("thresholds: need 0 <= review_min <= match_min <= 1".into());
+        }
+        if !(unit(self.duplicate_min) && self.duplicate_min >= self.match_min) {
+            return Err("thresholds: need match_min <= duplicate_min <= 1 (1:N needs the stricter bar)".into());
         }
         if !(unit(self.live_min) && unit(self.spoof_max) && self.spoof_max <= self.live_min) {
             return Err("thresholds: need 0 <= spoof_max <= live_min <= 1".into());
@@ -78,6 +83,26 @@ pub fn decide(evidence: &Evidence, t: &Thresholds) -> Verdict {
     Verdict { decision, liveness, reasons }
 }
 
+/// The selfie matched another applicant's face: a human decides (never an automatic decline on a 1:N hit).
+pub fn flag_duplicate(verdict: &mut Verdict) {
+    verdict.decision = Decision::Review;
+    verdict.reasons.push(Reason::DuplicateIdentity);
+}
+
+/// Whether a verification opens a review case: anything sent to review, and unusable document portraits.
+pub fn needs_case(verdict: &Verdict) -> bool {
+    verdict.decision == Decision::Review
+        || verdict.reasons.iter().any(|r| {
+            matches!(
+                r,
+                Reason::DocumentNoFace
+                    | Reason::DocumentFaceTooSmall
+                    | Reason::DocumentExtremePose
+                    | Reason::DocumentBlurry
+            )
+        })
+}
+
 fn quality_reasons(examined: &Examined, role: Role) -> Vec<Reason> {
     examined
         .issues
@@ -101,7 +126,7 @@ mod tests {
     use super::*;
 
     fn side(issues: Vec<QualityIssue>, live: Option<f32>) -> Examined {
-        Examined { faces: 1, issues, face: None, embedding: None, live_score: live }
+        Examined { faces: 1, issues, face: None, embedding: None, live_score: live, crop: None }
     }
 
     fn evidence(similarity: Option<f32>, live: f32) -> Evidence {
@@ -158,6 +183,32 @@ mod tests {
         let v = decide(&e, &Thresholds::default());
         assert_eq!((v.decision, v.liveness), (Decision::Review, Liveness::Spoof));
         assert_eq!(v.reasons, vec![Reason::SelfieExtremePose, Reason::SpoofSuspected]);
+    }
+
+    #[test]
+    fn a_duplicate_hit_sends_even_a_match_to_review_and_opens_a_case() {
+        let mut v = verdict(0.9, 0.99);
+        assert!(!needs_case(&v));
+        flag_duplicate(&mut v);
+        assert_eq!(v.decision, Decision::Review);
+        assert_eq!(v.reasons, vec![Reason::FacesMatch, Reason::DuplicateIdentity]);
+        assert!(needs_case(&v));
+    }
+
+    #[test]
+    fn a_document_quality_failure_opens_a_case_a_selfie_one_does_not() {
+        let doc = Evidence {
+            selfie: side(vec![], Some(0.99)),
+            document: side(vec![QualityIssue::Blurry], None),
+            similarity: None,
+        };
+        assert!(needs_case(&decide(&doc, &Thresholds::default())));
+        let selfie = Evidence {
+            selfie: side(vec![QualityIssue::Blurry], Some(0.99)),
+            document: side(vec![], None),
+            similarity: None,
+        };
+        assert!(!needs_case(&decide(&selfie, &Thresholds::default())));
     }
 
     #[test]

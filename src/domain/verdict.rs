@@ -28,6 +28,8 @@ pub enum Reason {
     BorderlineScore,
     SpoofSuspected,
     LivenessInconclusive,
+    /// The selfie matches another applicant's face (1:N search).
+    DuplicateIdentity,
     SelfieNoFace,
     SelfieMultipleFaces,
     SelfieFaceTooSmall,

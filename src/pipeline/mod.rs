@@ -13,7 +13,7 @@ pub mod pool;
 pub mod quality;
 pub mod testing;
 
-use image::RgbImage;
+use image::{ImageEncoder, RgbImage};
 use serde::Deserialize;
 
 pub use align::{align, ALIGNED_SIZE};
@@ -47,6 +47,32 @@ pub struct PipelineSettings {
     pub limits: DecodeLimits,
 }
 
+/// The aligned 112x112 RGB face crop, kept only for flagged cases (sealed) and analyst review.
+/// Biometric data: zeroed on drop, redacted in Debug.
+#[derive(Clone, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+pub struct FaceCrop(Vec<u8>);
+
+impl FaceCrop {
+    /// PNG bytes (112x112 RGB) of the crop.
+    pub fn to_png(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, image::ImageError> {
+        // Reserved up front so the encoder never reallocates, leaving no unzeroed copy behind.
+        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(self.0.len() + 4096));
+        image::codecs::png::PngEncoder::new(&mut *out).write_image(
+            &self.0,
+            ALIGNED_SIZE,
+            ALIGNED_SIZE,
+            image::ExtendedColorType::Rgb8,
+        )?;
+        Ok(out)
+    }
+}
+
+impl std::fmt::Debug for FaceCrop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FaceCrop(<redacted>)")
+    }
+}
+
 /// What the pipeline learnt from one photo.
 #[derive(Debug)]
 pub struct Examined {
@@ -57,6 +83,8 @@ pub struct Examined {
     pub embedding: Option<Embedding>,
     /// P(real) of the main face; selfies only.
     pub live_score: Option<f32>,
+    /// The aligned crop of the main face, when one was found.
+    pub crop: Option<FaceCrop>,
 }
 
 /// Which uploaded part an error concerns.
@@ -142,8 +170,14 @@ impl Pipeline {
         let faces = self.detect(img, min_score)?;
         let main = largest(&faces).copied();
         let mut issues = quality::face_set_issues(&faces, main.as_ref(), role, &self.settings.quality);
-        let mut examined =
-            Examined { faces: faces.len(), issues: Vec::new(), face: None, embedding: None, live_score: None };
+        let mut examined = Examined {
+            faces: faces.len(),
+            issues: Vec::new(),
+            face: None,
+            embedding: None,
+            live_score: None,
+            crop: None,
+        };
         let Some(face) = main.filter(|_| issues.is_empty()) else {
             examined.issues = issues;
             return Ok(examined);
@@ -155,6 +189,7 @@ impl Pipeline {
         }
         examined.embedding = Some(self.embedder.embed(&aligned)?);
         examined.face = Some(face);
+        examined.crop = Some(FaceCrop(aligned.into_raw()));
         examined.issues = issues;
         Ok(examined)
     }
