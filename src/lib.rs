@@ -10,6 +10,7 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod gallery;
 pub mod http;
 pub mod pipeline;
 pub mod policy;

@@ -1,0 +1,149 @@
+//! The flat index behind the gallery lock.
+
+use uuid::Uuid;
+use zeroize::Zeroize;
+
+use crate::pipeline::{Embedding, EMBEDDING_DIM};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub subject: String,
+    pub verification_id: Uuid,
+    pub score: f32,
+}
+
+struct Entry {
+    subject: String,
+    verification_id: Uuid,
+}
+
+#[derive(Default)]
+pub(super) struct Index {
+    entries: Vec<Entry>,
+    /// Row-major, EMBEDDING_DIM floats per entry.
+    data: Vec<f32>,
+}
+
+impl Index {
+    pub(super) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(super) fn insert(&mut self, subject: &str, verification_id: Uuid, template: &Embedding) {
+        if self.data.len() + EMBEDDING_DIM > self.data.capacity() {
+            // Grow by hand so the old buffer is zeroed instead of being freed with templates in it.
+            let mut grown = Vec::with_capacity((self.data.capacity() * 2).max(EMBEDDING_DIM * 64));
+            grown.extend_from_slice(&self.data);
+            self.data.zeroize();
+            self.data = grown;
+        }
+        self.data.extend_from_slice(template.as_slice());
+        self.entries.push(Entry { subject: subject.to_owned(), verification_id });
+    }
+
+    pub(super) fn remove_subject(&mut self, subject: &str) -> usize {
+        let mut removed = 0;
+        let mut i = 0;
+        while i < self.entries.len() {
+            if self.entries[i].subject == subject {
+                let last = self.entries.len() - 1;
+                self.entries.swap_remove(i);
+                let (row, tail) = (i * EMBEDDING_DIM, last * EMBEDDING_DIM);
+                if i != last {
+                    self.data.copy_within(tail..tail + EMBEDDING_DIM, row);
+                }
+                self.data[tail..].zeroize();
+                self.data.truncate(tail);
+                removed += 1;
+            } else {
+                i += 1;
+            }
+        }
+        removed
+    }
+
+    /// Exact search: one dot product per row over contiguous memory (auto-vectorised).
+    pub(super) fn search(&self, probe: &Embedding, exclude_subject: &str, min: f32) -> Option<Hit> {
+        let probe = probe.as_slice();
+        let mut best: Option<(usize, f32)> = None;
+        for (i, row) in self.data.chunks_exact(EMBEDDING_DIM).enumerate() {
+            let score = dot(row, probe);
+            if score >= min && best.is_none_or(|(_, s)| score > s) && self.entries[i].subject != exclude_subject {
+                best = Some((i, score));
+            }
+        }
+        best.map(|(i, score)| Hit {
+            subject: self.entries[i].subject.clone(),
+            verification_id: self.entries[i].verification_id,
+            score,
+        })
+    }
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    // Eight independent accumulators let the compiler vectorise without reassociating a single sum.
+    let mut acc = [0.0f32; 8];
+    for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for k in 0..8 {
+            acc[k] += ca[k] * cb[k];
+        }
+    }
+    acc.iter().sum()
+}
+
+impl Drop for Index {
+    fn drop(&mut self) {
+        self.data.zeroize();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pseudo-random unit vectors (xorshift): distinct seeds are nearly orthogonal.
+    fn emb(seed: u32) -> Embedding {
+        let mut x = u64::from(seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut raw = [0.0f32; EMBEDDING_DIM];
+        for v in raw.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *v = (x % 2001) as f32 / 1000.0 - 1.0;
+        }
+        Embedding::normalised(raw).expect("non-zero")
+    }
+
+    #[test]
+    fn finds_the_same_template_under_another_subject_only() {
+        let mut index = Index::default();
+        for s in 0..200 {
+            index.insert(&format!("S{s}"), Uuid::from_u128(s as u128), &emb(s));
+        }
+        let hit = index.search(&emb(42), "NEW", 0.9).expect("hit");
+        assert_eq!((hit.subject.as_str(), hit.verification_id), ("S42", Uuid::from_u128(42)));
+        assert!((hit.score - 1.0).abs() < 1e-5);
+        assert!(index.search(&emb(42), "S42", 0.9).is_none(), "the applicant's own templates never count");
+    }
+
+    #[test]
+    fn removing_a_subject_keeps_the_others_searchable() {
+        let mut index = Index::default();
+        for s in 0..10 {
+            index.insert(&format!("S{}", s % 3), Uuid::from_u128(s as u128), &emb(s));
+        }
+        assert_eq!(index.remove_subject("S1"), 3);
+        assert_eq!(index.len(), 7);
+        assert_eq!(index.data.len(), 7 * EMBEDDING_DIM);
+        assert!(index.search(&emb(4), "X", 0.99).is_none(), "S1's template is gone");
+        let hit = index.search(&emb(9), "X", 0.99).expect("S0 still there");
+        assert_eq!(hit.subject, "S0");
+    }
+
+    #[test]
+    fn dot_matches_a_plain_sum() {
+        let (a, b) = (emb(1), emb(2));
+        let plain: f32 = a.as_slice().iter().zip(b.as_slice()).map(|(x, y)| x * y).sum();
+        assert!((dot(a.as_slice(), b.as_slice()) - plain).abs() < 1e-5);
+    }
+}

@@ -1,0 +1,40 @@
+//! Building the gallery from the sealed store at start.
+
+use std::collections::HashMap;
+
+use super::Gallery;
+use crate::audit::{self, SecurityEvent, Severity};
+use crate::store::{biometrics, Store, StoreError};
+use crate::vault::{open_template, DataKey, Kek, TemplateBinding};
+
+/// Opens every sealed template of every subject that still has a data key. A template that fails its integrity
+/// check is left out and raises a security event.
+pub async fn load(store: &Store, kek: &Kek) -> Result<Gallery, StoreError> {
+    let gallery = Gallery::new();
+    let mut tx = store.begin_write().await?;
+    let rows = biometrics::all_templates(&mut tx).await?;
+    let mut keys: HashMap<String, Option<DataKey>> = HashMap::new();
+    let mut failed = 0usize;
+    for row in &rows {
+        if !keys.contains_key(&row.subject_ref) {
+            let key = match biometrics::wrapped_key(&mut tx, &row.subject_ref).await? {
+                Some(wrapped) => DataKey::unwrap(&wrapped, kek, &row.subject_ref).ok(),
+                None => None,
+            };
+            keys.insert(row.subject_ref.clone(), key);
+        }
+        let binding = TemplateBinding { record_id: row.id, subject: &row.subject_ref, purpose: row.purpose };
+        let opened = keys[&row.subject_ref].as_ref().map(|key| open_template(key, &row.sealed, &binding));
+        match opened {
+            Some(Ok(template)) => gallery.insert(&row.subject_ref, row.verification_id, &template),
+            _ => {
+                failed += 1;
+                let detail = format!("template {} failed its integrity check while loading the gallery", row.id);
+                audit::raise(&mut tx, SecurityEvent::AeadFailure, Severity::Critical, &detail).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(templates = gallery.len(), failed, "gallery loaded");
+    Ok(gallery)
+}

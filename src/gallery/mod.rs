@@ -1,0 +1,55 @@
+//! The 1:N duplicate-search gallery: decrypted templates of active subjects in one contiguous, zeroizing f32
+//! buffer (512 bytes per template), searched exactly. Loaded from the sealed store at start, kept current on
+//! enrolment and erasure: an erased subject's rows are zeroed and gone at once.
+
+mod index;
+mod load;
+
+use std::sync::RwLock;
+
+use uuid::Uuid;
+
+pub use index::Hit;
+use index::Index;
+pub use load::load;
+
+use crate::pipeline::Embedding;
+
+#[derive(Default)]
+pub struct Gallery {
+    index: RwLock<Index>,
+}
+
+impl Gallery {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn insert(&self, subject: &str, verification_id: Uuid, template: &Embedding) {
+        self.index.write().unwrap_or_else(|p| p.into_inner()).insert(subject, verification_id, template);
+    }
+
+    /// Removes (and zeroes) every template of `subject`; returns how many.
+    pub fn remove_subject(&self, subject: &str) -> usize {
+        self.index.write().unwrap_or_else(|p| p.into_inner()).remove_subject(subject)
+    }
+
+    /// The best match of another subject scoring at least `min`.
+    pub fn search(&self, probe: &Embedding, exclude_subject: &str, min: f32) -> Option<Hit> {
+        self.index.read().unwrap_or_else(|p| p.into_inner()).search(probe, exclude_subject, min)
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.read().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl std::fmt::Debug for Gallery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Gallery {{ templates: {} }}", self.len())
+    }
+}
