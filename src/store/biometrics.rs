@@ -56,19 +56,23 @@ pub async fn insert_template(conn: &mut SqliteConnection, t: &NewTemplate<'_>) -
 /// A sealed template as stored.
 pub struct SealedRow {
     pub id: Uuid,
+    pub verification_id: Uuid,
     pub subject_ref: String,
     pub purpose: Purpose,
     pub sealed: Vec<u8>,
 }
 
 pub async fn all_templates(conn: &mut SqliteConnection) -> Result<Vec<SealedRow>, StoreError> {
-    let rows = sqlx::query("SELECT id, subject_ref, purpose, sealed FROM templates ORDER BY created_at")
-        .fetch_all(conn)
-        .await?;
+    let rows =
+        sqlx::query("SELECT id, verification_id, subject_ref, purpose, sealed FROM templates ORDER BY created_at")
+            .fetch_all(conn)
+            .await?;
     rows.iter()
         .map(|r| {
             Ok(SealedRow {
                 id: Uuid::parse_str(&r.try_get::<String, _>("id")?).map_err(|_| StoreError::Corrupt("template id"))?,
+                verification_id: Uuid::parse_str(&r.try_get::<String, _>("verification_id")?)
+                    .map_err(|_| StoreError::Corrupt("verification id"))?,
                 subject_ref: r.try_get("subject_ref")?,
                 purpose: Purpose::parse(&r.try_get::<String, _>("purpose")?).ok_or(StoreError::Corrupt("purpose"))?,
                 sealed: r.try_get("sealed")?,

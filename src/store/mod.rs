@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod biometrics;
+pub mod cases;
 pub mod consents;
 mod verifications;
 

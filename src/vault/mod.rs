@@ -8,7 +8,7 @@ mod template;
 
 pub use kek::{from_env_value, load, load_or_generate, Kek, KeyError};
 pub use keys::{open_secret, seal_secret, DataKey, WrappedKey};
-pub use template::{open_template, seal_template, TemplateBinding};
+pub use template::{open_crop, open_template, seal_crop, seal_template, TemplateBinding};
 
 /// Deliberately detail-free: a caller learns that opening failed, not why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

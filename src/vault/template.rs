@@ -21,6 +21,25 @@ impl TemplateBinding<'_> {
     }
 }
 
+/// Seals a face crop (PNG bytes) of a case, bound to the case, the crop kind and the subject.
+pub fn seal_crop(key: &DataKey, png: &[u8], case_id: Uuid, kind: &str, subject: &str) -> Result<Vec<u8>, VaultError> {
+    seal(&key.cipher(), png, &crop_aad(case_id, kind, subject))
+}
+
+pub fn open_crop(
+    key: &DataKey,
+    sealed: &[u8],
+    case_id: Uuid,
+    kind: &str,
+    subject: &str,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, VaultError> {
+    open(&key.cipher(), sealed, &crop_aad(case_id, kind, subject))
+}
+
+fn crop_aad(case_id: Uuid, kind: &str, subject: &str) -> Vec<u8> {
+    format!("faceverify/crop/v1\0{case_id}\0{kind}\0{subject}").into_bytes()
+}
+
 pub fn seal_template(
     key: &DataKey,
     template: &Embedding,
