@@ -32,12 +32,14 @@ impl Application {
         let (kek, development) = settings.vault.load_kek()?;
         tracing::info!(kek_id = kek.id(), development, "key-encryption key loaded");
         let store = Store::connect(&settings.database.url).await?;
+        let gallery = Arc::new(crate::gallery::load(&store, &kek).await?);
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             store,
             pool,
             kek: Arc::new(kek),
+            gallery,
             admission: Arc::new(Semaphore::new(settings.models.max_in_flight)),
             thresholds: settings.thresholds.clone(),
             form_limits: FormLimits {

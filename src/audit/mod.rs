@@ -23,6 +23,12 @@ pub enum Action {
     VerifyAudit,
     RotateKeys,
     CreateAccount,
+    ListCases,
+    ViewCase,
+    ViewCrop,
+    AssignCase,
+    DecideCase,
+    SignOffCase,
 }
 
 impl Action {
@@ -41,6 +47,12 @@ impl Action {
             Action::VerifyAudit => "verify_audit",
             Action::RotateKeys => "rotate_keys",
             Action::CreateAccount => "create_account",
+            Action::ListCases => "list_cases",
+            Action::ViewCase => "view_case",
+            Action::ViewCrop => "view_crop",
+            Action::AssignCase => "assign_case",
+            Action::DecideCase => "decide_case",
+            Action::SignOffCase => "sign_off_case",
         }
     }
 }

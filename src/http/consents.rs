@@ -125,10 +125,12 @@ async fn withdraw(
     }
     let subject = consent.subject_ref.as_str();
     let destroyed = biometrics::shred_subject(&mut tx, subject).await.api(retry)?;
+    crate::store::cases::delete_subject_crops(&mut tx, subject).await.api(retry)?;
     for action in [Action::WithdrawConsent, Action::EraseBiometrics] {
         let event = principal.event(action, Some(purpose), Some(subject), Outcome::Success);
         audit::append(&mut tx, &event).await.api(retry)?;
     }
     tx.commit().await.api(retry)?;
+    state.gallery.remove_subject(subject);
     Ok(HttpResponse::Ok().json(Withdrawn { consent_id: id, withdrawn: true, templates_destroyed: destroyed }))
 }

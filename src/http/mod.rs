@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod cases;
 mod consents;
 mod form;
 mod health;
@@ -27,6 +28,7 @@ pub struct AppState {
     pub(crate) store: Store,
     pub(crate) pool: Arc<InferencePool>,
     pub(crate) kek: Arc<Kek>,
+    pub(crate) gallery: Arc<crate::gallery::Gallery>,
     /// Verifications admitted at once (in a worker or waiting for one); beyond it: 503 overloaded.
     pub(crate) admission: Arc<Semaphore>,
     pub(crate) thresholds: Thresholds,
@@ -42,6 +44,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(auth::configure)
             .configure(verifications::configure)
             .configure(consents::configure)
+            .configure(cases::configure)
             .configure(audit::configure),
     );
 }

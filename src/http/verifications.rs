@@ -11,14 +11,16 @@ use uuid::Uuid;
 use super::form::{self, VerificationForm};
 use super::{store_error, AppState, Principal, StoreResultExt};
 use crate::audit::{self, Action, Outcome};
-use crate::decision::decide;
+use crate::decision::{decide, flag_duplicate, needs_case};
 use crate::domain::{Decision, Liveness, Reason, Verdict, VerificationMeta};
 use crate::error::{ApiError, ErrorCode};
-use crate::pipeline::{DecodeError, Embedding, PipelineError};
+use crate::gallery::Hit;
+use crate::pipeline::{DecodeError, Evidence, PipelineError};
 use crate::policy::Permission;
 use crate::store::biometrics::{self, NewTemplate};
+use crate::store::cases::{self, NewCase};
 use crate::store::{consents, insert_verification, NewVerification, StoreError, StoredVerification, Tx};
-use crate::vault::{seal_template, TemplateBinding};
+use crate::vault::{seal_crop, seal_template, TemplateBinding};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -77,7 +79,16 @@ async fn create(
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(pipeline_error)?;
-    let verdict = decide(&evidence, &state.thresholds);
+    let mut verdict = decide(&evidence, &state.thresholds);
+    let subject = meta.applicant_ref.expose();
+    let duplicate = evidence
+        .selfie
+        .embedding
+        .as_ref()
+        .and_then(|e| state.gallery.search(e, subject, state.thresholds.duplicate_min));
+    if duplicate.is_some() {
+        flag_duplicate(&mut verdict);
+    }
     let id = Uuid::new_v4();
     let record = NewVerification {
         id,
@@ -88,8 +99,13 @@ async fn create(
         similarity: evidence.similarity,
         live_score: evidence.selfie.live_score,
     };
-    match store(&state, &principal, &record, evidence.selfie.embedding.as_ref()).await {
-        Ok(()) => {}
+    let flagged = Flagged { case_id: needs_case(&verdict).then(Uuid::new_v4), duplicate: duplicate.as_ref() };
+    match store(&state, &principal, &record, &evidence, &flagged).await {
+        Ok(()) => {
+            if let Some(template) = &evidence.selfie.embedding {
+                state.gallery.insert(subject, id, template);
+            }
+        }
         Err(StoreFailure::ConsentGone) => {
             return Err(ApiError::new(ErrorCode::ConsentRequired, "consent was withdrawn during the verification"))
         }
@@ -140,12 +156,20 @@ impl From<sqlx::Error> for StoreFailure {
     }
 }
 
-/// One transaction: consent still active, the verification row, the sealed selfie template, the audit row.
+/// A case to open with the verification, and the other applicant it duplicates, if any.
+struct Flagged<'a> {
+    case_id: Option<Uuid>,
+    duplicate: Option<&'a Hit>,
+}
+
+/// One transaction: consent still active, the verification row, the sealed selfie template, the case with its
+/// sealed crops when flagged, the audit row.
 async fn store(
     state: &AppState,
     principal: &Principal,
     record: &NewVerification<'_>,
-    template: Option<&Embedding>,
+    evidence: &Evidence,
+    flagged: &Flagged<'_>,
 ) -> Result<(), StoreFailure> {
     let meta = record.meta;
     let subject = meta.applicant_ref.expose();
@@ -154,11 +178,30 @@ async fn store(
         return Err(StoreFailure::ConsentGone);
     }
     insert_verification(&mut tx, record).await?;
-    if let Some(template) = template {
-        let key = biometrics::data_key(&mut tx, &state.kek, subject).await?;
+    let needs_key = evidence.selfie.embedding.is_some() || flagged.case_id.is_some();
+    let key = if needs_key { Some(biometrics::data_key(&mut tx, &state.kek, subject).await?) } else { None };
+    if let Some(case_id) = flagged.case_id {
+        let case = NewCase {
+            id: case_id,
+            verification_id: record.id,
+            subject_ref: subject,
+            reasons: &record.verdict.reasons,
+            similarity: record.similarity,
+            live_score: record.live_score,
+            duplicate: flagged.duplicate.map(|h| (h.verification_id, h.score)),
+        };
+        cases::insert(&mut tx, &case).await?;
+        for (kind, crop) in [("selfie", &evidence.selfie.crop), ("document", &evidence.document.crop)] {
+            let (Some(crop), Some(key)) = (crop, &key) else { continue };
+            let png = crop.to_png().map_err(|_| StoreError::Corrupt("crop encoding"))?;
+            let sealed = seal_crop(key, &png, case_id, kind, subject).map_err(StoreError::Vault)?;
+            cases::insert_crop(&mut tx, case_id, kind, subject, &sealed).await?;
+        }
+    }
+    if let (Some(template), Some(key)) = (&evidence.selfie.embedding, &key) {
         let template_id = Uuid::new_v4();
         let binding = TemplateBinding { record_id: template_id, subject, purpose: meta.purpose };
-        let sealed = seal_template(&key, template, &binding).map_err(StoreError::Vault)?;
+        let sealed = seal_template(key, template, &binding).map_err(StoreError::Vault)?;
         let row = NewTemplate {
             id: template_id,
             verification_id: record.id,

@@ -48,10 +48,16 @@ pub enum Permission {
     WithdrawConsent,
     ExportAudit,
     VerifyAudit,
+    ReadCase,
+    ViewCrop,
+    AssignCase,
+    DecideCase,
+    /// The second pair of eyes on a fraud confirmation.
+    SignOffFraud,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 12] = [
         Permission::CreateVerification,
         Permission::ReadVerification,
         Permission::RecordConsent,
@@ -59,6 +65,11 @@ impl Permission {
         Permission::WithdrawConsent,
         Permission::ExportAudit,
         Permission::VerifyAudit,
+        Permission::ReadCase,
+        Permission::ViewCrop,
+        Permission::AssignCase,
+        Permission::DecideCase,
+        Permission::SignOffFraud,
     ];
 }
 
@@ -69,7 +80,10 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         Role::Onboarding => {
             matches!(permission, CreateVerification | ReadVerification | RecordConsent | ReadConsent | WithdrawConsent)
         }
-        Role::FraudAnalyst | Role::Supervisor => matches!(permission, ReadVerification),
+        Role::FraudAnalyst => matches!(permission, ReadVerification | ReadCase | ViewCrop | AssignCase | DecideCase),
+        Role::Supervisor => {
+            matches!(permission, ReadVerification | ReadCase | ViewCrop | AssignCase | DecideCase | SignOffFraud)
+        }
         Role::Dpo => matches!(permission, ReadConsent | WithdrawConsent | VerifyAudit),
         Role::Auditor => matches!(permission, ExportAudit | VerifyAudit),
     }
@@ -100,6 +114,13 @@ mod tests {
     fn no_role_may_both_create_verifications_and_export_the_audit_log() {
         for r in Role::ALL {
             assert!(!(permits(r, Permission::CreateVerification) && permits(r, Permission::ExportAudit)), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn only_supervisors_sign_off_fraud() {
+        for r in Role::ALL {
+            assert_eq!(permits(r, Permission::SignOffFraud), r == Role::Supervisor, "{r:?}");
         }
     }
 

@@ -1,0 +1,251 @@
+//! Fraud analysts' review: the case queue, a case, its two face crops (decrypted on demand), assignment and the
+//! decision (clear, or confirm fraud with a supervisor's sign-off). Every read and write is audited.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{AppState, Principal, StoreResultExt};
+use crate::audit::{self, Action, Outcome};
+use crate::domain::{Purpose, Reason};
+use crate::error::{ApiError, ErrorCode};
+use crate::policy::Permission;
+use crate::store::biometrics;
+use crate::store::cases::{self, CaseStatus};
+use crate::vault::{open_crop, DataKey};
+
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/cases", web::get().to(list))
+        .route("/cases/{id}", web::get().to(show))
+        .route("/cases/{id}/crops/{kind}", web::get().to(crop))
+        .route("/cases/{id}/assign", web::post().to(assign))
+        .route("/cases/{id}/decision", web::post().to(decide));
+}
+
+fn case_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::new(ErrorCode::NotFound, "no such case"))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    reason: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+async fn list(
+    principal: Principal,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ReadCase)?;
+    let purpose = principal.header_purpose(&req)?;
+    let bad = |m: &'static str| ApiError::new(ErrorCode::InvalidBody, m);
+    let status = query.status.as_deref().map(|s| CaseStatus::parse(s).ok_or(bad("unknown status"))).transpose()?;
+    let reason = query
+        .reason
+        .as_deref()
+        .map(|r| {
+            serde_json::from_value::<Reason>(serde_json::Value::String(r.to_owned())).map_err(|_| bad("unknown reason"))
+        })
+        .transpose()?;
+    let limit = query.limit.unwrap_or(50).clamp(1, 200);
+    let offset = query.offset.unwrap_or(0).max(0);
+    let retry = state.retry_after_secs;
+    let mut tx = state.store.begin_write().await.api(retry)?;
+    let found = cases::list(&mut tx, status, reason, limit, offset).await.api(retry)?;
+    audit::append(&mut tx, &principal.event(Action::ListCases, Some(purpose), None, Outcome::Success))
+        .await
+        .api(retry)?;
+    tx.commit().await.api(retry)?;
+    let items: Vec<_> = found
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "case_id": c.case_id, "verification_id": c.verification_id, "status": c.status,
+                "reasons": c.reasons, "assigned_to": c.assigned_to, "created_at": c.created_at,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "limit": limit, "offset": offset })))
+}
+
+/// Loads a case and records that `principal` performed `action` on it, in one transaction.
+async fn audited_case(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    action: Action,
+    purpose: Purpose,
+) -> Result<cases::Case, ApiError> {
+    let retry = state.retry_after_secs;
+    let mut tx = state.store.begin_write().await.api(retry)?;
+    let case = cases::get(&mut tx, id).await.api(retry)?;
+    let event = principal.event(action, Some(purpose), Some(&case.subject_ref), Outcome::Success);
+    audit::append(&mut tx, &event).await.api(retry)?;
+    tx.commit().await.api(retry)?;
+    Ok(case)
+}
+
+async fn show(
+    principal: Principal,
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ReadCase)?;
+    let purpose = principal.header_purpose(&req)?;
+    let case = audited_case(&state, &principal, case_id(&path)?, Action::ViewCase, purpose).await?;
+    let retry = state.retry_after_secs;
+    let mut conn = state.store.acquire().await.api(retry)?;
+    let linked = match case.duplicate_verification_id {
+        Some(v) => cases::by_verification(&mut conn, v).await.api(retry)?.map(|c| c.case_id),
+        None => None,
+    };
+    let mut body = serde_json::to_value(&case).map_err(|e| ApiError::internal(&e))?;
+    body["duplicate_case_id"] = serde_json::to_value(linked).map_err(|e| ApiError::internal(&e))?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn crop(
+    principal: Principal,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ViewCrop)?;
+    let purpose = principal.header_purpose(&req)?;
+    let (raw_id, kind) = path.into_inner();
+    if kind != "selfie" && kind != "document" {
+        return Err(ApiError::new(ErrorCode::NotFound, "crops are `selfie` or `document`"));
+    }
+    let id = case_id(&raw_id)?;
+    let retry = state.retry_after_secs;
+    let mut tx = state.store.begin_write().await.api(retry)?;
+    let case = cases::get(&mut tx, id).await.api(retry)?;
+    let sealed = cases::crop(&mut tx, id, &kind).await.api(retry)?;
+    let wrapped = biometrics::wrapped_key(&mut tx, &case.subject_ref)
+        .await
+        .api(retry)?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "the subject's biometric data was erased"))?;
+    let png = DataKey::unwrap(&wrapped, &state.kek, &case.subject_ref)
+        .and_then(|key| open_crop(&key, &sealed, id, &kind, &case.subject_ref));
+    let Ok(png) = png else {
+        let detail = format!("crop {kind} of case {id} failed its integrity check");
+        audit::raise(&mut tx, audit::SecurityEvent::AeadFailure, audit::Severity::Critical, &detail)
+            .await
+            .api(retry)?;
+        tx.commit().await.api(retry)?;
+        return Err(ApiError::new(ErrorCode::Internal, "internal error"));
+    };
+    let event = principal.event(Action::ViewCrop, Some(purpose), Some(&case.subject_ref), Outcome::Success);
+    audit::append(&mut tx, &event).await.api(retry)?;
+    tx.commit().await.api(retry)?;
+    Ok(HttpResponse::Ok().content_type("image/png").insert_header(("Cache-Control", "no-store")).body(png.to_vec()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignRequest {
+    /// Defaults to the caller.
+    analyst: Option<String>,
+}
+
+async fn assign(
+    principal: Principal,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::AssignCase)?;
+    let purpose = principal.header_purpose(&req)?;
+    let body: AssignRequest = if body.is_empty() { AssignRequest { analyst: None } } else { super::parse_json(&body)? };
+    let analyst = body.analyst.unwrap_or_else(|| principal.actor.clone());
+    if analyst != principal.actor && !crate::policy::permits(principal.role, Permission::SignOffFraud) {
+        return Err(ApiError::new(ErrorCode::Forbidden, "only supervisors assign cases to others"));
+    }
+    let id = case_id(&path)?;
+    let retry = state.retry_after_secs;
+    let mut tx = state.store.begin_write().await.api(retry)?;
+    let case = cases::get(&mut tx, id).await.api(retry)?;
+    if !cases::assign(&mut tx, id, &analyst).await.api(retry)? {
+        return Err(ApiError::new(ErrorCode::CaseClosed, "the case is closed"));
+    }
+    let event = principal.event(Action::AssignCase, Some(purpose), Some(&case.subject_ref), Outcome::Success);
+    audit::append(&mut tx, &event).await.api(retry)?;
+    tx.commit().await.api(retry)?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "case_id": id, "assigned_to": analyst })))
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum CaseOutcome {
+    ConfirmFraud,
+    Clear,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionRequest {
+    outcome: CaseOutcome,
+    comment: String,
+}
+
+/// Open case: `clear` closes it, `confirm_fraud` waits for a supervisor. Pending case: a supervisor other than
+/// the proposer signs the confirmation off, or clears it.
+async fn decide(
+    principal: Principal,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::DecideCase)?;
+    let purpose = principal.header_purpose(&req)?;
+    let body: DecisionRequest = super::parse_json(&body)?;
+    if body.comment.trim().is_empty() || body.comment.len() > 2000 {
+        return Err(ApiError::new(ErrorCode::InvalidBody, "a comment of 1 to 2000 characters is required"));
+    }
+    let id = case_id(&path)?;
+    let retry = state.retry_after_secs;
+    let mut tx = state.store.begin_write().await.api(retry)?;
+    let case = cases::get(&mut tx, id).await.api(retry)?;
+    let outcome = match body.outcome {
+        CaseOutcome::ConfirmFraud => "confirmed_fraud",
+        CaseOutcome::Clear => "cleared",
+    };
+    let (done, action) = match case.status {
+        CaseStatus::Open => {
+            let to = if body.outcome == CaseOutcome::Clear { CaseStatus::Closed } else { CaseStatus::PendingSignoff };
+            (
+                cases::propose(&mut tx, id, outcome, to, &principal.actor, &body.comment).await.api(retry)?,
+                Action::DecideCase,
+            )
+        }
+        CaseStatus::PendingSignoff => {
+            principal.require(Permission::SignOffFraud)?;
+            if case.proposed_by.as_deref() == Some(principal.actor.as_str()) {
+                return Err(ApiError::new(ErrorCode::Forbidden, "a fraud confirmation needs a second person"));
+            }
+            (
+                cases::sign_off(&mut tx, id, outcome, &principal.actor, &body.comment).await.api(retry)?,
+                Action::SignOffCase,
+            )
+        }
+        CaseStatus::Closed => (false, Action::DecideCase),
+    };
+    if !done {
+        return Err(ApiError::new(ErrorCode::CaseClosed, "the case is closed"));
+    }
+    audit::append(&mut tx, &principal.event(action, Some(purpose), Some(&case.subject_ref), Outcome::Success))
+        .await
+        .api(retry)?;
+    let updated = cases::get(&mut tx, id).await.api(retry)?;
+    tx.commit().await.api(retry)?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "case_id": id, "status": updated.status, "outcome": updated.outcome,
+    })))
+}
