@@ -20,7 +20,55 @@ struct Fixture {
 
 async fn fixture(app: &TestApp) -> Fixture {
     let verification_consent = app.consent("SUBJ-2").await;
-    Fixture { endpoints: endpoints(app).await, verification_consent }
+    let mut endpoints = endpoints(app).await;
+    endpoints.extend(case_endpoints(app).await);
+    Fixture { endpoints, verification_consent }
+}
+
+/// A case opened by a face-free verification, for every case endpoint. Its id is read from the store.
+async fn flagged_case(app: &TestApp, subject: &str) -> String {
+    let meta = app.consented_meta(subject).await;
+    let created = app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &meta)).await;
+    let verification: serde_json::Value = created.json().await.expect("json");
+    let id = uuid::Uuid::parse_str(verification["verification_id"].as_str().expect("id")).expect("uuid");
+    let mut conn = app.store.acquire().await.expect("conn");
+    faceverify::store::cases::by_verification(&mut conn, id).await.expect("query").expect("a case").case_id.to_string()
+}
+
+async fn case_endpoints(app: &TestApp) -> Vec<Endpoint> {
+    let case = flagged_case(app, "SUBJ-4").await;
+    let pending = flagged_case(app, "SUBJ-5").await;
+    let proposer = app.staff_session("fixture-analyst", Role::FraudAnalyst).await;
+    let proposed = app
+        .client
+        .post(app.url(&format!("/v1/cases/{pending}/decision")))
+        .bearer_auth(&proposer)
+        .header("X-Purpose", "anti_fraud")
+        .json(&serde_json::json!({"outcome": "confirm_fraud", "comment": "fixture"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(proposed.status().as_u16(), 200);
+    vec![
+        Endpoint { method: Method::GET, path: "/v1/cases".into(), permission: Permission::ReadCase },
+        Endpoint { method: Method::GET, path: format!("/v1/cases/{case}"), permission: Permission::ReadCase },
+        Endpoint {
+            method: Method::GET,
+            path: format!("/v1/cases/{case}/crops/selfie"),
+            permission: Permission::ViewCrop,
+        },
+        Endpoint { method: Method::POST, path: format!("/v1/cases/{case}/assign"), permission: Permission::AssignCase },
+        Endpoint {
+            method: Method::POST,
+            path: format!("/v1/cases/{case}/decision"),
+            permission: Permission::DecideCase,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("/v1/cases/{pending}/decision"),
+            permission: Permission::SignOffFraud,
+        },
+    ]
 }
 
 async fn endpoints(app: &TestApp) -> Vec<Endpoint> {
@@ -77,6 +125,9 @@ async fn call(app: &TestApp, e: &Endpoint, fixture: &Fixture, token: &str, role:
         ("POST", "/v1/consents") => request.json(&serde_json::json!({
             "subject_ref": "SUBJ-3", "channel": "checkbox", "text_version": "v1", "cross_border": false
         })),
+        ("POST", path) if path.ends_with("/decision") => {
+            request.json(&serde_json::json!({"outcome": "confirm_fraud", "comment": "matrix"}))
+        }
         _ => request,
     };
     request.send().await.expect("request")

@@ -5,6 +5,7 @@
 mod access;
 mod audit_log;
 mod bad_input;
+mod cases;
 mod consent;
 mod eval_accuracy;
 mod health;
