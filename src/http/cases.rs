@@ -73,7 +73,7 @@ async fn list(
 }
 
 /// Loads a case and records that `principal` performed `action` on it, in one transaction.
-async fn audited_case(
+pub(crate) async fn audited_case(
     state: &AppState,
     principal: &Principal,
     id: Uuid,
@@ -118,20 +118,37 @@ async fn crop(
     principal.require(Permission::ViewCrop)?;
     let purpose = principal.header_purpose(&req)?;
     let (raw_id, kind) = path.into_inner();
+    let png = crop_png(&state, &principal, case_id(&raw_id)?, &kind, purpose).await?;
+    Ok(png_response(png))
+}
+
+pub(crate) fn png_response(png: zeroize::Zeroizing<Vec<u8>>) -> HttpResponse {
+    HttpResponse::Ok().content_type("image/png").insert_header(("Cache-Control", "no-store")).body(png.to_vec())
+}
+
+/// Decrypts one crop of a case for `principal` (who must hold view_crop), auditing the view. An integrity failure
+/// raises a security event and answers 500.
+pub(crate) async fn crop_png(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    kind: &str,
+    purpose: Purpose,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, ApiError> {
+    principal.require(Permission::ViewCrop)?;
     if kind != "selfie" && kind != "document" {
         return Err(ApiError::new(ErrorCode::NotFound, "crops are `selfie` or `document`"));
     }
-    let id = case_id(&raw_id)?;
     let retry = state.retry_after_secs;
     let mut tx = state.store.begin_write().await.api(retry)?;
     let case = cases::get(&mut tx, id).await.api(retry)?;
-    let sealed = cases::crop(&mut tx, id, &kind).await.api(retry)?;
+    let sealed = cases::crop(&mut tx, id, kind).await.api(retry)?;
     let wrapped = biometrics::wrapped_key(&mut tx, &case.subject_ref)
         .await
         .api(retry)?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "the subject's biometric data was erased"))?;
     let png = DataKey::unwrap(&wrapped, &state.kek, &case.subject_ref)
-        .and_then(|key| open_crop(&key, &sealed, id, &kind, &case.subject_ref));
+        .and_then(|key| open_crop(&key, &sealed, id, kind, &case.subject_ref));
     let Ok(png) = png else {
         let detail = format!("crop {kind} of case {id} failed its integrity check");
         audit::raise(&mut tx, audit::SecurityEvent::AeadFailure, audit::Severity::Critical, &detail)
@@ -143,7 +160,7 @@ async fn crop(
     let event = principal.event(Action::ViewCrop, Some(purpose), Some(&case.subject_ref), Outcome::Success);
     audit::append(&mut tx, &event).await.api(retry)?;
     tx.commit().await.api(retry)?;
-    Ok(HttpResponse::Ok().content_type("image/png").insert_header(("Cache-Control", "no-store")).body(png.to_vec()))
+    Ok(png)
 }
 
 #[derive(Deserialize)]
@@ -182,7 +199,7 @@ async fn assign(
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-enum CaseOutcome {
+pub(crate) enum CaseOutcome {
     ConfirmFraud,
     Clear,
 }
@@ -194,8 +211,6 @@ struct DecisionRequest {
     comment: String,
 }
 
-/// Open case: `clear` closes it, `confirm_fraud` waits for a supervisor. Pending case: a supervisor other than
-/// the proposer signs the confirmation off, or clears it.
 async fn decide(
     principal: Principal,
     req: HttpRequest,
@@ -206,34 +221,46 @@ async fn decide(
     principal.require(Permission::DecideCase)?;
     let purpose = principal.header_purpose(&req)?;
     let body: DecisionRequest = super::parse_json(&body)?;
-    if body.comment.trim().is_empty() || body.comment.len() > 2000 {
+    let updated = decide_case(&state, &principal, case_id(&path)?, body.outcome, &body.comment, purpose).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "case_id": updated.case_id, "status": updated.status, "outcome": updated.outcome,
+    })))
+}
+
+/// Open case: `clear` closes it, `confirm_fraud` waits for a supervisor. Pending case: a supervisor other than
+/// the proposer signs the confirmation off, or clears it. Audited in the same transaction.
+pub(crate) async fn decide_case(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    outcome: CaseOutcome,
+    comment: &str,
+    purpose: Purpose,
+) -> Result<cases::Case, ApiError> {
+    principal.require(Permission::DecideCase)?;
+    if comment.trim().is_empty() || comment.len() > 2000 {
         return Err(ApiError::new(ErrorCode::InvalidBody, "a comment of 1 to 2000 characters is required"));
     }
-    let id = case_id(&path)?;
     let retry = state.retry_after_secs;
     let mut tx = state.store.begin_write().await.api(retry)?;
     let case = cases::get(&mut tx, id).await.api(retry)?;
-    let outcome = match body.outcome {
+    let stored_outcome = match outcome {
         CaseOutcome::ConfirmFraud => "confirmed_fraud",
         CaseOutcome::Clear => "cleared",
     };
     let (done, action) = match case.status {
         CaseStatus::Open => {
-            let to = if body.outcome == CaseOutcome::Clear { CaseStatus::Closed } else { CaseStatus::PendingSignoff };
-            (
-                cases::propose(&mut tx, id, outcome, to, &principal.actor, &body.comment).await.api(retry)?,
-                Action::DecideCase,
-            )
+            let to = if outcome == CaseOutcome::Clear { CaseStatus::Closed } else { CaseStatus::PendingSignoff };
+            let done = cases::propose(&mut tx, id, stored_outcome, to, &principal.actor, comment).await.api(retry)?;
+            (done, Action::DecideCase)
         }
         CaseStatus::PendingSignoff => {
             principal.require(Permission::SignOffFraud)?;
             if case.proposed_by.as_deref() == Some(principal.actor.as_str()) {
                 return Err(ApiError::new(ErrorCode::Forbidden, "a fraud confirmation needs a second person"));
             }
-            (
-                cases::sign_off(&mut tx, id, outcome, &principal.actor, &body.comment).await.api(retry)?,
-                Action::SignOffCase,
-            )
+            let done = cases::sign_off(&mut tx, id, stored_outcome, &principal.actor, comment).await.api(retry)?;
+            (done, Action::SignOffCase)
         }
         CaseStatus::Closed => (false, Action::DecideCase),
     };
@@ -245,7 +272,5 @@ async fn decide(
         .api(retry)?;
     let updated = cases::get(&mut tx, id).await.api(retry)?;
     tx.commit().await.api(retry)?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "case_id": id, "status": updated.status, "outcome": updated.outcome,
-    })))
+    Ok(updated)
 }

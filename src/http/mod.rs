@@ -1,8 +1,8 @@
 //! HTTP resources. Each module exposes `configure`; the route table reads top to bottom here.
 
 mod audit;
-mod auth;
-mod cases;
+pub(crate) mod auth;
+pub(crate) mod cases;
 mod consents;
 mod form;
 mod health;
