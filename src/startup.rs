@@ -56,6 +56,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(http::body_config())
                 .configure(http::configure)
+                .configure(crate::console::configure)
                 .default_service(web::to(http::not_found))
         })
         .listen(listener)?
