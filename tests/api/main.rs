@@ -7,6 +7,7 @@ mod audit_log;
 mod bad_input;
 mod cases;
 mod consent;
+mod console;
 mod eval_accuracy;
 mod health;
 mod helpers;

@@ -1,0 +1,192 @@
+//! The analyst console end to end in a real headless Chromium (Debian's chromium + chromium-driver, installed by
+//! .ci/run): sign in with password + TOTP, open the case a real spoof photo created, see both crops, record a
+//! decision, find it in the audit log. Screenshots land in target/tmp/console-screenshots/.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use faceverify::policy::Role;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::helpers::{face, form, require_shared, spawn_app, TestApp};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Chromedriver, killed on drop.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn browser_available() -> bool {
+    if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true but {CHROMIUM} / {CHROMEDRIVER} are missing (.ci/run installs chromium and chromium-driver)");
+    }
+    eprintln!(
+        "SKIPPED: the browser test needs {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)"
+    );
+    false
+}
+
+async fn start_browser(profile: &Path) -> (Driver, Client) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let driver = Driver(child);
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1100,900", format!("--user-data-dir={}", profile.display())]
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    for _ in 0..50 {
+        if let Ok(client) = ClientBuilder::new(connector.clone())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            return (driver, client);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("could not start a browser session through chromedriver");
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(screenshot_dir().join(name), png).expect("write screenshot");
+}
+
+/// Polls until element `id` shows `want`: the page navigates after a form post, so the old element can go stale.
+async fn wait_for_text(c: &Client, id: &str, want: &str) {
+    for _ in 0..100 {
+        if let Ok(element) = c.find(Locator::Id(id)).await {
+            if element.text().await.is_ok_and(|t| t == want) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("#{id} never showed {want:?}");
+}
+
+async fn analyst(app: &TestApp) -> faceverify::auth::Totp {
+    faceverify::auth::create_staff(&app.store, &app.kek, "ana", Role::FraudAnalyst, PASSWORD).await.expect("staff")
+}
+
+fn code(totp: &faceverify::auth::Totp) -> String {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    totp.code_at(now / faceverify::auth::TOTP_STEP_SECS)
+}
+
+#[tokio::test]
+async fn an_analyst_works_a_spoof_case_in_a_real_browser() {
+    let shared = require_shared!();
+    if !browser_available() {
+        return;
+    }
+    let app = spawn_app().await;
+    let totp = analyst(&app).await;
+    let meta = app.consented_meta("APP-SPOOF").await;
+    let spoof =
+        form(face(&shared, "images/silent_face/image_F1.jpg"), face(&shared, "images/deepface/img20.jpg"), &meta);
+    assert_eq!(app.post_verification(spoof).await.status().as_u16(), 201);
+
+    let (_driver, c) = start_browser(&app.dir.path().join("chromium-profile")).await;
+    c.goto(&app.url("/console")).await.expect("goto");
+    c.find(Locator::Id("username")).await.expect("login form").send_keys("ana").await.expect("type");
+    c.find(Locator::Id("password")).await.expect("password").send_keys(PASSWORD).await.expect("type");
+    c.find(Locator::Id("totp")).await.expect("totp").send_keys(&code(&totp)).await.expect("type");
+    c.find(Locator::Id("sign-in")).await.expect("button").click().await.expect("click");
+    let link = c.wait().for_element(Locator::Css("a.case-link")).await.expect("the queue lists the case");
+    shot(&c, "01-queue.png").await;
+    link.click().await.expect("open case");
+    c.wait().for_element(Locator::Id("decision")).await.expect("case page");
+    let loaded = c
+        .execute("return ['crop-selfie','crop-document'].map(id => document.getElementById(id).naturalWidth);", vec![])
+        .await
+        .expect("js");
+    assert_eq!(loaded, serde_json::json!([112, 112]), "both face crops decrypted and shown");
+    let reasons = c.find(Locator::Css("body")).await.expect("body").text().await.expect("text");
+    assert!(reasons.contains("spoof_suspected"), "reason codes on the page");
+    shot(&c, "02-case.png").await;
+    c.find(Locator::Id("comment"))
+        .await
+        .expect("comment")
+        .send_keys("Printed photo held to the camera.")
+        .await
+        .expect("type");
+    c.find(Locator::Css("#outcome-select option[value='confirm_fraud']"))
+        .await
+        .expect("option")
+        .click()
+        .await
+        .expect("select");
+    c.find(Locator::Id("decide")).await.expect("button").click().await.expect("submit");
+    wait_for_text(&c, "status", "pending_signoff").await;
+    shot(&c, "03-decided.png").await;
+    c.find(Locator::Id("logout")).await.expect("logout").click().await.expect("click");
+    c.wait().for_element(Locator::Id("sign-in")).await.expect("back at the login page");
+    c.close().await.expect("close");
+
+    let decided =
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'decide_case' AND actor = 'ana' AND purpose = 'anti_fraud'";
+    assert_eq!(app.sql_count(decided).await, 1);
+    let crops = "SELECT COUNT(*) FROM audit_log WHERE action = 'view_crop' AND actor = 'ana'";
+    assert_eq!(app.sql_count(crops).await, 4, "two crops, shown before and after the decision");
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM audit_log WHERE action = 'logout' AND actor = 'ana'").await, 1);
+}
+
+#[tokio::test]
+async fn console_forms_need_the_sessions_csrf_token_and_pages_need_a_session() {
+    let app = spawn_app().await;
+    let token = app.staff_session("ana2", Role::FraudAnalyst).await;
+    let no_session = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let page = no_session.get(app.url("/console")).send().await.expect("request");
+    assert_eq!(page.status().as_u16(), 303);
+    assert_eq!(page.headers().get("location").and_then(|v| v.to_str().ok()), Some("/console/login"));
+    let forged = no_session
+        .post(app.url(&format!("/console/cases/{}/decision", uuid::Uuid::new_v4())))
+        .header("cookie", format!("fv_session={token}"))
+        .form(&[("csrf", "forged"), ("outcome", "clear"), ("comment", "x")])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(forged.status().as_u16(), 403);
+    let login = no_session.get(app.url("/console/login")).send().await.expect("request");
+    let csp =
+        login.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    let failed = no_session
+        .post(app.url("/console/login"))
+        .form(&[("username", "ana2"), ("password", "wrong"), ("totp", "000000")])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(failed.headers().get("location").and_then(|v| v.to_str().ok()), Some("/console/login?failed=1"));
+}
