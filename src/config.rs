@@ -19,6 +19,7 @@ pub struct Settings {
     pub thresholds: Thresholds,
     pub vault: VaultSettings,
     pub auth: AuthSettings,
+    pub webhook: crate::notify::WebhookSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]

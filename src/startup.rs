@@ -33,6 +33,11 @@ impl Application {
         tracing::info!(kek_id = kek.id(), development, "key-encryption key loaded");
         let store = Store::connect(&settings.database.url).await?;
         let gallery = Arc::new(crate::gallery::load(&store, &kek).await?);
+        let delivery = crate::notify::Delivery::from_settings(&settings.webhook)?;
+        let webhook = delivery.is_some();
+        if let Some(delivery) = delivery {
+            crate::notify::spawn(delivery, store.clone());
+        }
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
@@ -48,6 +53,7 @@ impl Application {
             },
             retry_after_secs: settings.server.retry_after_secs,
             session_ttl_secs: settings.auth.session_ttl_secs,
+            webhook,
             secure_cookies: settings.auth.secure_cookies,
         });
         let server = HttpServer::new(move || {

@@ -271,6 +271,17 @@ pub(crate) async fn decide_case(
         .await
         .api(retry)?;
     let updated = cases::get(&mut tx, id).await.api(retry)?;
+    if state.webhook {
+        let event = crate::notify::CaseEvent {
+            event: crate::notify::EventKind::CaseDecided,
+            case_id: id,
+            verification_id: updated.verification_id,
+            status: updated.status.as_str(),
+            reasons: updated.reasons.clone(),
+            outcome: updated.outcome.clone(),
+        };
+        crate::notify::enqueue(&mut tx, &event).await.api(retry)?;
+    }
     tx.commit().await.api(retry)?;
     Ok(updated)
 }

@@ -35,6 +35,8 @@ pub struct AppState {
     pub(crate) form_limits: FormLimits,
     pub(crate) retry_after_secs: u64,
     pub(crate) session_ttl_secs: i64,
+    /// Whether case changes are queued for the webhook.
+    pub(crate) webhook: bool,
     pub(crate) secure_cookies: bool,
 }
 

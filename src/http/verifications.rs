@@ -15,10 +15,11 @@ use crate::decision::{decide, flag_duplicate, needs_case};
 use crate::domain::{Decision, Liveness, Reason, Verdict, VerificationMeta};
 use crate::error::{ApiError, ErrorCode};
 use crate::gallery::Hit;
+use crate::notify::{CaseEvent, EventKind};
 use crate::pipeline::{DecodeError, Evidence, PipelineError};
 use crate::policy::Permission;
 use crate::store::biometrics::{self, NewTemplate};
-use crate::store::cases::{self, NewCase};
+use crate::store::cases::{self, CaseStatus, NewCase};
 use crate::store::{consents, insert_verification, NewVerification, StoreError, StoredVerification, Tx};
 use crate::vault::{seal_crop, seal_template, TemplateBinding};
 
@@ -191,6 +192,17 @@ async fn store(
             duplicate: flagged.duplicate.map(|h| (h.verification_id, h.score)),
         };
         cases::insert(&mut tx, &case).await?;
+        if state.webhook {
+            let event = CaseEvent {
+                event: EventKind::CaseOpened,
+                case_id,
+                verification_id: record.id,
+                status: CaseStatus::Open.as_str(),
+                reasons: record.verdict.reasons.clone(),
+                outcome: None,
+            };
+            crate::notify::enqueue(&mut tx, &event).await?;
+        }
         for (kind, crop) in [("selfie", &evidence.selfie.crop), ("document", &evidence.document.crop)] {
             let (Some(crop), Some(key)) = (crop, &key) else { continue };
             let png = crop.to_png().map_err(|_| StoreError::Corrupt("crop encoding"))?;

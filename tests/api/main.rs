@@ -15,3 +15,4 @@ mod reference;
 mod startup;
 mod vault;
 mod verifications;
+mod webhook;

@@ -1,0 +1,56 @@
+//! Optional webhook on case opened / decided. Events are written to an outbox in the same transaction as the case
+//! change and delivered in order by a background worker: HMAC-SHA256 signed, retried with exponential backoff, carrying
+//! ids and reason codes only (no applicant reference, no scores, no images).
+
+mod outbox;
+mod worker;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use outbox::enqueue;
+pub use worker::{sign, spawn, Delivery};
+
+use crate::domain::Reason;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookSettings {
+    /// Where to POST events; unset: no webhook, nothing is queued.
+    pub url: Option<String>,
+    /// HMAC-SHA256 key shared with the receiver (or `secret_file`).
+    pub secret: Option<String>,
+    pub secret_file: Option<std::path::PathBuf>,
+    pub max_attempts: i64,
+    pub initial_backoff_ms: u64,
+    pub poll_interval_ms: u64,
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    #[serde(rename = "case.opened")]
+    CaseOpened,
+    #[serde(rename = "case.decided")]
+    CaseDecided,
+}
+
+impl EventKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EventKind::CaseOpened => "case.opened",
+            EventKind::CaseDecided => "case.decided",
+        }
+    }
+}
+
+/// What a receiver learns: enough to fetch the case through the API, nothing personal.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseEvent {
+    pub event: EventKind,
+    pub case_id: Uuid,
+    pub verification_id: Uuid,
+    pub status: &'static str,
+    pub reasons: Vec<Reason>,
+    pub outcome: Option<String>,
+}

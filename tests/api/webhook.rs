@@ -1,0 +1,101 @@
+//! The case webhook: signed, retried after a failure, ids and codes only.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use faceverify::policy::Role;
+
+use crate::helpers::{form, spawn_app_with};
+
+const SECRET: &str = "webhook-secret-for-tests-0123";
+
+type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
+
+/// A receiver on loopback that fails the first delivery and records every request.
+fn receiver() -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let data = web::Data::new(seen.clone());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let server = HttpServer::new(move || {
+        App::new().app_data(data.clone()).route(
+            "/hook",
+            web::post().to(|req: HttpRequest, body: String, seen: web::Data<Seen>| async move {
+                let header = |h: &str| req.headers().get(h).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                let mut seen = seen.lock().expect("lock");
+                seen.push((header("X-Faceverify-Timestamp"), header("X-Faceverify-Signature"), body));
+                if seen.len() == 1 {
+                    HttpResponse::InternalServerError().finish()
+                } else {
+                    HttpResponse::Ok().finish()
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .listen(listener)
+    .expect("listen")
+    .run();
+    tokio::spawn(server);
+    (url, seen)
+}
+
+fn tiny_jpeg() -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_pixel(64, 64, image::Rgb([1, 2, 3]))
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("jpeg");
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn case_events_are_signed_retried_and_carry_no_personal_data() {
+    let (url, seen) = receiver();
+    let app = spawn_app_with(|s| {
+        s.webhook.url = Some(url);
+        s.webhook.secret = Some(SECRET.into());
+        s.webhook.initial_backoff_ms = 50;
+        s.webhook.poll_interval_ms = 20;
+    })
+    .await;
+    let meta = app.consented_meta("APP-HOOK-7731").await;
+    let v: serde_json::Value =
+        app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &meta)).await.json().await.expect("json");
+    let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
+    let id = uuid::Uuid::parse_str(v["verification_id"].as_str().expect("id")).expect("uuid");
+    let mut conn = app.store.acquire().await.expect("conn");
+    let case = faceverify::store::cases::by_verification(&mut conn, id).await.expect("query").expect("case");
+    drop(conn);
+    let decided = app
+        .client
+        .post(app.url(&format!("/v1/cases/{}/decision", case.case_id)))
+        .bearer_auth(&analyst)
+        .header("X-Purpose", "anti_fraud")
+        .json(&serde_json::json!({"outcome": "clear", "comment": "fine"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(decided.status().as_u16(), 200);
+
+    for _ in 0..250 {
+        if seen.lock().expect("lock").len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 3, "opened (failed, retried) and decided");
+    for (timestamp, signature, body) in &seen {
+        let ts: i64 = timestamp.parse().expect("timestamp");
+        assert_eq!(signature, &faceverify::notify::sign(SECRET.as_bytes(), ts, body), "valid HMAC-SHA256");
+        assert!(!body.contains("APP-HOOK"), "no applicant reference in {body}");
+        let event: serde_json::Value = serde_json::from_str(body).expect("json");
+        assert_eq!(event["case_id"], case.case_id.to_string());
+    }
+    assert_eq!(seen[0].2, seen[1].2, "the failed delivery was retried with the same event");
+    let last: serde_json::Value = serde_json::from_str(&seen[2].2).expect("json");
+    assert_eq!((last["event"].as_str(), last["outcome"].as_str()), (Some("case.decided"), Some("cleared")));
+    let pending = app.sql_count("SELECT COUNT(*) FROM webhook_outbox WHERE delivered_at IS NULL").await;
+    assert_eq!(pending, 0);
+}
