@@ -19,6 +19,8 @@ pub enum SecurityEvent {
     AeadFailure,
     /// The audit chain is broken: a row was edited, deleted or reordered.
     AuditChainBreak,
+    /// A staff account reached the failed-login threshold and was locked.
+    RepeatedFailedLogins,
 }
 
 impl SecurityEvent {
@@ -26,6 +28,7 @@ impl SecurityEvent {
         match self {
             SecurityEvent::AeadFailure => "aead_failure",
             SecurityEvent::AuditChainBreak => "audit_chain_break",
+            SecurityEvent::RepeatedFailedLogins => "repeated_failed_logins",
         }
     }
 }

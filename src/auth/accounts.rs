@@ -61,11 +61,21 @@ fn valid_name(name: &str) -> Result<(), AccountError> {
     ok.then_some(()).ok_or(AccountError::Username)
 }
 
+/// Lock a staff account after this many consecutive failures, for `base_secs` doubling with each further one.
+#[derive(Debug, Clone, Copy)]
+pub struct Lockout {
+    pub threshold: i64,
+    pub base_secs: i64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
-    /// Unknown user, wrong password, wrong or replayed code: one answer for all.
+    /// Unknown user, wrong password, wrong or replayed code, or a locked account: one answer for all.
     #[error("invalid credentials")]
     Invalid,
+    /// As `Invalid` to the caller; this failure reached the lockout threshold (a security event).
+    #[error("invalid credentials")]
+    LockedOut,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -91,21 +101,30 @@ pub async fn login(
     password: String,
     code: &str,
     now: i64,
+    lockout: Lockout,
 ) -> Result<Login, LoginError> {
     let Some(user) = store.staff(username).await? else {
         // Spend the same effort as for a real user, so timing does not reveal which usernames exist.
         let _ = tokio::task::spawn_blocking(move || verify_password(&password, DUMMY_HASH)).await;
         return Err(LoginError::Invalid);
     };
+    if user.locked_until > now {
+        return Err(LoginError::Invalid);
+    }
     let stored = user.password_hash.clone();
     let password_ok = tokio::task::spawn_blocking(move || verify_password(&password, &stored)).await.unwrap_or(false);
     let seed = open_secret(kek, &user.totp_sealed, &totp_aad(username)).map_err(StoreError::Vault)?;
     let step = Totp::from_seed(seed.to_vec()).verify(code, u64::try_from(now).unwrap_or(0));
-    let (true, Some(step)) = (password_ok, step) else {
-        return Err(LoginError::Invalid);
+    let fresh = match (password_ok, step) {
+        (true, Some(step)) => store.consume_totp_step(username, i64::try_from(step).unwrap_or(i64::MAX)).await?,
+        _ => false,
     };
-    if !store.consume_totp_step(username, i64::try_from(step).unwrap_or(i64::MAX)).await? {
-        return Err(LoginError::Invalid);
+    if !fresh {
+        let failures = store.record_failed_login(username, now, lockout.threshold, lockout.base_secs).await?;
+        return Err(if failures == lockout.threshold { LoginError::LockedOut } else { LoginError::Invalid });
+    }
+    if user.failed_logins > 0 {
+        store.reset_failed_logins(username).await?;
     }
     Ok(Login { username: user.username, role: user.role })
 }

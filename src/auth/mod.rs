@@ -7,7 +7,7 @@ mod password;
 mod tokens;
 mod totp;
 
-pub use accounts::{create_service_account, create_staff, login, totp_aad, AccountError, Login, LoginError};
+pub use accounts::{create_service_account, create_staff, login, totp_aad, AccountError, Lockout, Login, LoginError};
 pub use password::{hash_password, verify_password};
 pub use tokens::{digests_equal, sha256_hex, ApiKey, SessionToken, TokenKind};
 pub use totp::{Totp, TOTP_STEP_SECS};

@@ -65,7 +65,8 @@ pub(crate) async fn open_session(
     request_id: Option<&str>,
 ) -> Result<OpenedSession, ApiError> {
     let retry = state.retry_after_secs;
-    let outcome = sign_in(&state.store, &state.kek, username, password.to_owned(), totp, unix_now()).await;
+    let outcome =
+        sign_in(&state.store, &state.kek, username, password.to_owned(), totp, unix_now(), state.lockout).await;
     let actor: String = username.chars().take(64).collect();
     let (role, result, action) = match &outcome {
         Ok(l) => (l.role.as_str(), Outcome::Success, Action::Login),
@@ -82,6 +83,12 @@ pub(crate) async fn open_session(
         Err(_) => None,
     };
     audit::append(&mut tx, &event).await.api(retry)?;
+    if matches!(outcome, Err(LoginError::LockedOut)) {
+        let detail = format!("staff account locked after {} failed logins", state.lockout.threshold);
+        audit::raise(&mut tx, audit::SecurityEvent::RepeatedFailedLogins, audit::Severity::Warning, &detail)
+            .await
+            .api(retry)?;
+    }
     tx.commit().await.api(retry)?;
     match (outcome, session) {
         (Ok(_), Some(session)) => Ok(session),

@@ -13,6 +13,8 @@ pub struct ServiceAccount {
 
 pub struct StaffRecord {
     pub username: String,
+    pub failed_logins: i64,
+    pub locked_until: i64,
     pub role: Role,
     pub password_hash: String,
     pub totp_sealed: Vec<u8>,
@@ -84,8 +86,8 @@ impl Store {
 
     pub async fn staff(&self, username: &str) -> Result<Option<StaffRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT username, role, password_hash, totp_sealed, totp_last_step FROM staff_users
-             WHERE username = ? AND disabled_at IS NULL",
+            "SELECT username, role, password_hash, totp_sealed, totp_last_step, failed_logins, locked_until
+             FROM staff_users WHERE username = ? AND disabled_at IS NULL",
         )
         .bind(username)
         .fetch_optional(&self.pool)
@@ -93,6 +95,8 @@ impl Store {
         row.map(|r| {
             Ok(StaffRecord {
                 username: r.try_get("username")?,
+                failed_logins: r.try_get("failed_logins")?,
+                locked_until: r.try_get("locked_until")?,
                 role: role(&r)?,
                 password_hash: r.try_get("password_hash")?,
                 totp_sealed: r.try_get("totp_sealed")?,
@@ -100,6 +104,38 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// Counts a failed login; from `threshold` failures on, locks the account for `base_secs` doubling with each
+    /// further failure. Returns the failure count.
+    pub async fn record_failed_login(
+        &self,
+        username: &str,
+        now: i64,
+        threshold: i64,
+        base_secs: i64,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "UPDATE staff_users SET failed_logins = failed_logins + 1,
+                 locked_until = CASE WHEN failed_logins + 1 >= ?1
+                     THEN ?2 + (?3 << min(failed_logins + 1 - ?1, 10)) ELSE locked_until END
+             WHERE username = ?4 RETURNING failed_logins",
+        )
+        .bind(threshold)
+        .bind(now)
+        .bind(base_secs)
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get::<i64, _>("failed_logins")).transpose()?.unwrap_or(0))
+    }
+
+    pub async fn reset_failed_logins(&self, username: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE staff_users SET failed_logins = 0, locked_until = 0 WHERE username = ?")
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Records a used TOTP step; false when it was already used (a replayed code).
