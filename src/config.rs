@@ -20,6 +20,24 @@ pub struct Settings {
     pub vault: VaultSettings,
     pub auth: AuthSettings,
     pub webhook: crate::notify::WebhookSettings,
+    pub residency: ResidencySettings,
+}
+
+/// Policy §7: personal data is stored in Kazakhstan.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ResidencySettings {
+    /// ISO 3166-1 alpha-2 code of where the database is stored.
+    pub storage_region: String,
+    /// Only with a legal basis for cross-border transfer: allows storage outside KZ, and then only subjects whose
+    /// consent says cross_border = true are processed.
+    pub cross_border_consent_mode: bool,
+}
+
+impl ResidencySettings {
+    /// Whether every processed subject must have consented to cross-border transfer.
+    pub fn cross_border(&self) -> bool {
+        self.storage_region != "KZ"
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -28,6 +46,10 @@ pub struct AuthSettings {
     pub session_ttl_secs: i64,
     /// Mark the session cookie `Secure` (set true behind TLS).
     pub secure_cookies: bool,
+    /// Consecutive failed logins that lock a staff account.
+    pub max_failed_logins: i64,
+    /// First lockout period; doubles with each further failure.
+    pub lockout_secs: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,6 +141,19 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
         self.thresholds.validate().map_err(ConfigError::Invalid)?;
+        let region = &self.residency.storage_region;
+        if region.len() != 2 || !region.bytes().all(|b| b.is_ascii_uppercase()) {
+            return invalid("residency.storage_region must be an ISO 3166-1 alpha-2 code such as KZ");
+        }
+        if region != "KZ" && !self.residency.cross_border_consent_mode {
+            return Err(ConfigError::Invalid(format!(
+                "residency.storage_region is {region}, outside Kazakhstan: refusing to start (privacy policy §7). \
+                 Set residency.cross_border_consent_mode = true only with a legal basis for consented cross-border transfer"
+            )));
+        }
+        if self.auth.max_failed_logins < 1 || self.auth.lockout_secs < 1 {
+            return invalid("auth.max_failed_logins and auth.lockout_secs must be positive");
+        }
         if !(60..=86_400).contains(&self.auth.session_ttl_secs) {
             return invalid("auth.session_ttl_secs must be 60..=86400");
         }
@@ -155,6 +190,20 @@ mod tests {
         let s = Settings::defaults().expect("defaults load");
         assert_eq!(s.models.device, Device::Cpu);
         assert!(s.database.url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn storage_outside_kazakhstan_needs_the_cross_border_consent_mode() {
+        let mut s = Settings::defaults().expect("defaults");
+        assert_eq!(s.residency.storage_region, "KZ");
+        s.residency.storage_region = "DE".into();
+        let err = s.validate().expect_err("refused");
+        assert!(err.to_string().contains("outside Kazakhstan"), "{err}");
+        s.residency.cross_border_consent_mode = true;
+        assert!(s.validate().is_ok());
+        assert!(s.residency.cross_border());
+        s.residency.storage_region = "kz".into();
+        assert!(s.validate().is_err());
     }
 
     #[test]

@@ -29,6 +29,7 @@ impl Application {
 
     /// As `build`, with an already started inference pool (tests share one between applications).
     pub async fn build_with_pool(settings: Settings, pool: Arc<InferencePool>) -> anyhow::Result<Self> {
+        settings.validate()?;
         let (kek, development) = settings.vault.load_kek()?;
         tracing::info!(kek_id = kek.id(), development, "key-encryption key loaded");
         let store = Store::connect(&settings.database.url).await?;
@@ -53,6 +54,11 @@ impl Application {
             },
             retry_after_secs: settings.server.retry_after_secs,
             session_ttl_secs: settings.auth.session_ttl_secs,
+            cross_border: settings.residency.cross_border(),
+            lockout: crate::auth::Lockout {
+                threshold: settings.auth.max_failed_logins,
+                base_secs: settings.auth.lockout_secs,
+            },
             webhook,
             secure_cookies: settings.auth.secure_cookies,
         });

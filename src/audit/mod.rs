@@ -29,6 +29,8 @@ pub enum Action {
     AssignCase,
     DecideCase,
     SignOffCase,
+    EraseSubject,
+    CheckErasure,
 }
 
 impl Action {
@@ -53,6 +55,8 @@ impl Action {
             Action::AssignCase => "assign_case",
             Action::DecideCase => "decide_case",
             Action::SignOffCase => "sign_off_case",
+            Action::EraseSubject => "erase_subject",
+            Action::CheckErasure => "check_erasure",
         }
     }
 }

@@ -41,6 +41,10 @@ impl Index {
         self.entries.push(Entry { subject: subject.to_owned(), verification_id });
     }
 
+    pub(super) fn count_subject(&self, subject: &str) -> usize {
+        self.entries.iter().filter(|e| e.subject == subject).count()
+    }
+
     pub(super) fn remove_subject(&mut self, subject: &str) -> usize {
         let mut removed = 0;
         let mut i = 0;

@@ -34,6 +34,11 @@ impl Gallery {
         self.index.write().unwrap_or_else(|p| p.into_inner()).remove_subject(subject)
     }
 
+    /// How many templates of `subject` are held.
+    pub fn count_subject(&self, subject: &str) -> usize {
+        self.index.read().unwrap_or_else(|p| p.into_inner()).count_subject(subject)
+    }
+
     /// The best match of another subject scoring at least `min`.
     pub fn search(&self, probe: &Embedding, exclude_subject: &str, min: f32) -> Option<Hit> {
         self.index.read().unwrap_or_else(|p| p.into_inner()).search(probe, exclude_subject, min)

@@ -7,6 +7,7 @@ mod consents;
 mod form;
 mod health;
 mod principal;
+mod subjects;
 mod verifications;
 
 use std::sync::Arc;
@@ -35,6 +36,9 @@ pub struct AppState {
     pub(crate) form_limits: FormLimits,
     pub(crate) retry_after_secs: u64,
     pub(crate) session_ttl_secs: i64,
+    pub(crate) lockout: crate::auth::Lockout,
+    /// Storage is outside KZ (consented cross-border mode): consents must allow cross-border transfer.
+    pub(crate) cross_border: bool,
     /// Whether case changes are queued for the webhook.
     pub(crate) webhook: bool,
     pub(crate) secure_cookies: bool,
@@ -47,6 +51,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(verifications::configure)
             .configure(consents::configure)
             .configure(cases::configure)
+            .configure(subjects::configure)
             .configure(audit::configure),
     );
 }

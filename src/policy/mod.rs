@@ -54,10 +54,12 @@ pub enum Permission {
     DecideCase,
     /// The second pair of eyes on a fraud confirmation.
     SignOffFraud,
+    /// Erase a subject's personal data and prove nothing remains (DPO).
+    EraseSubject,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::CreateVerification,
         Permission::ReadVerification,
         Permission::RecordConsent,
@@ -70,6 +72,7 @@ impl Permission {
         Permission::AssignCase,
         Permission::DecideCase,
         Permission::SignOffFraud,
+        Permission::EraseSubject,
     ];
 }
 
@@ -84,7 +87,7 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         Role::Supervisor => {
             matches!(permission, ReadVerification | ReadCase | ViewCrop | AssignCase | DecideCase | SignOffFraud)
         }
-        Role::Dpo => matches!(permission, ReadConsent | WithdrawConsent | VerifyAudit),
+        Role::Dpo => matches!(permission, ReadConsent | WithdrawConsent | VerifyAudit | EraseSubject),
         Role::Auditor => matches!(permission, ExportAudit | VerifyAudit),
     }
 }

@@ -4,6 +4,7 @@ pub mod access;
 pub mod biometrics;
 pub mod cases;
 pub mod consents;
+pub mod subjects;
 mod verifications;
 
 use std::str::FromStr;

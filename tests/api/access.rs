@@ -94,6 +94,12 @@ async fn endpoints(app: &TestApp) -> Vec<Endpoint> {
         },
         Endpoint { method: Method::GET, path: "/v1/audit/export".into(), permission: Permission::ExportAudit },
         Endpoint { method: Method::GET, path: "/v1/audit/verify".into(), permission: Permission::VerifyAudit },
+        Endpoint {
+            method: Method::GET,
+            path: "/v1/subjects/SUBJ-6/residue".into(),
+            permission: Permission::EraseSubject,
+        },
+        Endpoint { method: Method::DELETE, path: "/v1/subjects/SUBJ-6".into(), permission: Permission::EraseSubject },
     ]
 }
 

@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod reference;
 mod startup;
+mod subjects;
 mod vault;
 mod verifications;
 mod webhook;
