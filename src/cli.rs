@@ -40,6 +40,9 @@ pub enum Command {
     /// Sealed template integrity.
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// Retention: destroy what has outlived its purpose.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
     Eval {
         pairs: PathBuf,
         /// Only pairs of this source (repeatable).
@@ -77,6 +80,12 @@ pub enum KeysCommand {
 pub enum AuditCommand {
     /// Walk the chain; exit 1 (and record a security event) on any edited, deleted or reordered row.
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Run one sweep now and print what was destroyed.
+    Sweep,
 }
 
 #[derive(Debug, Subcommand)]

@@ -21,6 +21,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub webhook: crate::notify::WebhookSettings,
     pub residency: ResidencySettings,
+    pub retention: crate::retention::RetentionSettings,
 }
 
 /// Policy §7: personal data is stored in Kazakhstan.
@@ -150,6 +151,11 @@ impl Settings {
                 "residency.storage_region is {region}, outside Kazakhstan: refusing to start (privacy policy §7). \
                  Set residency.cross_border_consent_mode = true only with a legal basis for consented cross-border transfer"
             )));
+        }
+        let r = &self.retention;
+        if [r.templates_days, r.case_crops_days_after_close, r.verifications_days, r.audit_days].iter().any(|d| *d < 1)
+        {
+            return invalid("retention periods must be at least one day");
         }
         if self.auth.max_failed_logins < 1 || self.auth.lockout_secs < 1 {
             return invalid("auth.max_failed_logins and auth.lockout_secs must be positive");

@@ -16,6 +16,7 @@ pub mod http;
 pub mod notify;
 pub mod pipeline;
 pub mod policy;
+pub mod retention;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -1,6 +1,6 @@
 use clap::Parser;
 use faceverify::admin;
-use faceverify::cli::{self, AccountsCommand, AuditCommand, Cli, Command, KeysCommand, VaultCommand};
+use faceverify::cli::{self, AccountsCommand, AuditCommand, Cli, Command, KeysCommand, RetentionCommand, VaultCommand};
 use faceverify::startup::Application;
 use faceverify::telemetry;
 
@@ -20,7 +20,7 @@ fn main() -> anyhow::Result<()> {
             println!("{}", cli::verify(&cli.settings()?, selfie.clone(), document.clone())?);
             Ok(())
         }
-        Command::Accounts(_) | Command::Keys(_) | Command::Audit(_) | Command::Vault(_) => {
+        Command::Accounts(_) | Command::Keys(_) | Command::Audit(_) | Command::Vault(_) | Command::Retention(_) => {
             telemetry::init("warn", std::io::stderr);
             let settings = cli.settings()?;
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -66,6 +66,12 @@ async fn operate(command: &Command, settings: &faceverify::config::Settings) -> 
             let (store, kek) = admin::open(settings).await?;
             let report = admin::check_vault(&store, &kek).await?;
             (serde_json::to_string_pretty(&report)?, report.failed == 0)
+        }
+        Command::Retention(RetentionCommand::Sweep) => {
+            let (store, _) = admin::open(settings).await?;
+            let report =
+                faceverify::retention::sweep(&store, &settings.retention, time::OffsetDateTime::now_utc()).await?;
+            (serde_json::to_string_pretty(&report)?, true)
         }
         _ => anyhow::bail!("not an operator command"),
     })

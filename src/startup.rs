@@ -34,6 +34,7 @@ impl Application {
         tracing::info!(kek_id = kek.id(), development, "key-encryption key loaded");
         let store = Store::connect(&settings.database.url).await?;
         let gallery = Arc::new(crate::gallery::load(&store, &kek).await?);
+        crate::retention::spawn(store.clone(), settings.retention.clone(), gallery.clone());
         let delivery = crate::notify::Delivery::from_settings(&settings.webhook)?;
         let webhook = delivery.is_some();
         if let Some(delivery) = delivery {

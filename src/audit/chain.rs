@@ -167,16 +167,19 @@ pub struct ChainReport {
 /// Walks the whole chain and reports the first break.
 pub async fn verify(conn: &mut SqliteConnection) -> Result<ChainReport, StoreError> {
     let rows = export(&mut *conn).await?;
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
+    let head =
+        sqlx::query("SELECT seq, hash, base_seq, base_hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
+    let base = (head.try_get::<i64, _>("base_seq")?, head.try_get::<String, _>("base_hash")?);
     let (head_seq, head_hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
-    let first_break = find_break(&rows, head_seq, &head_hash);
+    let first_break = find_break(&rows, base, head_seq, &head_hash);
     Ok(ChainReport { rows: rows.len(), intact: first_break.is_none(), first_break })
 }
 
-fn find_break(rows: &[AuditRow], head_seq: i64, head_hash: &str) -> Option<ChainBreak> {
-    let mut prev_hash = "0".repeat(64);
+/// `base`: the last pruned row (seq, hash), where the retained chain starts; (0, zeros) when nothing was pruned.
+fn find_break(rows: &[AuditRow], base: (i64, String), head_seq: i64, head_hash: &str) -> Option<ChainBreak> {
+    let (base_seq, mut prev_hash) = base;
     for (i, row) in rows.iter().enumerate() {
-        if row.seq != i as i64 + 1 || row.prev_hash != prev_hash {
+        if row.seq != base_seq + i as i64 + 1 || row.prev_hash != prev_hash {
             return Some(ChainBreak::Unlinked { seq: row.seq });
         }
         if row.digest() != row.hash {
@@ -184,6 +187,24 @@ fn find_break(rows: &[AuditRow], head_seq: i64, head_hash: &str) -> Option<Chain
         }
         prev_hash = row.hash.clone();
     }
-    let last_seq = rows.last().map_or(0, |r| r.seq);
+    let last_seq = rows.last().map_or(base_seq, |r| r.seq);
     (last_seq != head_seq || prev_hash != head_hash).then_some(ChainBreak::HeadMismatch { head_seq, last_seq })
+}
+
+/// Removes audit rows recorded before `cutoff` (RFC 3339) and moves the chain's starting point past them, so the
+/// retained rows still verify. Inside a `begin_write` transaction. Returns the rows removed.
+pub async fn prune(conn: &mut SqliteConnection, cutoff: &str) -> Result<u64, StoreError> {
+    let last = sqlx::query("SELECT seq, hash FROM audit_log WHERE at < ? ORDER BY seq DESC LIMIT 1")
+        .bind(cutoff)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(last) = last else { return Ok(0) };
+    let (seq, hash): (i64, String) = (last.try_get("seq")?, last.try_get("hash")?);
+    let done = sqlx::query("DELETE FROM audit_log WHERE seq <= ?").bind(seq).execute(&mut *conn).await?;
+    sqlx::query("UPDATE audit_head SET base_seq = ?, base_hash = ? WHERE id = 1")
+        .bind(seq)
+        .bind(hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
 }

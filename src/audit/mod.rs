@@ -4,7 +4,7 @@
 mod chain;
 mod security;
 
-pub use chain::{append, export, verify, AuditEvent, AuditRow, ChainBreak, ChainReport, Outcome};
+pub use chain::{append, export, prune, verify, AuditEvent, AuditRow, ChainBreak, ChainReport, Outcome};
 pub use security::{raise, SecurityEvent, Severity};
 
 /// Actions recorded in the audit log (stable strings).
@@ -31,6 +31,7 @@ pub enum Action {
     SignOffCase,
     EraseSubject,
     CheckErasure,
+    RetentionSweep,
 }
 
 impl Action {
@@ -57,6 +58,7 @@ impl Action {
             Action::SignOffCase => "sign_off_case",
             Action::EraseSubject => "erase_subject",
             Action::CheckErasure => "check_erasure",
+            Action::RetentionSweep => "retention_sweep",
         }
     }
 }

@@ -45,11 +45,12 @@ impl Index {
         self.entries.iter().filter(|e| e.subject == subject).count()
     }
 
-    pub(super) fn remove_subject(&mut self, subject: &str) -> usize {
+    /// Removes (and zeroes) every entry matching `pred(subject, verification_id)`.
+    pub(super) fn remove_where(&mut self, pred: impl Fn(&str, Uuid) -> bool) -> usize {
         let mut removed = 0;
         let mut i = 0;
         while i < self.entries.len() {
-            if self.entries[i].subject == subject {
+            if pred(&self.entries[i].subject, self.entries[i].verification_id) {
                 let last = self.entries.len() - 1;
                 self.entries.swap_remove(i);
                 let (row, tail) = (i * EMBEDDING_DIM, last * EMBEDDING_DIM);
@@ -136,7 +137,7 @@ mod tests {
         for s in 0..10 {
             index.insert(&format!("S{}", s % 3), Uuid::from_u128(s as u128), &emb(s));
         }
-        assert_eq!(index.remove_subject("S1"), 3);
+        assert_eq!(index.remove_where(|s, _| s == "S1"), 3);
         assert_eq!(index.len(), 7);
         assert_eq!(index.data.len(), 7 * EMBEDDING_DIM);
         assert!(index.search(&emb(4), "X", 0.99).is_none(), "S1's template is gone");

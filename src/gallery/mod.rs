@@ -31,7 +31,15 @@ impl Gallery {
 
     /// Removes (and zeroes) every template of `subject`; returns how many.
     pub fn remove_subject(&self, subject: &str) -> usize {
-        self.index.write().unwrap_or_else(|p| p.into_inner()).remove_subject(subject)
+        self.index.write().unwrap_or_else(|p| p.into_inner()).remove_where(|s, _| s == subject)
+    }
+
+    /// Removes (and zeroes) the templates of these verifications (retention).
+    pub fn remove_verifications(&self, ids: &[Uuid]) -> usize {
+        if ids.is_empty() {
+            return 0;
+        }
+        self.index.write().unwrap_or_else(|p| p.into_inner()).remove_where(|_, v| ids.contains(&v))
     }
 
     /// How many templates of `subject` are held.

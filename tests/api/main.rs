@@ -12,6 +12,7 @@ mod eval_accuracy;
 mod health;
 mod helpers;
 mod reference;
+mod retention;
 mod startup;
 mod subjects;
 mod vault;
