@@ -22,6 +22,14 @@ pub struct Settings {
     pub webhook: crate::notify::WebhookSettings,
     pub residency: ResidencySettings,
     pub retention: crate::retention::RetentionSettings,
+    pub security: SecuritySettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SecuritySettings {
+    /// Crop views plus audit exports by one user within the window above which an access_burst event is raised.
+    pub burst_threshold: i64,
+    pub burst_window_secs: i64,
 }
 
 /// Policy §7: personal data is stored in Kazakhstan.

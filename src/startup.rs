@@ -56,6 +56,8 @@ impl Application {
             retry_after_secs: settings.server.retry_after_secs,
             session_ttl_secs: settings.auth.session_ttl_secs,
             cross_border: settings.residency.cross_border(),
+            burst_threshold: settings.security.burst_threshold,
+            burst_window_secs: settings.security.burst_window_secs,
             lockout: crate::auth::Lockout {
                 threshold: settings.auth.max_failed_logins,
                 base_secs: settings.auth.lockout_secs,

@@ -5,7 +5,7 @@ mod chain;
 mod security;
 
 pub use chain::{append, export, prune, verify, AuditEvent, AuditRow, ChainBreak, ChainReport, Outcome};
-pub use security::{raise, SecurityEvent, Severity};
+pub use security::{check_access_burst, events_since, raise, SecurityEvent, Severity, StoredEvent};
 
 /// Actions recorded in the audit log (stable strings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +32,7 @@ pub enum Action {
     EraseSubject,
     CheckErasure,
     RetentionSweep,
+    ReadSecurityEvents,
 }
 
 impl Action {
@@ -59,6 +60,7 @@ impl Action {
             Action::EraseSubject => "erase_subject",
             Action::CheckErasure => "check_erasure",
             Action::RetentionSweep => "retention_sweep",
+            Action::ReadSecurityEvents => "read_security_events",
         }
     }
 }

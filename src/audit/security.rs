@@ -21,6 +21,8 @@ pub enum SecurityEvent {
     AuditChainBreak,
     /// A staff account reached the failed-login threshold and was locked.
     RepeatedFailedLogins,
+    /// One user viewed crops or exported the audit log unusually often.
+    AccessBurst,
 }
 
 impl SecurityEvent {
@@ -29,6 +31,7 @@ impl SecurityEvent {
             SecurityEvent::AeadFailure => "aead_failure",
             SecurityEvent::AuditChainBreak => "audit_chain_break",
             SecurityEvent::RepeatedFailedLogins => "repeated_failed_logins",
+            SecurityEvent::AccessBurst => "access_burst",
         }
     }
 }
@@ -53,4 +56,77 @@ pub async fn raise(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// A stored security event, as the DPO sees it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub at: String,
+    pub kind: String,
+    pub severity: String,
+    pub detail: String,
+}
+
+/// Events at or after `since` (RFC 3339), oldest first.
+pub async fn events_since(
+    conn: &mut SqliteConnection,
+    since: &str,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT id, at, kind, severity, detail FROM security_events
+         WHERE julianday(at) >= julianday(?) ORDER BY id LIMIT ?",
+    )
+    .bind(since)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(StoredEvent {
+                id: r.try_get("id")?,
+                at: r.try_get("at")?,
+                kind: r.try_get("kind")?,
+                severity: r.try_get("severity")?,
+                detail: r.try_get("detail")?,
+            })
+        })
+        .collect()
+}
+
+/// After `actor` viewed a crop or exported the audit log: when such accesses within `window_secs` exceed
+/// `threshold`, raises one `access_burst` event for that window.
+pub async fn check_access_burst(
+    conn: &mut SqliteConnection,
+    actor: &str,
+    threshold: i64,
+    window_secs: i64,
+) -> Result<(), StoreError> {
+    use sqlx::Row;
+    let since = (OffsetDateTime::now_utc() - time::Duration::seconds(window_secs))
+        .format(&Rfc3339)
+        .map_err(|_| StoreError::Corrupt("clock"))?;
+    let row = sqlx::query(
+        "SELECT
+            (SELECT COUNT(*) FROM audit_log WHERE actor = ?1 AND action IN ('view_crop', 'export_audit')
+                 AND julianday(at) >= julianday(?2)) AS accesses,
+            (SELECT COUNT(*) FROM security_events WHERE kind = 'access_burst' AND detail = ?3
+                 AND julianday(at) >= julianday(?2)) AS raised",
+    )
+    .bind(actor)
+    .bind(&since)
+    .bind(burst_detail(actor))
+    .fetch_one(&mut *conn)
+    .await?;
+    let (accesses, raised): (i64, i64) = (row.try_get("accesses")?, row.try_get("raised")?);
+    if accesses > threshold && raised == 0 {
+        raise(conn, SecurityEvent::AccessBurst, Severity::Warning, &burst_detail(actor)).await?;
+    }
+    Ok(())
+}
+
+fn burst_detail(actor: &str) -> String {
+    format!("staff user {actor} exceeded the crop-view/export rate")
 }

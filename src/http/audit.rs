@@ -21,6 +21,9 @@ async fn export(req: HttpRequest, principal: Principal, state: web::Data<AppStat
     audit::append(&mut tx, &principal.event(Action::ExportAudit, Some(purpose), None, Outcome::Success))
         .await
         .api(retry)?;
+    audit::check_access_burst(&mut tx, &principal.actor, state.burst_threshold, state.burst_window_secs)
+        .await
+        .api(retry)?;
     let rows = audit::export(&mut tx).await.api(retry)?;
     tx.commit().await.api(retry)?;
     Ok(HttpResponse::Ok().json(rows))

@@ -159,6 +159,9 @@ pub(crate) async fn crop_png(
     };
     let event = principal.event(Action::ViewCrop, Some(purpose), Some(&case.subject_ref), Outcome::Success);
     audit::append(&mut tx, &event).await.api(retry)?;
+    audit::check_access_burst(&mut tx, &principal.actor, state.burst_threshold, state.burst_window_secs)
+        .await
+        .api(retry)?;
     tx.commit().await.api(retry)?;
     Ok(png)
 }

@@ -7,6 +7,7 @@ mod consents;
 mod form;
 mod health;
 mod principal;
+mod security;
 mod subjects;
 mod verifications;
 
@@ -39,6 +40,9 @@ pub struct AppState {
     pub(crate) lockout: crate::auth::Lockout,
     /// Storage is outside KZ (consented cross-border mode): consents must allow cross-border transfer.
     pub(crate) cross_border: bool,
+    /// Crop views / audit exports by one user within `burst_window_secs` above which an access_burst is raised.
+    pub(crate) burst_threshold: i64,
+    pub(crate) burst_window_secs: i64,
     /// Whether case changes are queued for the webhook.
     pub(crate) webhook: bool,
     pub(crate) secure_cookies: bool,
@@ -52,6 +56,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(consents::configure)
             .configure(cases::configure)
             .configure(subjects::configure)
+            .configure(security::configure)
             .configure(audit::configure),
     );
 }

@@ -56,10 +56,12 @@ pub enum Permission {
     SignOffFraud,
     /// Erase a subject's personal data and prove nothing remains (DPO).
     EraseSubject,
+    /// Security events and the incident export for the breach notification (DPO).
+    ReadSecurityEvents,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Permission::CreateVerification,
         Permission::ReadVerification,
         Permission::RecordConsent,
@@ -73,6 +75,7 @@ impl Permission {
         Permission::DecideCase,
         Permission::SignOffFraud,
         Permission::EraseSubject,
+        Permission::ReadSecurityEvents,
     ];
 }
 
@@ -87,7 +90,9 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         Role::Supervisor => {
             matches!(permission, ReadVerification | ReadCase | ViewCrop | AssignCase | DecideCase | SignOffFraud)
         }
-        Role::Dpo => matches!(permission, ReadConsent | WithdrawConsent | VerifyAudit | EraseSubject),
+        Role::Dpo => {
+            matches!(permission, ReadConsent | WithdrawConsent | VerifyAudit | EraseSubject | ReadSecurityEvents)
+        }
         Role::Auditor => matches!(permission, ExportAudit | VerifyAudit),
     }
 }

@@ -100,6 +100,16 @@ async fn endpoints(app: &TestApp) -> Vec<Endpoint> {
             permission: Permission::EraseSubject,
         },
         Endpoint { method: Method::DELETE, path: "/v1/subjects/SUBJ-6".into(), permission: Permission::EraseSubject },
+        Endpoint {
+            method: Method::GET,
+            path: "/v1/security/events".into(),
+            permission: Permission::ReadSecurityEvents,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: "/v1/security/incident".into(),
+            permission: Permission::ReadSecurityEvents,
+        },
     ]
 }
 

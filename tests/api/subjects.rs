@@ -106,3 +106,47 @@ async fn repeated_failed_logins_lock_the_account_and_raise_a_security_event() {
     assert_error(app.login("mallory-target", password, &code).await, 401, "invalid_credentials").await;
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM security_events WHERE kind = 'repeated_failed_logins'").await, 1);
 }
+
+#[tokio::test]
+async fn the_dpo_sees_security_events_and_gets_an_incident_export() {
+    let app = spawn_app().await;
+    let password = "correct horse battery staple";
+    faceverify::auth::create_staff(&app.store, &app.kek, "target", Role::Auditor, password).await.expect("staff");
+    for _ in 0..5 {
+        app.login("target", "guess", "123456").await;
+    }
+    let dpo = app.staff_session("dora", Role::Dpo).await;
+    let events = dpo_request(&app, &dpo, reqwest::Method::GET, "/v1/security/events").await;
+    assert_eq!(events["events"][0]["kind"], "repeated_failed_logins", "{events}");
+    let incident = dpo_request(&app, &dpo, reqwest::Method::GET, "/v1/security/incident").await;
+    assert_eq!(incident["events_by_kind"]["repeated_failed_logins"], 1);
+    assert!(incident["notify_authority_by"].is_string(), "{incident}");
+    assert!(incident["detected_at"].is_string());
+}
+
+#[tokio::test]
+async fn a_burst_of_crop_views_by_one_user_raises_one_security_event() {
+    let shared = require_shared!();
+    let app = spawn_app_with(|s| s.security.burst_threshold = 3).await;
+    let meta = app.consented_meta("APP-B").await;
+    let spoof =
+        form(face(&shared, "images/silent_face/image_F2.jpg"), face(&shared, "images/deepface/img20.jpg"), &meta);
+    let v: Value = app.post_verification(spoof).await.json().await.expect("json");
+    let id = uuid::Uuid::parse_str(v["verification_id"].as_str().expect("id")).expect("uuid");
+    let mut conn = app.store.acquire().await.expect("conn");
+    let case = faceverify::store::cases::by_verification(&mut conn, id).await.expect("query").expect("case").case_id;
+    drop(conn);
+    let analyst = app.staff_session("nosy", Role::FraudAnalyst).await;
+    for _ in 0..6 {
+        let crop = app
+            .client
+            .get(app.url(&format!("/v1/cases/{case}/crops/selfie")))
+            .bearer_auth(&analyst)
+            .header("X-Purpose", "anti_fraud")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(crop.status().as_u16(), 200);
+    }
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM security_events WHERE kind = 'access_burst'").await, 1);
+}
