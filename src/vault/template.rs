@@ -127,3 +127,55 @@ mod tests {
         assert_eq!(format!("{dek:?}"), "DataKey(<redacted>)");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn embedding_from(values: &[f32]) -> Option<Embedding> {
+        let mut raw = [0.0f32; EMBEDDING_DIM];
+        raw.copy_from_slice(values);
+        Embedding::normalised(raw)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn any_template_round_trips(values in proptest::collection::vec(-1.0f32..1.0, EMBEDDING_DIM), subject in "[A-Z0-9-]{1,16}") {
+            let Some(template) = embedding_from(&values) else { return Ok(()) };
+            let key = DataKey::generate().expect("key");
+            let binding = TemplateBinding { record_id: Uuid::new_v4(), subject: &subject, purpose: Purpose::AntiFraud };
+            let sealed = seal_template(&key, &template, &binding).expect("seal");
+            let opened = open_template(&key, &sealed, &binding).expect("open");
+            prop_assert!((opened.cosine(&template) - 1.0).abs() < 1e-5);
+        }
+
+        #[test]
+        fn any_bit_flip_anywhere_is_rejected(values in proptest::collection::vec(-1.0f32..1.0, EMBEDDING_DIM), bit in any::<prop::sample::Index>()) {
+            let Some(template) = embedding_from(&values) else { return Ok(()) };
+            let key = DataKey::generate().expect("key");
+            let binding = TemplateBinding { record_id: Uuid::nil(), subject: "S", purpose: Purpose::Identification };
+            let mut sealed = seal_template(&key, &template, &binding).expect("seal");
+            let bit = bit.index(sealed.len() * 8);
+            sealed[bit / 8] ^= 1 << (bit % 8);
+            prop_assert_eq!(open_template(&key, &sealed, &binding).map(|_| ()), Err(VaultError::Integrity));
+        }
+
+        #[test]
+        fn truncated_or_extended_ciphertexts_are_rejected(cut in 0usize..600, extra in proptest::collection::vec(any::<u8>(), 1..8)) {
+            let key = DataKey::generate().expect("key");
+            let binding = TemplateBinding { record_id: Uuid::nil(), subject: "S", purpose: Purpose::Identification };
+            let mut raw = [0.0f32; EMBEDDING_DIM];
+            raw[0] = 1.0;
+            let sealed = seal_template(&key, &Embedding::normalised(raw).expect("unit"), &binding).expect("seal");
+            let truncated = &sealed[..cut.min(sealed.len() - 1)];
+            prop_assert!(open_template(&key, truncated, &binding).is_err());
+            let mut extended = sealed.clone();
+            extended.extend(extra);
+            prop_assert!(open_template(&key, &extended, &binding).is_err());
+        }
+    }
+}
