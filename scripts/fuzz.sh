@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Bounded fuzzing of the input parsers (needs the nightly toolchain and cargo-fuzz: `cargo install cargo-fuzz`).
+#   scripts/fuzz.sh [SECONDS_PER_TARGET]     default 60
+# Seeds the image target with the reference test images when ../shared is present. Prints libFuzzer's final
+# statistics (executions = inputs tried); a crash leaves its input under fuzz/artifacts/ and fails the script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-60}
+mkdir -p fuzz/corpus/decode_image fuzz/corpus/parse_request
+if [ -d ../shared/models/testdata ]; then cp -n ../shared/models/testdata/* fuzz/corpus/decode_image/ 2>/dev/null || true; fi
+printf '{"applicant_ref":"A-1","purpose":"identification","consent_ref":"C-1"}' > fuzz/corpus/parse_request/meta.json
+for target in decode_image parse_request; do
+  echo "== $target, ${SECS}s"
+  cargo +nightly fuzz run "$target" "fuzz/corpus/$target" -- -max_total_time="$SECS" -rss_limit_mb=2048 2>&1 | tail -n 4
+done
