@@ -89,6 +89,8 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct DatabaseSettings {
     pub url: String,
+    /// How long a statement waits for a lock before the request fails with 503 service_unavailable.
+    pub busy_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

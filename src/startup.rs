@@ -32,7 +32,8 @@ impl Application {
         settings.validate()?;
         let (kek, development) = settings.vault.load_kek()?;
         tracing::info!(kek_id = kek.id(), development, "key-encryption key loaded");
-        let store = Store::connect(&settings.database.url).await?;
+        let busy = std::time::Duration::from_millis(settings.database.busy_timeout_ms);
+        let store = Store::connect_with(&settings.database.url, busy).await?;
         let gallery = Arc::new(crate::gallery::load(&store, &kek).await?);
         crate::retention::spawn(store.clone(), settings.retention.clone(), gallery.clone());
         let delivery = crate::notify::Delivery::from_settings(&settings.webhook)?;

@@ -50,6 +50,10 @@ impl From<sqlx::Error> for StoreError {
         match e {
             sqlx::Error::RowNotFound => Self::NotFound,
             sqlx::Error::Database(ref db) if db.is_unique_violation() => Self::Conflict,
+            // SQLITE_BUSY / SQLITE_LOCKED: another writer holds the database longer than busy_timeout.
+            sqlx::Error::Database(ref db) if matches!(db.code().as_deref(), Some("5" | "6" | "517" | "262")) => {
+                Self::Unavailable(e)
+            }
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Self::Unavailable(e),
             other => Self::Database(other),
         }
@@ -74,6 +78,11 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database and applies pending migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, Duration::from_secs(5)).await
+    }
+
+    /// As `connect`, waiting at most `busy_timeout` for a lock before a statement fails as unavailable.
+    pub async fn connect_with(url: &str, busy_timeout: Duration) -> Result<Self, StoreError> {
         if !url.starts_with("sqlite:") {
             return Err(StoreError::UnsupportedUrl);
         }
@@ -83,14 +92,14 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(busy_timeout);
         let file = options.get_filename().to_path_buf();
         if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| StoreError::Unavailable(sqlx::Error::Io(e)))?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(busy_timeout.max(Duration::from_millis(500)))
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;

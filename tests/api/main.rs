@@ -9,6 +9,7 @@ mod cases;
 mod consent;
 mod console;
 mod eval_accuracy;
+mod faults;
 mod health;
 mod helpers;
 mod reference;
