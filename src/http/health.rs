@@ -6,7 +6,16 @@ use serde_json::json;
 use super::AppState;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz)).route("/readyz", web::get().to(readyz));
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/openapi.json", web::get().to(openapi));
+}
+
+/// The API description (openapi/openapi.json); `tests/api/openapi.rs` checks it against the routes.
+pub(crate) const OPENAPI: &str = include_str!("../../openapi/openapi.json");
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(OPENAPI)
 }
 
 async fn healthz() -> HttpResponse {

@@ -12,6 +12,7 @@ mod eval_accuracy;
 mod faults;
 mod health;
 mod helpers;
+mod openapi;
 mod reference;
 mod retention;
 mod startup;
