@@ -27,6 +27,7 @@ pub fn start(settings: &Settings) -> Result<Arc<InferencePool>, EngineError> {
         pipeline.warm_up()?;
         pipelines.push(pipeline);
     }
+    crate::metrics::set_model_load(started.elapsed());
     tracing::info!(
         workers = settings.models.workers,
         device = ?settings.models.device,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod eval;
 pub mod gallery;
 pub mod http;
+pub mod metrics;
 pub mod notify;
 pub mod pipeline;
 pub mod policy;

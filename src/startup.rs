@@ -49,6 +49,7 @@ impl Application {
             kek: Arc::new(kek),
             gallery,
             admission: Arc::new(Semaphore::new(settings.models.max_in_flight)),
+            max_in_flight: settings.models.max_in_flight,
             thresholds: settings.thresholds.clone(),
             form_limits: FormLimits {
                 image_bytes: settings.pipeline.limits.max_bytes,
@@ -68,6 +69,16 @@ impl Application {
         });
         let server = HttpServer::new(move || {
             App::new()
+                .wrap_fn(|req, srv| {
+                    let method = req.method().to_string();
+                    let pattern = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+                    let call = actix_web::dev::Service::call(srv, req);
+                    async move {
+                        let response = call.await?;
+                        crate::metrics::count_request(&method, &pattern, response.status().as_u16());
+                        Ok(response)
+                    }
+                })
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(http::body_config())

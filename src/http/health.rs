@@ -8,7 +8,15 @@ use super::AppState;
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
-        .route("/openapi.json", web::get().to(openapi));
+        .route("/openapi.json", web::get().to(openapi))
+        .route("/metrics", web::get().to(metrics));
+}
+
+/// Prometheus exposition. No personal data in any label.
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let capacity = state.max_in_flight;
+    let in_flight = capacity.saturating_sub(state.admission.available_permits());
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(crate::metrics::render(in_flight, capacity))
 }
 
 /// The API description (openapi/openapi.json); `tests/api/openapi.rs` checks it against the routes.

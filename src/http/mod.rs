@@ -33,6 +33,7 @@ pub struct AppState {
     pub(crate) gallery: Arc<crate::gallery::Gallery>,
     /// Verifications admitted at once (in a worker or waiting for one); beyond it: 503 overloaded.
     pub(crate) admission: Arc<Semaphore>,
+    pub(crate) max_in_flight: usize,
     pub(crate) thresholds: Thresholds,
     pub(crate) form_limits: FormLimits,
     pub(crate) retry_after_secs: u64,

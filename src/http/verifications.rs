@@ -123,6 +123,7 @@ async fn create(
     let span = tracing::Span::current();
     span.record("verification_id", tracing::field::display(id));
     span.record("decision", verdict.decision.as_str());
+    crate::metrics::count_decision(verdict.decision.as_str());
     tracing::info!(liveness = verdict.liveness.as_str(), "verification stored");
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/verifications/{id}")))

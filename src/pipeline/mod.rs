@@ -167,7 +167,9 @@ impl Pipeline {
             Role::Selfie => self.settings.detection.selfie_min_score,
             Role::Document => self.settings.detection.document_min_score,
         };
+        let started = std::time::Instant::now();
         let faces = self.detect(img, min_score)?;
+        crate::metrics::observe_stage(crate::metrics::Stage::Detect, started.elapsed());
         let main = largest(&faces).copied();
         let mut issues = quality::face_set_issues(&faces, main.as_ref(), role, &self.settings.quality);
         let mut examined = Examined {
@@ -185,9 +187,13 @@ impl Pipeline {
         let aligned = align(img, &face);
         issues.extend(quality::face_issues(&face, &aligned, role, &self.settings.quality));
         if role == Role::Selfie {
+            let started = std::time::Instant::now();
             examined.live_score = Some(self.liveness(img, &face)?[1]);
+            crate::metrics::observe_stage(crate::metrics::Stage::Liveness, started.elapsed());
         }
+        let started = std::time::Instant::now();
         examined.embedding = Some(self.embedder.embed(&aligned)?);
+        crate::metrics::observe_stage(crate::metrics::Stage::Embed, started.elapsed());
         examined.face = Some(face);
         examined.crop = Some(FaceCrop(aligned.into_raw()));
         examined.issues = issues;

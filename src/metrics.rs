@@ -1,0 +1,126 @@
+//! Prometheus metrics, in the text exposition format at `/metrics`: requests by route pattern and status,
+//! decisions, per-stage pipeline latency histograms, verifications in flight, model load time. Labels are route
+//! patterns and codes only: never identifiers or personal data.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+const BUCKETS_MS: [u64; 10] = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+
+/// Pipeline stages with their own latency histogram.
+#[derive(Debug, Clone, Copy)]
+pub enum Stage {
+    Decode,
+    Detect,
+    Liveness,
+    Embed,
+    Verify,
+}
+
+const STAGES: [(&str, Stage); 5] = [
+    ("decode", Stage::Decode),
+    ("detect", Stage::Detect),
+    ("liveness", Stage::Liveness),
+    ("embed", Stage::Embed),
+    ("verify", Stage::Verify),
+];
+
+#[derive(Default)]
+struct Histogram {
+    buckets: [AtomicU64; BUCKETS_MS.len()],
+    count: AtomicU64,
+    sum_us: AtomicU64,
+}
+
+impl Histogram {
+    fn observe(&self, d: Duration) {
+        let ms = d.as_secs_f64() * 1000.0;
+        for (bucket, le) in self.buckets.iter().zip(BUCKETS_MS) {
+            if ms <= le as f64 {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_us.fetch_add(u64::try_from(d.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+}
+
+#[derive(Default)]
+struct Registry {
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    decisions: Mutex<BTreeMap<&'static str, u64>>,
+    stages: [Histogram; 5],
+    model_load_ms: AtomicU64,
+}
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(Registry::default)
+}
+
+pub fn observe_stage(stage: Stage, elapsed: Duration) {
+    registry().stages[stage as usize].observe(elapsed);
+}
+
+pub fn count_request(method: &str, pattern: &str, status: u16) {
+    let mut map = registry().requests.lock().unwrap_or_else(|p| p.into_inner());
+    *map.entry((method.to_owned(), pattern.to_owned(), status)).or_default() += 1;
+}
+
+pub fn count_decision(decision: &'static str) {
+    *registry().decisions.lock().unwrap_or_else(|p| p.into_inner()).entry(decision).or_default() += 1;
+}
+
+pub fn set_model_load(elapsed: Duration) {
+    registry().model_load_ms.store(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX), Ordering::Relaxed);
+}
+
+/// The exposition text; `in_flight` and `capacity` describe admission control at this moment.
+pub fn render(in_flight: usize, capacity: usize) -> String {
+    let r = registry();
+    let mut out = String::new();
+    let _ = writeln!(out, "# HELP faceverify_http_requests_total HTTP requests by method, route pattern and status.");
+    let _ = writeln!(out, "# TYPE faceverify_http_requests_total counter");
+    for ((method, pattern, status), n) in r.requests.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        let _ = writeln!(
+            out,
+            "faceverify_http_requests_total{{method=\"{method}\",route=\"{pattern}\",status=\"{status}\"}} {n}"
+        );
+    }
+    let _ = writeln!(out, "# HELP faceverify_decisions_total Verification decisions.");
+    let _ = writeln!(out, "# TYPE faceverify_decisions_total counter");
+    for (decision, n) in r.decisions.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        let _ = writeln!(out, "faceverify_decisions_total{{decision=\"{decision}\"}} {n}");
+    }
+    let _ = writeln!(out, "# HELP faceverify_stage_seconds Pipeline stage latency.");
+    let _ = writeln!(out, "# TYPE faceverify_stage_seconds histogram");
+    for (name, stage) in STAGES {
+        let h = &r.stages[stage as usize];
+        for (bucket, le) in h.buckets.iter().zip(BUCKETS_MS) {
+            let le = le as f64 / 1000.0;
+            let _ = writeln!(
+                out,
+                "faceverify_stage_seconds_bucket{{stage=\"{name}\",le=\"{le}\"}} {}",
+                bucket.load(Ordering::Relaxed)
+            );
+        }
+        let count = h.count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "faceverify_stage_seconds_bucket{{stage=\"{name}\",le=\"+Inf\"}} {count}");
+        let sum = h.sum_us.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "faceverify_stage_seconds_sum{{stage=\"{name}\"}} {sum}");
+        let _ = writeln!(out, "faceverify_stage_seconds_count{{stage=\"{name}\"}} {count}");
+    }
+    let _ = writeln!(out, "# HELP faceverify_verifications_in_flight Verifications admitted and not finished.");
+    let _ = writeln!(out, "# TYPE faceverify_verifications_in_flight gauge");
+    let _ = writeln!(out, "faceverify_verifications_in_flight {in_flight}");
+    let _ = writeln!(out, "# HELP faceverify_verifications_capacity Admission limit (models.max_in_flight).");
+    let _ = writeln!(out, "# TYPE faceverify_verifications_capacity gauge");
+    let _ = writeln!(out, "faceverify_verifications_capacity {capacity}");
+    let _ = writeln!(out, "# HELP faceverify_model_load_seconds Time to verify, load and warm up the models.");
+    let _ = writeln!(out, "# TYPE faceverify_model_load_seconds gauge");
+    let _ = writeln!(out, "faceverify_model_load_seconds {}", r.model_load_ms.load(Ordering::Relaxed) as f64 / 1000.0);
+    out
+}
