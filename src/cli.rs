@@ -43,6 +43,23 @@ pub enum Command {
     /// Retention: destroy what has outlived its purpose.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// End-to-end HTTP load at several concurrency levels; writes JSON and an SVG plot.
+    Bench {
+        #[arg(long)]
+        selfie: PathBuf,
+        #[arg(long)]
+        document: PathBuf,
+        /// Comma-separated concurrency levels.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
+        concurrency: Vec<usize>,
+        /// Seconds per level.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value = "bench.json")]
+        json: PathBuf,
+        #[arg(long, default_value = "bench.svg")]
+        svg: PathBuf,
+    },
     Eval {
         pairs: PathBuf,
         /// Only pairs of this source (repeatable).

@@ -31,6 +31,22 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Bench { selfie, document, concurrency, seconds, json, svg } => {
+            telemetry::init("warn", std::io::stderr);
+            let settings = cli.settings()?;
+            let opts = faceverify::bench::BenchOptions {
+                selfie: selfie.clone(),
+                document: document.clone(),
+                concurrency: concurrency.clone(),
+                seconds: *seconds,
+                json_out: json.clone(),
+                svg_out: svg.clone(),
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let report = runtime.block_on(faceverify::bench::run(settings, &opts))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::Eval { pairs, source, json } => {
             telemetry::init("warn", std::io::stderr);
             print!("{}", cli::eval(&cli.settings()?, pairs.clone(), source, *json)?);

@@ -1,0 +1,213 @@
+//! `faceverify bench`: end-to-end load through the HTTP API. Starts the service in-process against a temporary
+//! database, then for each concurrency level runs closed-loop clients for a fixed time and reports throughput,
+//! latency percentiles, status counts (only 201 and the documented 503 back-pressure are acceptable), process CPU
+//! and peak RSS. Writes a JSON result and an SVG plot.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::config::Settings;
+
+pub struct BenchOptions {
+    pub selfie: PathBuf,
+    pub document: PathBuf,
+    pub concurrency: Vec<usize>,
+    pub seconds: u64,
+    pub json_out: PathBuf,
+    pub svg_out: PathBuf,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LevelResult {
+    pub concurrency: usize,
+    pub requests: usize,
+    pub ok: usize,
+    pub overloaded: usize,
+    pub other_errors: usize,
+    pub throughput_per_s: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub cpu_seconds: f64,
+    pub peak_rss_mib: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BenchReport {
+    pub machine: String,
+    pub cores: usize,
+    pub workers: usize,
+    pub intra_threads: usize,
+    pub seconds_per_level: u64,
+    pub levels: Vec<LevelResult>,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// utime + stime of this process, in seconds (Linux).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
+    ticks / 100.0
+}
+
+/// Peak resident set size (VmHWM), MiB.
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cpu}, {} logical CPUs", std::thread::available_parallelism().map_or(0, |n| n.get()))
+}
+
+pub async fn run(mut settings: Settings, opts: &BenchOptions) -> anyhow::Result<BenchReport> {
+    let dir = std::env::temp_dir().join(format!("faceverify-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    settings.database.url = format!("sqlite://{}", dir.join("bench.db").display());
+    settings.vault.kek_file = None;
+    settings.vault.dev_kek_file = dir.join("bench-kek.key");
+    settings.server.port = 0;
+    settings.server.host = "127.0.0.1".into();
+    settings.retention.sweep_interval_secs = 0;
+    let app = crate::startup::Application::build(settings.clone()).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let store = crate::store::Store::connect(&settings.database.url).await?;
+    let key = crate::auth::create_service_account(&store, "bench").await?.plaintext.to_string();
+    let client = reqwest::Client::new();
+    let consent: serde_json::Value = client
+        .post(format!("{base}/v1/consents"))
+        .bearer_auth(&key)
+        .header("X-Purpose", "identification")
+        .json(&serde_json::json!({"subject_ref": "BENCH-1", "channel": "checkbox", "text_version": "bench", "cross_border": false}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let consent_id = consent["consent_id"].as_str().unwrap_or_default().to_owned();
+    let meta = format!(r#"{{"applicant_ref":"BENCH-1","purpose":"identification","consent_ref":"{consent_id}"}}"#);
+    let selfie = std::fs::read(&opts.selfie)?;
+    let document = std::fs::read(&opts.document)?;
+
+    let mut levels = Vec::new();
+    for &concurrency in &opts.concurrency {
+        let cpu_before = cpu_seconds();
+        let deadline = Instant::now() + Duration::from_secs(opts.seconds);
+        let mut clients = tokio::task::JoinSet::new();
+        for _ in 0..concurrency {
+            let (client, base, key, meta, selfie, document) =
+                (client.clone(), base.clone(), key.clone(), meta.clone(), selfie.clone(), document.clone());
+            clients.spawn(async move {
+                let mut samples = Vec::new();
+                while Instant::now() < deadline {
+                    let form = reqwest::multipart::Form::new()
+                        .part("selfie", reqwest::multipart::Part::bytes(selfie.clone()))
+                        .part("document", reqwest::multipart::Part::bytes(document.clone()))
+                        .text("meta", meta.clone());
+                    let started = Instant::now();
+                    let status = client
+                        .post(format!("{base}/v1/verifications"))
+                        .bearer_auth(&key)
+                        .multipart(form)
+                        .send()
+                        .await
+                        .map_or(0, |r| r.status().as_u16());
+                    samples.push((status, started.elapsed().as_secs_f64() * 1000.0));
+                    if status == 503 {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+                samples
+            });
+        }
+        let mut samples = Vec::new();
+        while let Some(done) = clients.join_next().await {
+            samples.extend(done?);
+        }
+        let mut ok_latencies: Vec<f64> = samples.iter().filter(|(s, _)| *s == 201).map(|(_, ms)| *ms).collect();
+        ok_latencies.sort_by(f64::total_cmp);
+        let ok = ok_latencies.len();
+        let overloaded = samples.iter().filter(|(s, _)| *s == 503).count();
+        levels.push(LevelResult {
+            concurrency,
+            requests: samples.len(),
+            ok,
+            overloaded,
+            other_errors: samples.len() - ok - overloaded,
+            throughput_per_s: ok as f64 / opts.seconds as f64,
+            p50_ms: percentile(&ok_latencies, 50.0),
+            p95_ms: percentile(&ok_latencies, 95.0),
+            p99_ms: percentile(&ok_latencies, 99.0),
+            cpu_seconds: cpu_seconds() - cpu_before,
+            peak_rss_mib: peak_rss_mib(),
+        });
+    }
+    let report = BenchReport {
+        machine: machine(),
+        cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+        workers: settings.models.workers,
+        intra_threads: settings.models.intra_threads,
+        seconds_per_level: opts.seconds,
+        levels,
+    };
+    std::fs::write(&opts.json_out, serde_json::to_string_pretty(&report)?)?;
+    std::fs::write(&opts.svg_out, svg(&report))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(report)
+}
+
+/// Throughput (bars) and p99 latency (line) per concurrency level.
+fn svg(report: &BenchReport) -> String {
+    let (w, h, pad) = (640.0, 360.0, 50.0);
+    let n = report.levels.len().max(1) as f64;
+    let max_tp = report.levels.iter().map(|l| l.throughput_per_s).fold(1e-9, f64::max);
+    let max_p99 = report.levels.iter().map(|l| l.p99_ms).fold(1e-9, f64::max);
+    let slot = (w - 2.0 * pad) / n;
+    let mut out = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="{pad}" y="20">faceverify bench: throughput (bars, max {max_tp:.1}/s) and p99 latency (line, max {max_p99:.0} ms)</text>
+"#
+    );
+    let mut points = Vec::new();
+    for (i, l) in report.levels.iter().enumerate() {
+        let x = pad + slot * i as f64;
+        let bar = (h - 2.0 * pad) * l.throughput_per_s / max_tp;
+        out.push_str(&format!(
+            r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{bar:.1}" fill="#3a6ee8"/><text x="{:.1}" y="{:.1}">c={}</text>
+"##,
+            x + slot * 0.15,
+            h - pad - bar,
+            slot * 0.7,
+            x + slot * 0.35,
+            h - pad + 16.0,
+            l.concurrency
+        ));
+        points.push(format!("{:.1},{:.1}", x + slot * 0.5, h - pad - (h - 2.0 * pad) * l.p99_ms / max_p99));
+    }
+    out.push_str(&format!(
+        r##"<polyline points="{}" fill="none" stroke="#d9480f" stroke-width="2"/>"##,
+        points.join(" ")
+    ));
+    out.push_str("\n</svg>\n");
+    out
+}
