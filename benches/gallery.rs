@@ -4,21 +4,9 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use faceverify::gallery::Gallery;
-use faceverify::pipeline::{Embedding, EMBEDDING_DIM};
+use faceverify::pipeline::testing::synthetic_embedding as synthetic;
+use faceverify::pipeline::EMBEDDING_DIM;
 use uuid::Uuid;
-
-/// A deterministic pseudo-random unit vector (xorshift), so runs are comparable.
-fn synthetic(seed: u64) -> Embedding {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut raw = [0.0f32; EMBEDDING_DIM];
-    for v in raw.iter_mut() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *v = (x % 2001) as f32 / 1000.0 - 1.0;
-    }
-    Embedding::normalised(raw).expect("non-zero")
-}
 
 fn bench(c: &mut Criterion) {
     let full = std::env::args().any(|a| a == "--bench");

@@ -106,17 +106,8 @@ impl Drop for Index {
 mod tests {
     use super::*;
 
-    /// Pseudo-random unit vectors (xorshift): distinct seeds are nearly orthogonal.
     fn emb(seed: u32) -> Embedding {
-        let mut x = u64::from(seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let mut raw = [0.0f32; EMBEDDING_DIM];
-        for v in raw.iter_mut() {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            *v = (x % 2001) as f32 / 1000.0 - 1.0;
-        }
-        Embedding::normalised(raw).expect("non-zero")
+        crate::pipeline::testing::synthetic_embedding(u64::from(seed))
     }
 
     #[test]

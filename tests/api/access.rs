@@ -3,7 +3,7 @@
 use faceverify::policy::{permits, purposes, Permission, Role};
 use reqwest::Method;
 
-use crate::helpers::{assert_error, form, spawn_app, TestApp};
+use crate::helpers::{assert_error, form, spawn_app, tiny_jpeg, TestApp};
 
 struct Endpoint {
     method: Method,
@@ -111,14 +111,6 @@ async fn endpoints(app: &TestApp) -> Vec<Endpoint> {
             permission: Permission::ReadSecurityEvents,
         },
     ]
-}
-
-fn tiny_jpeg() -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::RgbImage::from_pixel(64, 64, image::Rgb([90, 120, 150]))
-        .write_to(&mut out, image::ImageFormat::Jpeg)
-        .expect("jpeg");
-    out.into_inner()
 }
 
 async fn token_for(app: &TestApp, role: Role) -> String {

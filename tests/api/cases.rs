@@ -3,7 +3,7 @@
 use faceverify::policy::Role;
 use serde_json::Value;
 
-use crate::helpers::{assert_error, face, form, require_shared, spawn_app, TestApp};
+use crate::helpers::{assert_error, face, form, require_shared, spawn_app, tiny_jpeg, TestApp};
 
 async fn verify(app: &TestApp, subject: &str, selfie: Vec<u8>, document: Vec<u8>) -> Value {
     let meta = app.consented_meta(subject).await;
@@ -33,14 +33,6 @@ async fn case_of(app: &TestApp, token: &str, verification_id: &str) -> Value {
         list["items"].as_array().expect("items").iter().find(|c| c["verification_id"] == verification_id).cloned();
     let id = item.expect("a case for the verification")["case_id"].as_str().expect("id").to_owned();
     staff_get(app, token, &format!("/v1/cases/{id}")).await.json().await.expect("json")
-}
-
-fn tiny_jpeg() -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::RgbImage::from_pixel(64, 64, image::Rgb([10, 20, 30]))
-        .write_to(&mut out, image::ImageFormat::Jpeg)
-        .expect("jpeg");
-    out.into_inner()
 }
 
 #[tokio::test]

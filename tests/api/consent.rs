@@ -1,35 +1,39 @@
 //! Consent before processing; withdrawal stops processing and crypto-shreds the subject's biometric data.
 
-use crate::helpers::{assert_error, face, form, meta, require_shared, spawn_app};
-
-fn jpeg() -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::RgbImage::from_pixel(64, 64, image::Rgb([200, 180, 160]))
-        .write_to(&mut out, image::ImageFormat::Jpeg)
-        .expect("jpeg");
-    out.into_inner()
-}
+use crate::helpers::{assert_error, face, form, meta, require_shared, spawn_app, tiny_jpeg};
 
 #[tokio::test]
 async fn no_verification_without_an_active_consent_of_the_same_subject() {
     let app = spawn_app().await;
     let no_consent = meta("APP-1", "not-a-consent");
-    assert_error(app.post_verification(form(jpeg(), jpeg(), &no_consent)).await, 403, "consent_required").await;
-    let unknown = meta("APP-1", &uuid::Uuid::new_v4().to_string());
-    assert_error(app.post_verification(form(jpeg(), jpeg(), &unknown)).await, 403, "consent_required").await;
-    let others = app.consent("APP-2").await;
-    assert_error(app.post_verification(form(jpeg(), jpeg(), &meta("APP-1", &others))).await, 403, "consent_required")
+    assert_error(app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &no_consent)).await, 403, "consent_required")
         .await;
+    let unknown = meta("APP-1", &uuid::Uuid::new_v4().to_string());
+    assert_error(app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &unknown)).await, 403, "consent_required").await;
+    let others = app.consent("APP-2").await;
+    assert_error(
+        app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &meta("APP-1", &others))).await,
+        403,
+        "consent_required",
+    )
+    .await;
     let own = app.consent("APP-1").await;
-    assert_eq!(app.post_verification(form(jpeg(), jpeg(), &meta("APP-1", &own))).await.status().as_u16(), 201);
+    assert_eq!(
+        app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &meta("APP-1", &own))).await.status().as_u16(),
+        201
+    );
     let withdraw = app
         .client
         .delete(app.url(&format!("/v1/consents/{own}")))
         .bearer_auth(&app.api_key)
         .header("X-Purpose", "identification");
     assert_eq!(withdraw.send().await.expect("request").status().as_u16(), 200);
-    assert_error(app.post_verification(form(jpeg(), jpeg(), &meta("APP-1", &own))).await, 403, "consent_required")
-        .await;
+    assert_error(
+        app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &meta("APP-1", &own))).await,
+        403,
+        "consent_required",
+    )
+    .await;
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM verifications").await, 1, "refused requests stored nothing");
 }
 

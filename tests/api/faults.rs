@@ -6,15 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{assert_error, form, spawn_app_with, write_kek};
-
-fn tiny_jpeg() -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::RgbImage::from_pixel(64, 64, image::Rgb([7, 7, 7]))
-        .write_to(&mut out, image::ImageFormat::Jpeg)
-        .expect("jpeg");
-    out.into_inner()
-}
+use crate::helpers::{assert_error, form, spawn_app_with, tiny_jpeg, write_kek};
 
 #[tokio::test]
 async fn a_locked_database_gives_503_then_recovers() {

@@ -128,6 +128,15 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp { address, client: reqwest::Client::new(), store, kek, kek_file, db_path, api_key, dir }
 }
 
+/// A small face-free JPEG: it decodes, finds no face, and (with both parts) opens a case.
+pub fn tiny_jpeg() -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_pixel(64, 64, image::Rgb([90, 120, 150]))
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("jpeg");
+    out.into_inner()
+}
+
 /// The meta part for `subject` under `consent_id`.
 pub fn meta(subject: &str, consent_id: &str) -> String {
     format!(r#"{{"applicant_ref":"{subject}","purpose":"identification","consent_ref":"{consent_id}"}}"#)

@@ -2,15 +2,7 @@
 
 use faceverify::admin;
 
-use crate::helpers::{face, form, require_shared, settings, spawn_app};
-
-fn tiny_jpeg() -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::RgbImage::from_pixel(64, 64, image::Rgb([9, 9, 9]))
-        .write_to(&mut out, image::ImageFormat::Jpeg)
-        .expect("jpeg");
-    out.into_inner()
-}
+use crate::helpers::{face, form, require_shared, settings, spawn_app, tiny_jpeg};
 
 #[tokio::test]
 async fn a_sweep_destroys_what_expired_records_it_and_keeps_the_rest() {

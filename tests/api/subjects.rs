@@ -3,15 +3,9 @@
 use faceverify::policy::Role;
 use serde_json::Value;
 
-use crate::helpers::{assert_error, face, form, require_shared, settings, spawn_app, spawn_app_with, TestApp};
-
-fn tiny_jpeg() -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::RgbImage::from_pixel(64, 64, image::Rgb([5, 5, 5]))
-        .write_to(&mut out, image::ImageFormat::Jpeg)
-        .expect("jpeg");
-    out.into_inner()
-}
+use crate::helpers::{
+    assert_error, face, form, require_shared, settings, spawn_app, spawn_app_with, tiny_jpeg, TestApp,
+};
 
 async fn dpo_request(app: &TestApp, token: &str, method: reqwest::Method, path: &str) -> Value {
     let response = app

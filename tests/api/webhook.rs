@@ -6,7 +6,7 @@ use std::time::Duration;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use faceverify::policy::Role;
 
-use crate::helpers::{form, spawn_app_with};
+use crate::helpers::{form, spawn_app_with, tiny_jpeg};
 
 const SECRET: &str = "webhook-secret-for-tests-0123";
 
@@ -39,14 +39,6 @@ fn receiver() -> (String, Seen) {
     .run();
     tokio::spawn(server);
     (url, seen)
-}
-
-fn tiny_jpeg() -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::RgbImage::from_pixel(64, 64, image::Rgb([1, 2, 3]))
-        .write_to(&mut out, image::ImageFormat::Jpeg)
-        .expect("jpeg");
-    out.into_inner()
 }
 
 #[tokio::test]
