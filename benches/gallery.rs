@@ -1,5 +1,6 @@
 //! 1:N duplicate search: exact scan of the gallery at 10k, 100k and 1M synthetic templates (128 x f32, 512 bytes
-//! of template data per entry). Run: `cargo bench --bench gallery`. Under `cargo test` only the 10k size runs once.
+//! of template data per entry), and the vault operations around it (seal, open, unwrap).
+//! Run: `cargo bench --bench gallery`. Under `cargo test` only the 10k size runs, once.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
@@ -27,5 +28,28 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// Sealing and opening one template (AES-256-GCM under the subject's data key), and unwrapping a data key.
+fn vault(c: &mut Criterion) {
+    use faceverify::domain::Purpose;
+    use faceverify::vault::{open_template, seal_template, DataKey, Kek, TemplateBinding};
+    let key = DataKey::generate().expect("key");
+    let kek = Kek::from_bytes("bench", [7u8; 32]);
+    let wrapped = key.wrap(&kek, "S1").expect("wrap");
+    let template = synthetic(1);
+    let binding = TemplateBinding { record_id: Uuid::nil(), subject: "S1", purpose: Purpose::Identification };
+    let sealed = seal_template(&key, &template, &binding).expect("seal");
+    let mut group = c.benchmark_group("vault");
+    group.bench_function("seal_template", |b| {
+        b.iter(|| seal_template(&key, black_box(&template), &binding).expect("seal"))
+    });
+    group.bench_function("open_template", |b| {
+        b.iter(|| open_template(&key, black_box(&sealed), &binding).expect("open"))
+    });
+    group.bench_function("unwrap_data_key", |b| {
+        b.iter(|| DataKey::unwrap(black_box(&wrapped), &kek, "S1").expect("unwrap"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, vault);
 criterion_main!(benches);

@@ -11,5 +11,11 @@ if [ -d ../shared/models/testdata ]; then cp -n ../shared/models/testdata/* fuzz
 printf '{"applicant_ref":"A-1","purpose":"identification","consent_ref":"C-1"}' > fuzz/corpus/parse_request/meta.json
 for target in decode_image parse_request; do
   echo "== $target, ${SECS}s"
-  cargo +nightly fuzz run "$target" "fuzz/corpus/$target" -- -max_total_time="$SECS" -rss_limit_mb=2048 2>&1 | tail -n 4
+  set +e
+  cargo +nightly fuzz run "$target" "fuzz/corpus/$target" -- -max_total_time="$SECS" -rss_limit_mb=2048 \
+    > "fuzz/last-$target.log" 2>&1
+  status=$?
+  set -e
+  grep -E "^Done [0-9]+ runs|panicked|ERROR: libFuzzer" "fuzz/last-$target.log" || true
+  [ "$status" -eq 0 ] || { echo "fuzz: $target failed, see fuzz/last-$target.log and fuzz/artifacts/$target/" >&2; exit "$status"; }
 done
