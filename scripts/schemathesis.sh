@@ -19,7 +19,16 @@ export FACEVERIFY__SERVER__PORT=$PORT RUST_LOG=warn
 KEY=$(target/debug/faceverify accounts add-service schemathesis 2>/dev/null | tail -n1)
 target/debug/faceverify serve > "$WORK/serve.log" 2>&1 &
 SERVER=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+"$PY" - "$PORT" <<'PYEOF'
+import sys, time, urllib.request
+for _ in range(300):
+    try:
+        if urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/readyz", timeout=2).status == 200:
+            sys.exit(0)
+    except Exception:
+        time.sleep(0.2)
+sys.exit("the server did not become ready")
+PYEOF
 "$PY" -m schemathesis.cli run "http://127.0.0.1:$PORT/openapi.json" \
   -H "Authorization: Bearer $KEY" -H "X-Purpose: identification" \
   --checks not_a_server_error --max-examples "$N" --seed "$SEED" --request-timeout 60 \
