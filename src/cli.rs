@@ -68,6 +68,12 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also write accuracy.json and det.svg here, with presentation-attack figures when --liveness is given.
+        #[arg(long)]
+        report_dir: Option<PathBuf>,
+        /// A liveness CSV (img, is_live, attack_type, ...) for APCER per attack type and BPCER.
+        #[arg(long)]
+        liveness: Option<PathBuf>,
     },
 }
 
@@ -129,7 +135,17 @@ pub fn verify(settings: &Settings, selfie: PathBuf, document: PathBuf) -> anyhow
     Ok(serde_json::to_string_pretty(&decide(&evidence, &settings.thresholds))?)
 }
 
-pub fn eval(settings: &Settings, pairs: PathBuf, sources: &[String], json: bool) -> anyhow::Result<String> {
+pub struct EvalOptions {
+    pub pairs: PathBuf,
+    pub sources: Vec<String>,
+    pub json: bool,
+    pub report_dir: Option<PathBuf>,
+    pub liveness: Option<PathBuf>,
+}
+
+pub fn eval(settings: &Settings, opts: EvalOptions) -> anyhow::Result<String> {
+    let EvalOptions { pairs, sources, json, report_dir, liveness } = opts;
+    let sources = &sources[..];
     let pool = crate::engine::start(settings)?;
     let groups = crate::eval::score_pairs(
         &pool,
@@ -139,6 +155,25 @@ pub fn eval(settings: &Settings, pairs: PathBuf, sources: &[String], json: bool)
         settings.pipeline.detection.document_min_score,
     )?;
     let reports: Vec<_> = groups.iter().map(|(source, s)| s.report(source, settings.thresholds.match_min)).collect();
+    if let Some(dir) = report_dir {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("det.svg"), crate::eval_report::det_svg(&groups))?;
+        let (limits, min_score, live_min) =
+            (&settings.pipeline.limits, settings.pipeline.detection.selfie_min_score, settings.thresholds.live_min);
+        let pad = match &liveness {
+            Some(csv) => crate::eval_report::pad_report(&pool, csv, limits, min_score, live_min)?,
+            None => Vec::new(),
+        };
+        let bona_fide = crate::eval_report::bpcer_on_pairs(&pool, &pairs, limits, min_score, live_min)?;
+        let doc = serde_json::json!({
+            "match_threshold": settings.thresholds.match_min,
+            "live_threshold": live_min,
+            "verification": reports,
+            "presentation_attacks": pad,
+            "bona_fide_on_pairs_photos": bona_fide,
+        });
+        std::fs::write(dir.join("accuracy.json"), serde_json::to_string_pretty(&doc)?)?;
+    }
     if json {
         Ok(serde_json::to_string_pretty(&reports)?)
     } else {

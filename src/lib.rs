@@ -12,6 +12,7 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod eval_report;
 pub mod gallery;
 pub mod http;
 pub mod metrics;

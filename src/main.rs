@@ -47,9 +47,16 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
-        Command::Eval { pairs, source, json } => {
+        Command::Eval { pairs, source, json, report_dir, liveness } => {
             telemetry::init("warn", std::io::stderr);
-            print!("{}", cli::eval(&cli.settings()?, pairs.clone(), source, *json)?);
+            let opts = cli::EvalOptions {
+                pairs: pairs.clone(),
+                sources: source.clone(),
+                json: *json,
+                report_dir: report_dir.clone(),
+                liveness: liveness.clone(),
+            };
+            print!("{}", cli::eval(&cli.settings()?, opts)?);
             Ok(())
         }
     }
