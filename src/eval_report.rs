@@ -193,7 +193,11 @@ mod tests {
             impostor_unscored: 0,
         };
         let points = det_points(&scores);
-        assert_eq!(points.first(), Some(&(0.25, 0.25)), "at the highest impostor score");
+        assert_eq!(
+            points.first(),
+            Some(&(0.25, 0.5)),
+            "at the highest impostor score: 1 of 4 impostors, 2 of 4 genuine below"
+        );
         assert_eq!(points.last(), Some(&(1.0, 0.0)));
         assert!(points.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 >= w[1].1));
         let mut groups = BTreeMap::new();
