@@ -71,7 +71,7 @@ async fn create(
         }
     }
     let mut conn = state.store.acquire().await.api(state.retry_after_secs)?;
-    require_consent(&mut conn, &form.meta, state.cross_border).await?;
+    require_consent(&mut conn, &form.meta, state.cross_border).await.api(state.retry_after_secs)??;
     drop(conn);
     let VerificationForm { selfie, document, meta, .. } = form;
     let evidence = state
@@ -131,27 +131,30 @@ async fn create(
 }
 
 /// The consent reference must name an active consent of the same subject (policy §4, §7), one that allows
-/// cross-border transfer when the data is stored outside Kazakhstan.
+/// cross-border transfer when the data is stored outside Kazakhstan. The outer error is a store failure, the inner
+/// one the refusal to answer.
 async fn require_consent(
     conn: &mut sqlx::SqliteConnection,
     meta: &VerificationMeta,
     cross_border: bool,
-) -> Result<(), ApiError> {
+) -> Result<Result<(), ApiError>, StoreError> {
     let refused = || ApiError::new(ErrorCode::ConsentRequired, "no active consent of this subject under consent_ref");
-    let id = Uuid::parse_str(meta.consent_ref.expose()).map_err(|_| refused())?;
-    match consents::get(conn, id).await {
-        Ok(c) if c.subject_ref == meta.applicant_ref.expose() && c.withdrawn_at.is_none() => {
-            if cross_border && !c.cross_border {
-                return Err(ApiError::new(
-                    ErrorCode::ConsentRequired,
-                    "storage is outside Kazakhstan: the consent must allow cross-border transfer",
-                ));
-            }
-            Ok(())
-        }
-        Ok(_) | Err(StoreError::NotFound) => Err(refused()),
-        Err(e) => Err(store_error(e, 1)),
+    let Ok(id) = Uuid::parse_str(meta.consent_ref.expose()) else { return Ok(Err(refused())) };
+    let consent = match consents::get(conn, id).await {
+        Ok(c) => c,
+        Err(StoreError::NotFound) => return Ok(Err(refused())),
+        Err(e) => return Err(e),
+    };
+    if consent.subject_ref != meta.applicant_ref.expose() || consent.withdrawn_at.is_some() {
+        return Ok(Err(refused()));
     }
+    if cross_border && !consent.cross_border {
+        return Ok(Err(ApiError::new(
+            ErrorCode::ConsentRequired,
+            "storage is outside Kazakhstan: the consent must allow cross-border transfer",
+        )));
+    }
+    Ok(Ok(()))
 }
 
 enum StoreFailure {
@@ -189,7 +192,7 @@ async fn store(
     let meta = record.meta;
     let subject = meta.applicant_ref.expose();
     let mut tx: Tx = state.store.begin_write().await?;
-    if require_consent(&mut tx, meta, state.cross_border).await.is_err() {
+    if require_consent(&mut tx, meta, state.cross_border).await?.is_err() {
         return Err(StoreFailure::ConsentGone);
     }
     insert_verification(&mut tx, record).await?;
