@@ -79,7 +79,7 @@ impl Application {
                         Ok(response)
                     }
                 })
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::PrivacyRootSpan>::new())
                 .app_data(state.clone())
                 .app_data(http::body_config())
                 .configure(http::configure)

@@ -67,6 +67,18 @@ async fn logs_carry_no_references_and_no_embedding_values() {
     let refused = app.post_verification(helpers::form(selfie.clone(), document, &bad)).await;
     assert_eq!(refused.status().as_u16(), 400);
 
+    // Paths can carry the reference: the DPO's residue query names the subject in the URL.
+    let dpo = app.staff_session("dora", faceverify::policy::Role::Dpo).await;
+    let residue = app
+        .client
+        .get(app.url(&format!("/v1/subjects/{APPLICANT}/residue")))
+        .bearer_auth(&dpo)
+        .header("X-Purpose", "identification")
+        .send()
+        .await
+        .expect("residue");
+    assert_eq!(residue.status().as_u16(), 200);
+
     let embedding = helpers::selfie_embedding(selfie).await;
 
     let logs = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf8");
