@@ -119,6 +119,17 @@ pub struct Evidence {
     pub similarity: Option<f32>,
 }
 
+impl Evidence {
+    /// Puts the two examinations together; the similarity exists when both have a template.
+    pub fn new(selfie: Examined, document: Examined) -> Self {
+        let similarity = match (&selfie.embedding, &document.embedding) {
+            (Some(a), Some(b)) => Some(a.cosine(b)),
+            _ => None,
+        };
+        Self { selfie, document, similarity }
+    }
+}
+
 pub struct Pipeline {
     detector: Detector,
     embedder: Embedder,
@@ -200,24 +211,32 @@ impl Pipeline {
         Ok(examined)
     }
 
-    /// Decodes both photos and gathers the evidence for a decision.
+    /// Decodes and examines one uploaded photo: one worker's share of a verification.
+    pub fn examine_bytes(&mut self, bytes: &[u8], part: Part) -> Result<Examined, PipelineError> {
+        let started = std::time::Instant::now();
+        let img = decode(bytes, &self.settings.limits).map_err(|source| PipelineError::Decode { part, source })?;
+        crate::metrics::observe_stage(crate::metrics::Stage::Decode, started.elapsed());
+        let role = match part {
+            Part::Selfie => Role::Selfie,
+            Part::Document => Role::Document,
+        };
+        Ok(self.examine(&img, role)?)
+    }
+
+    /// Both photos on this one pipeline, one after the other (the CLI and benches; the service examines the two
+    /// photos on two workers at once).
     pub fn verify(&mut self, selfie: &[u8], document: &[u8]) -> Result<Evidence, PipelineError> {
-        let limits = &self.settings.limits;
-        let selfie_img =
-            decode(selfie, limits).map_err(|source| PipelineError::Decode { part: Part::Selfie, source })?;
-        let document_img =
-            decode(document, limits).map_err(|source| PipelineError::Decode { part: Part::Document, source })?;
-        self.verify_images(&selfie_img, &document_img)
+        let started = std::time::Instant::now();
+        let selfie = self.examine_bytes(selfie, Part::Selfie)?;
+        let document = self.examine_bytes(document, Part::Document)?;
+        crate::metrics::observe_stage(crate::metrics::Stage::Verify, started.elapsed());
+        Ok(Evidence::new(selfie, document))
     }
 
     pub fn verify_images(&mut self, selfie: &RgbImage, document: &RgbImage) -> Result<Evidence, PipelineError> {
         let selfie = self.examine(selfie, Role::Selfie)?;
         let document = self.examine(document, Role::Document)?;
-        let similarity = match (&selfie.embedding, &document.embedding) {
-            (Some(a), Some(b)) => Some(a.cosine(b)),
-            _ => None,
-        };
-        Ok(Evidence { selfie, document, similarity })
+        Ok(Evidence::new(selfie, document))
     }
 
     /// One pass over a synthetic image so that the first real request pays no lazy initialisation.

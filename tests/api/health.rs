@@ -35,6 +35,11 @@ async fn metrics_count_requests_decisions_and_stages_without_personal_data() {
         .and_then(|n| n.parse::<u64>().ok())
         .expect("detect histogram");
     assert!(detect_count >= 2, "both photos went through detection");
+    for stage in ["decode", "verify"] {
+        let line = format!(r#"faceverify_stage_seconds_count{{stage="{stage}"}} "#);
+        let count = text.lines().find_map(|l| l.strip_prefix(line.as_str())).and_then(|n| n.parse::<u64>().ok());
+        assert!(count.is_some_and(|c| c >= 1), "{stage} histogram observed");
+    }
     assert!(text.contains("faceverify_verifications_in_flight 0"));
     assert!(!text.contains("APP-METRICS"), "no applicant reference in metrics");
 }
