@@ -14,8 +14,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 
 #[tracing::instrument(name = "audit.export", skip_all)]
 async fn export(req: HttpRequest, principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ExportAudit)?;
-    let purpose = principal.header_purpose(&req)?;
+    let purpose = principal.authorize(Permission::ExportAudit, &req)?;
     let retry = state.retry_after_secs;
     let mut tx = state.store.begin_write().await.api(retry)?;
     audit::append(&mut tx, &principal.event(Action::ExportAudit, Some(purpose), None, Outcome::Success))
@@ -31,8 +30,7 @@ async fn export(req: HttpRequest, principal: Principal, state: web::Data<AppStat
 
 #[tracing::instrument(name = "audit.verify", skip_all)]
 async fn verify(req: HttpRequest, principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::VerifyAudit)?;
-    let purpose = principal.header_purpose(&req)?;
+    let purpose = principal.authorize(Permission::VerifyAudit, &req)?;
     let retry = state.retry_after_secs;
     let mut tx = state.store.begin_write().await.api(retry)?;
     let report = audit::verify(&mut tx).await.api(retry)?;

@@ -40,8 +40,7 @@ async fn list(
     query: web::Query<ListQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ReadCase)?;
-    let purpose = principal.header_purpose(&req)?;
+    let purpose = principal.authorize(Permission::ReadCase, &req)?;
     let bad = |m: &'static str| ApiError::new(ErrorCode::InvalidBody, m);
     let status = query.status.as_deref().map(|s| CaseStatus::parse(s).ok_or(bad("unknown status"))).transpose()?;
     let reason = query
@@ -95,8 +94,7 @@ async fn show(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ReadCase)?;
-    let purpose = principal.header_purpose(&req)?;
+    let purpose = principal.authorize(Permission::ReadCase, &req)?;
     let case = audited_case(&state, &principal, case_id(&path)?, Action::ViewCase, purpose).await?;
     let retry = state.retry_after_secs;
     let mut conn = state.store.acquire().await.api(retry)?;
@@ -115,8 +113,7 @@ async fn crop(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ViewCrop)?;
-    let purpose = principal.header_purpose(&req)?;
+    let purpose = principal.authorize(Permission::ViewCrop, &req)?;
     let (raw_id, kind) = path.into_inner();
     let png = crop_png(&state, &principal, case_id(&raw_id)?, &kind, purpose).await?;
     Ok(png_response(png))
@@ -180,8 +177,7 @@ async fn assign(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::AssignCase)?;
-    let purpose = principal.header_purpose(&req)?;
+    let purpose = principal.authorize(Permission::AssignCase, &req)?;
     let body: AssignRequest = if body.is_empty() { AssignRequest { analyst: None } } else { super::parse_json(&body)? };
     let analyst = body.analyst.unwrap_or_else(|| principal.actor.clone());
     if analyst != principal.actor && !crate::policy::permits(principal.role, Permission::SignOffFraud) {
@@ -221,8 +217,7 @@ async fn decide(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::DecideCase)?;
-    let purpose = principal.header_purpose(&req)?;
+    let purpose = principal.authorize(Permission::DecideCase, &req)?;
     let body: DecisionRequest = super::parse_json(&body)?;
     let updated = decide_case(&state, &principal, case_id(&path)?, body.outcome, &body.comment, purpose).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({

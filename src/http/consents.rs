@@ -42,8 +42,7 @@ async fn record(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::RecordConsent)?;
-    let purpose = principal.header_purpose(&req)?;
+    let purpose = principal.authorize(Permission::RecordConsent, &req)?;
     let body: ConsentRequest = super::parse_json(&body)?;
     let subject = ApplicantRef::parse(&body.subject_ref).map_err(|_| {
         ApiError::new(ErrorCode::InvalidBody, "subject_ref must be 1 to 128 characters of A-Z a-z 0-9 . _ : -")
@@ -88,8 +87,7 @@ async fn show(
     principal: Principal,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ReadConsent)?;
-    let purpose = principal.header_purpose(&req)?;
+    let purpose = principal.authorize(Permission::ReadConsent, &req)?;
     let id = consent_id(&path)?;
     let retry = state.retry_after_secs;
     let mut tx = state.store.begin_write().await.api(retry)?;
@@ -114,8 +112,7 @@ async fn withdraw(
     principal: Principal,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::WithdrawConsent)?;
-    let purpose = principal.header_purpose(&req)?;
+    let purpose = principal.authorize(Permission::WithdrawConsent, &req)?;
     let id = consent_id(&path)?;
     let retry = state.retry_after_secs;
     let mut tx = state.store.begin_write().await.api(retry)?;

@@ -64,6 +64,12 @@ impl Principal {
         }
     }
 
+    /// The permission check and the declared purpose together: what every staff and client request starts with.
+    pub fn authorize(&self, permission: Permission, req: &HttpRequest) -> Result<Purpose, ApiError> {
+        self.require(permission)?;
+        self.header_purpose(req)
+    }
+
     /// The purpose from the `X-Purpose` header.
     pub fn header_purpose(&self, req: &HttpRequest) -> Result<Purpose, ApiError> {
         let declared = req.headers().get(PURPOSE_HEADER).and_then(|v| v.to_str().ok()).and_then(Purpose::parse);

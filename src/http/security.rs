@@ -36,8 +36,7 @@ async fn load(
     req: &HttpRequest,
     window: &Window,
 ) -> Result<(String, Vec<audit::StoredEvent>), ApiError> {
-    principal.require(Permission::ReadSecurityEvents)?;
-    let purpose = principal.header_purpose(req)?;
+    let purpose = principal.authorize(Permission::ReadSecurityEvents, req)?;
     let since = since(window)?;
     let retry = state.retry_after_secs;
     let mut tx = state.store.begin_write().await.api(retry)?;

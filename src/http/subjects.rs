@@ -26,8 +26,7 @@ async fn erase(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::EraseSubject)?;
-    let purpose = principal.header_purpose(&req)?;
+    let purpose = principal.authorize(Permission::EraseSubject, &req)?;
     let subject = subject(&path)?;
     let retry = state.retry_after_secs;
     let mut tx = state.store.begin_write().await.api(retry)?;
@@ -45,8 +44,7 @@ async fn residue(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::EraseSubject)?;
-    let purpose = principal.header_purpose(&req)?;
+    let purpose = principal.authorize(Permission::EraseSubject, &req)?;
     let subject = subject(&path)?;
     let retry = state.retry_after_secs;
     let mut tx = state.store.begin_write().await.api(retry)?;

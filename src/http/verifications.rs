@@ -257,8 +257,7 @@ async fn show(
     principal: Principal,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Permission::ReadVerification)?;
-    let purpose = principal.header_purpose(&req)?;
+    let purpose = principal.authorize(Permission::ReadVerification, &req)?;
     let id = Uuid::parse_str(&path).map_err(|_| ApiError::new(ErrorCode::NotFound, "no such verification"))?;
     let retry = state.retry_after_secs;
     let stored = state.store.verification(id).await.api(retry)?;
