@@ -8,13 +8,12 @@ use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::auth::{digests_equal, sha256_hex};
 use crate::domain::Purpose;
 use crate::error::ApiError;
 use crate::http::auth::{close_session, open_session, session_cookie};
-use crate::http::cases::{audited_case, crop_png, decide_case, png_response, CaseOutcome};
+use crate::http::cases::{audited_case, case_id, crop_png, decide_case, png_response, CaseOutcome};
 use crate::http::{AppState, Principal, StoreResultExt};
 use crate::policy::Permission;
 use crate::store::cases::{self, CaseStatus};
@@ -135,10 +134,6 @@ async fn queue(principal: Option<Principal>, state: web::Data<AppState>) -> Resu
     crate::audit::append(&mut tx, &event).await.api(retry)?;
     tx.commit().await.api(retry)?;
     html(QueuePage { nav: nav(&principal), rows: rows.iter().map(pages::QueueRow::from).collect() })
-}
-
-fn case_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::new(crate::error::ErrorCode::NotFound, "no such case"))
 }
 
 async fn case_page(

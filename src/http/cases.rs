@@ -22,7 +22,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cases/{id}/decision", web::post().to(decide));
 }
 
-fn case_id(raw: &str) -> Result<Uuid, ApiError> {
+/// A case id from a path segment; anything else is an unknown case.
+pub(crate) fn case_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::new(ErrorCode::NotFound, "no such case"))
 }
 
