@@ -86,11 +86,31 @@ pub struct ServerSettings {
     pub retry_after_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct DatabaseSettings {
     pub url: String,
     /// How long a statement waits for a lock before the request fails with 503 service_unavailable.
     pub busy_timeout_ms: u64,
+}
+
+/// A PostgreSQL URL may carry a password: Debug output shows the URL without it.
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &without_password(&self.url))
+            .field("busy_timeout_ms", &self.busy_timeout_ms)
+            .finish()
+    }
+}
+
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let Some((userinfo, host)) = rest[..authority_end].rsplit_once('@') else { return url.to_owned() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..]),
+        None => url.to_owned(),
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -123,7 +143,8 @@ pub enum ConfigError {
 }
 
 impl Settings {
-    /// Defaults, then `file` (or `FACEVERIFY_CONFIG`), then the environment.
+    /// Defaults, then `file` (or `FACEVERIFY_CONFIG`), then the environment: the conventional `DATABASE_URL`, and
+    /// `FACEVERIFY__SECTION__KEY` over everything.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let file = file.map(Path::to_path_buf).or_else(|| std::env::var_os("FACEVERIFY_CONFIG").map(PathBuf::from));
         let mut builder = Self::defaults_source();
@@ -131,7 +152,13 @@ impl Settings {
             builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml).required(true));
         }
         let env = config::Environment::with_prefix("FACEVERIFY").prefix_separator("__").separator("__");
-        Self::finish(builder.add_source(env.try_parsing(true)))
+        builder = builder.add_source(env.try_parsing(true));
+        if std::env::var_os("FACEVERIFY__DATABASE__URL").is_none() {
+            if let Ok(url) = std::env::var("DATABASE_URL") {
+                builder = builder.set_override("database.url", url)?;
+            }
+        }
+        Self::finish(builder)
     }
 
     /// The embedded defaults alone (tests, benches).
@@ -232,5 +259,16 @@ mod tests {
         assert!(matches!(Settings::load(Some(&path)), Err(ConfigError::Invalid(_))));
         std::fs::write(&path, "[models]\nworkers = 0\n").expect("write");
         assert!(Settings::load(Some(&path)).is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_a_database_password() {
+        let mut s = Settings::defaults().expect("defaults");
+        s.database.url = "postgres://fv:s3cr3t-pw@db.internal:5432/faceverify?sslmode=require".into();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("s3cr3t-pw"), "{shown}");
+        assert!(shown.contains("postgres://fv:***@db.internal:5432/faceverify?sslmode=require"), "{shown}");
+        assert_eq!(without_password("postgres://fv@db/x"), "postgres://fv@db/x");
+        assert_eq!(without_password("sqlite://data/faceverify.db"), "sqlite://data/faceverify.db");
     }
 }

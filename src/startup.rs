@@ -34,6 +34,7 @@ impl Application {
         tracing::info!(kek_id = kek.id(), development, "key-encryption key loaded");
         let busy = std::time::Duration::from_millis(settings.database.busy_timeout_ms);
         let store = Store::connect_with(&settings.database.url, busy).await?;
+        tracing::info!(backend = store.backend().as_str(), "database migrated and ready");
         let gallery = Arc::new(crate::gallery::load(&store, &kek).await?);
         crate::retention::spawn(store.clone(), settings.retention.clone(), gallery.clone());
         let delivery = crate::notify::Delivery::from_settings(&settings.webhook)?;

@@ -2,9 +2,7 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{Row, SqliteConnection};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
+use sqlx::{AnyConnection, Row};
 
 use super::Action;
 use crate::domain::Purpose;
@@ -79,11 +77,11 @@ impl AuditRow {
 
 /// Appends `event` inside the caller's transaction, which must come from `Store::begin_write` (it holds the
 /// head row's lock, so the previous link cannot change under it).
-pub async fn append(conn: &mut SqliteConnection, event: &AuditEvent<'_>) -> Result<i64, StoreError> {
+pub async fn append(conn: &mut AnyConnection, event: &AuditEvent<'_>) -> Result<i64, StoreError> {
     let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
     let mut row = AuditRow {
         seq: head.try_get::<i64, _>("seq")? + 1,
-        at: OffsetDateTime::now_utc().format(&Rfc3339).map_err(|_| StoreError::Corrupt("clock"))?,
+        at: crate::store::now_rfc3339()?,
         actor: event.actor.to_owned(),
         role: event.role.to_owned(),
         action: event.action.as_str().to_owned(),
@@ -97,7 +95,7 @@ pub async fn append(conn: &mut SqliteConnection, event: &AuditEvent<'_>) -> Resu
     row.hash = row.digest();
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor, role, action, purpose, subject_ref, result, request_id, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(row.seq)
     .bind(&row.at)
@@ -112,7 +110,7 @@ pub async fn append(conn: &mut SqliteConnection, event: &AuditEvent<'_>) -> Resu
     .bind(&row.hash)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1")
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(row.seq)
         .bind(&row.hash)
         .execute(&mut *conn)
@@ -120,7 +118,7 @@ pub async fn append(conn: &mut SqliteConnection, event: &AuditEvent<'_>) -> Resu
     Ok(row.seq)
 }
 
-pub async fn export(conn: &mut SqliteConnection) -> Result<Vec<AuditRow>, StoreError> {
+pub async fn export(conn: &mut AnyConnection) -> Result<Vec<AuditRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT seq, at, actor, role, action, purpose, subject_ref, result, request_id, prev_hash, hash
          FROM audit_log ORDER BY seq",
@@ -165,7 +163,7 @@ pub struct ChainReport {
 }
 
 /// Walks the whole chain and reports the first break.
-pub async fn verify(conn: &mut SqliteConnection) -> Result<ChainReport, StoreError> {
+pub async fn verify(conn: &mut AnyConnection) -> Result<ChainReport, StoreError> {
     let rows = export(&mut *conn).await?;
     let head =
         sqlx::query("SELECT seq, hash, base_seq, base_hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
@@ -193,15 +191,15 @@ fn find_break(rows: &[AuditRow], base: (i64, String), head_seq: i64, head_hash: 
 
 /// Removes audit rows recorded before `cutoff` (RFC 3339) and moves the chain's starting point past them, so the
 /// retained rows still verify. Inside a `begin_write` transaction. Returns the rows removed.
-pub async fn prune(conn: &mut SqliteConnection, cutoff: &str) -> Result<u64, StoreError> {
-    let last = sqlx::query("SELECT seq, hash FROM audit_log WHERE at < ? ORDER BY seq DESC LIMIT 1")
+pub async fn prune(conn: &mut AnyConnection, cutoff: &str) -> Result<u64, StoreError> {
+    let last = sqlx::query("SELECT seq, hash FROM audit_log WHERE at < $1 ORDER BY seq DESC LIMIT 1")
         .bind(cutoff)
         .fetch_optional(&mut *conn)
         .await?;
     let Some(last) = last else { return Ok(0) };
     let (seq, hash): (i64, String) = (last.try_get("seq")?, last.try_get("hash")?);
-    let done = sqlx::query("DELETE FROM audit_log WHERE seq <= ?").bind(seq).execute(&mut *conn).await?;
-    sqlx::query("UPDATE audit_head SET base_seq = ?, base_hash = ? WHERE id = 1")
+    let done = sqlx::query("DELETE FROM audit_log WHERE seq <= $1").bind(seq).execute(&mut *conn).await?;
+    sqlx::query("UPDATE audit_head SET base_seq = $1, base_hash = $2 WHERE id = 1")
         .bind(seq)
         .bind(hash)
         .execute(&mut *conn)

@@ -1,8 +1,7 @@
 //! Security events (policy §11 breach detection): stored for the DPO and raised as error logs for alerting.
 //! Details never carry personal or biometric data.
 
-use sqlx::SqliteConnection;
-use time::format_description::well_known::Rfc3339;
+use sqlx::AnyConnection;
 use time::OffsetDateTime;
 
 use crate::store::StoreError;
@@ -37,7 +36,7 @@ impl SecurityEvent {
 }
 
 pub async fn raise(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     event: SecurityEvent,
     severity: Severity,
     detail: &str,
@@ -47,8 +46,8 @@ pub async fn raise(
         Severity::Critical => "critical",
     };
     tracing::error!(security_event = event.as_str(), severity, detail, "security event");
-    let at = OffsetDateTime::now_utc().format(&Rfc3339).map_err(|_| StoreError::Corrupt("clock"))?;
-    sqlx::query("INSERT INTO security_events (at, kind, severity, detail) VALUES (?, ?, ?, ?)")
+    let at = crate::store::now_rfc3339()?;
+    sqlx::query("INSERT INTO security_events (at, kind, severity, detail) VALUES ($1, $2, $3, $4)")
         .bind(at)
         .bind(event.as_str())
         .bind(severity)
@@ -69,15 +68,11 @@ pub struct StoredEvent {
 }
 
 /// Events at or after `since` (RFC 3339), oldest first.
-pub async fn events_since(
-    conn: &mut SqliteConnection,
-    since: &str,
-    limit: i64,
-) -> Result<Vec<StoredEvent>, StoreError> {
+pub async fn events_since(conn: &mut AnyConnection, since: &str, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
     use sqlx::Row;
     let rows = sqlx::query(
         "SELECT id, at, kind, severity, detail FROM security_events
-         WHERE julianday(at) >= julianday(?) ORDER BY id LIMIT ?",
+         WHERE at >= $1 ORDER BY id LIMIT $2",
     )
     .bind(since)
     .bind(limit)
@@ -99,21 +94,19 @@ pub async fn events_since(
 /// After `actor` viewed a crop or exported the audit log: when such accesses within `window_secs` exceed
 /// `threshold`, raises one `access_burst` event for that window.
 pub async fn check_access_burst(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     actor: &str,
     threshold: i64,
     window_secs: i64,
 ) -> Result<(), StoreError> {
     use sqlx::Row;
-    let since = (OffsetDateTime::now_utc() - time::Duration::seconds(window_secs))
-        .format(&Rfc3339)
-        .map_err(|_| StoreError::Corrupt("clock"))?;
+    let since = crate::store::timestamp(OffsetDateTime::now_utc() - time::Duration::seconds(window_secs))?;
     let row = sqlx::query(
         "SELECT
-            (SELECT COUNT(*) FROM audit_log WHERE actor = ?1 AND action IN ('view_crop', 'export_audit')
-                 AND julianday(at) >= julianday(?2)) AS accesses,
-            (SELECT COUNT(*) FROM security_events WHERE kind = 'access_burst' AND detail = ?3
-                 AND julianday(at) >= julianday(?2)) AS raised",
+            (SELECT COUNT(*) FROM audit_log WHERE actor = $1 AND action IN ('view_crop', 'export_audit')
+                 AND at >= $2) AS accesses,
+            (SELECT COUNT(*) FROM security_events WHERE kind = 'access_burst' AND detail = $3
+                 AND at >= $2) AS raised",
     )
     .bind(actor)
     .bind(&since)

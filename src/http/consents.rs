@@ -57,8 +57,7 @@ async fn record(
             return Err(ApiError::new(ErrorCode::InvalidBody, "given_at is in the future"))
         }
         Some(t) => Some(
-            t.to_offset(time::UtcOffset::UTC)
-                .format(&time::format_description::well_known::Rfc3339)
+            crate::store::timestamp(t)
                 .map_err(|_| ApiError::new(ErrorCode::InvalidBody, "given_at is not a valid time"))?,
         ),
         None => None,

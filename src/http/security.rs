@@ -24,9 +24,12 @@ struct Window {
 fn since(window: &Window) -> Result<String, ApiError> {
     match &window.since {
         Some(s) => OffsetDateTime::parse(s, &Rfc3339)
-            .map(|_| s.clone())
-            .map_err(|_| ApiError::new(ErrorCode::InvalidBody, "since must be an RFC 3339 time")),
-        None => (OffsetDateTime::now_utc() - Duration::days(30)).format(&Rfc3339).map_err(|e| ApiError::internal(&e)),
+            .ok()
+            .and_then(|t| crate::store::timestamp(t).ok())
+            .ok_or_else(|| ApiError::new(ErrorCode::InvalidBody, "since must be an RFC 3339 time")),
+        None => {
+            crate::store::timestamp(OffsetDateTime::now_utc() - Duration::days(30)).map_err(|e| ApiError::internal(&e))
+        }
     }
 }
 

@@ -138,7 +138,7 @@ async fn create(
 /// cross-border transfer when the data is stored outside Kazakhstan. The outer error is a store failure, the inner
 /// one the refusal to answer.
 async fn require_consent(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     meta: &VerificationMeta,
     cross_border: bool,
 ) -> Result<Result<(), ApiError>, StoreError> {

@@ -1,14 +1,14 @@
 //! The outbox table.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
 use super::CaseEvent;
 use crate::store::StoreError;
 
 /// Queues `event` inside the caller's transaction.
-pub async fn enqueue(conn: &mut SqliteConnection, event: &CaseEvent) -> Result<(), StoreError> {
+pub async fn enqueue(conn: &mut AnyConnection, event: &CaseEvent) -> Result<(), StoreError> {
     let payload = serde_json::to_string(event).map_err(|_| StoreError::Corrupt("webhook payload"))?;
-    sqlx::query("INSERT INTO webhook_outbox (event, payload, next_attempt_at) VALUES (?, ?, 0)")
+    sqlx::query("INSERT INTO webhook_outbox (event, payload, next_attempt_at) VALUES ($1, $2, 0)")
         .bind(event.event.as_str())
         .bind(payload)
         .execute(conn)
@@ -24,10 +24,10 @@ pub(super) struct Pending {
 }
 
 /// The oldest undelivered events, in order (events that used up their attempts are skipped: dead letters).
-pub(super) async fn oldest(conn: &mut SqliteConnection, max_attempts: i64) -> Result<Vec<Pending>, StoreError> {
+pub(super) async fn oldest(conn: &mut AnyConnection, max_attempts: i64) -> Result<Vec<Pending>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, payload, attempts, next_attempt_at FROM webhook_outbox
-         WHERE delivered_at IS NULL AND attempts < ? ORDER BY id LIMIT 20",
+         WHERE delivered_at IS NULL AND attempts < $1 ORDER BY id LIMIT 20",
     )
     .bind(max_attempts)
     .fetch_all(conn)
@@ -44,8 +44,8 @@ pub(super) async fn oldest(conn: &mut SqliteConnection, max_attempts: i64) -> Re
         .collect()
 }
 
-pub(super) async fn delivered(conn: &mut SqliteConnection, id: i64, now_ms: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE webhook_outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?")
+pub(super) async fn delivered(conn: &mut AnyConnection, id: i64, now_ms: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE webhook_outbox SET delivered_at = $1, attempts = attempts + 1 WHERE id = $2")
         .bind(now_ms)
         .bind(id)
         .execute(conn)
@@ -53,12 +53,14 @@ pub(super) async fn delivered(conn: &mut SqliteConnection, id: i64, now_ms: i64)
     Ok(())
 }
 
-pub(super) async fn failed(conn: &mut SqliteConnection, id: i64, next_ms: i64, error: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
-        .bind(next_ms)
-        .bind(error)
-        .bind(id)
-        .execute(conn)
-        .await?;
+pub(super) async fn failed(conn: &mut AnyConnection, id: i64, next_ms: i64, error: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3",
+    )
+    .bind(next_ms)
+    .bind(error)
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }

@@ -6,7 +6,6 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -38,7 +37,7 @@ pub struct SweepReport {
 }
 
 fn cutoff(now: OffsetDateTime, days: i64) -> Result<String, StoreError> {
-    (now - Duration::days(days)).format(&Rfc3339).map_err(|_| StoreError::Corrupt("clock"))
+    crate::store::timestamp(now - Duration::days(days))
 }
 
 /// One sweep at `now`.
@@ -50,7 +49,7 @@ pub async fn sweep(
     let mut tx = store.begin_write().await?;
     let mut report = SweepReport::default();
     let templates_cutoff = cutoff(now, settings.templates_days)?;
-    let expired = sqlx::query("SELECT verification_id FROM templates WHERE julianday(created_at) < julianday(?)")
+    let expired = sqlx::query("SELECT verification_id FROM templates WHERE created_at < $1")
         .bind(&templates_cutoff)
         .fetch_all(&mut *tx)
         .await?;
@@ -59,26 +58,23 @@ pub async fn sweep(
         report.destroyed_templates_of.extend(Uuid::parse_str(&id).ok());
     }
     let run = |sql: &'static str, cutoff: String| sqlx::query(sql).bind(cutoff);
-    report.templates =
-        run("DELETE FROM templates WHERE julianday(created_at) < julianday(?)", templates_cutoff.clone())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+    report.templates = run("DELETE FROM templates WHERE created_at < $1", templates_cutoff.clone())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     report.case_crops = run(
         "DELETE FROM case_crops WHERE case_id IN
-             (SELECT id FROM cases WHERE status = 'closed' AND julianday(closed_at) < julianday(?))",
+             (SELECT id FROM cases WHERE status = 'closed' AND closed_at < $1)",
         cutoff(now, settings.case_crops_days_after_close)?,
     )
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    report.verifications = run(
-        "DELETE FROM verifications WHERE julianday(created_at) < julianday(?)",
-        cutoff(now, settings.verifications_days)?,
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    report.verifications =
+        run("DELETE FROM verifications WHERE created_at < $1", cutoff(now, settings.verifications_days)?)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
     // A data key with nothing left to open is destroyed: crypto-shredding.
     report.data_keys_shredded = sqlx::query(
         "DELETE FROM subject_keys WHERE subject_ref NOT IN (SELECT subject_ref FROM templates)
@@ -88,19 +84,19 @@ pub async fn sweep(
     .await?
     .rows_affected();
     report.audit_rows = audit::prune(&mut tx, &cutoff(now, settings.audit_days)?).await?;
-    report.expired_sessions = sqlx::query("DELETE FROM sessions WHERE expires_at < ?")
+    report.expired_sessions = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
         .bind(now.unix_timestamp())
         .execute(&mut *tx)
         .await?
         .rows_affected();
     let outbox_cutoff_ms = (now - Duration::days(30)).unix_timestamp() * 1000;
     report.delivered_notifications =
-        sqlx::query("DELETE FROM webhook_outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?")
+        sqlx::query("DELETE FROM webhook_outbox WHERE delivered_at IS NOT NULL AND delivered_at < $1")
             .bind(outbox_cutoff_ms)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-    let at = now.format(&Rfc3339).map_err(|_| StoreError::Corrupt("clock"))?;
+    let at = crate::store::timestamp(now)?;
     for (kind, count, days) in [
         ("templates", report.templates, settings.templates_days),
         ("data_keys", report.data_keys_shredded, settings.templates_days),
@@ -109,7 +105,7 @@ pub async fn sweep(
         ("audit_rows", report.audit_rows, settings.audit_days),
     ] {
         if count > 0 {
-            sqlx::query("INSERT INTO destruction_log (at, kind, cutoff, count) VALUES (?, ?, ?, ?)")
+            sqlx::query("INSERT INTO destruction_log (at, kind, cutoff, count) VALUES ($1, $2, $3, $4)")
                 .bind(&at)
                 .bind(kind)
                 .bind(cutoff(now, days)?)

@@ -1,6 +1,6 @@
 //! Service accounts, staff users and sessions.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
 use super::{now_rfc3339, Store, StoreError};
 use crate::policy::Role;
@@ -27,7 +27,7 @@ pub struct SessionRecord {
     pub expires_at: i64,
 }
 
-fn role(row: &sqlx::sqlite::SqliteRow) -> Result<Role, StoreError> {
+fn role(row: &sqlx::any::AnyRow) -> Result<Role, StoreError> {
     Role::parse(&row.try_get::<String, _>("role")?).ok_or(StoreError::Corrupt("role"))
 }
 
@@ -39,7 +39,7 @@ impl Store {
         secret_sha256: &str,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO service_accounts (key_id, name, secret_sha256, role, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO service_accounts (key_id, name, secret_sha256, role, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(key_id)
         .bind(name)
@@ -53,7 +53,7 @@ impl Store {
 
     pub async fn service_account(&self, key_id: &str) -> Result<Option<ServiceAccount>, StoreError> {
         let row = sqlx::query(
-            "SELECT name, role, secret_sha256 FROM service_accounts WHERE key_id = ? AND revoked_at IS NULL",
+            "SELECT name, role, secret_sha256 FROM service_accounts WHERE key_id = $1 AND revoked_at IS NULL",
         )
         .bind(key_id)
         .fetch_optional(&self.pool)
@@ -72,7 +72,7 @@ impl Store {
         totp_sealed: &[u8],
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO staff_users (username, role, password_hash, totp_sealed, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO staff_users (username, role, password_hash, totp_sealed, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(username)
         .bind(role.as_str())
@@ -87,7 +87,7 @@ impl Store {
     pub async fn staff(&self, username: &str) -> Result<Option<StaffRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT username, role, password_hash, totp_sealed, totp_last_step, failed_logins, locked_until
-             FROM staff_users WHERE username = ? AND disabled_at IS NULL",
+             FROM staff_users WHERE username = $1 AND disabled_at IS NULL",
         )
         .bind(username)
         .fetch_optional(&self.pool)
@@ -117,9 +117,11 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let row = sqlx::query(
             "UPDATE staff_users SET failed_logins = failed_logins + 1,
-                 locked_until = CASE WHEN failed_logins + 1 >= ?1
-                     THEN ?2 + (?3 << min(failed_logins + 1 - ?1, 10)) ELSE locked_until END
-             WHERE username = ?4 RETURNING failed_logins",
+                 locked_until = CASE WHEN failed_logins + 1 >= $1
+                     THEN $2 + ($3 << CAST(CASE WHEN failed_logins + 1 - $1 > 10 THEN 10
+                                           ELSE failed_logins + 1 - $1 END AS INTEGER))
+                     ELSE locked_until END
+             WHERE username = $4 RETURNING failed_logins",
         )
         .bind(threshold)
         .bind(now)
@@ -131,7 +133,7 @@ impl Store {
     }
 
     pub async fn reset_failed_logins(&self, username: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE staff_users SET failed_logins = 0, locked_until = 0 WHERE username = ?")
+        sqlx::query("UPDATE staff_users SET failed_logins = 0, locked_until = 0 WHERE username = $1")
             .bind(username)
             .execute(&self.pool)
             .await?;
@@ -140,12 +142,13 @@ impl Store {
 
     /// Records a used TOTP step; false when it was already used (a replayed code).
     pub async fn consume_totp_step(&self, username: &str, step: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE staff_users SET totp_last_step = ? WHERE username = ? AND totp_last_step < ?")
-            .bind(step)
-            .bind(username)
-            .bind(step)
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("UPDATE staff_users SET totp_last_step = $1 WHERE username = $2 AND totp_last_step < $3")
+                .bind(step)
+                .bind(username)
+                .bind(step)
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -157,7 +160,7 @@ impl Store {
         new_expiry: i64,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query(
-            "UPDATE sessions SET expires_at = ? WHERE token_sha256 = ? AND expires_at > ? RETURNING username, role, expires_at",
+            "UPDATE sessions SET expires_at = $1 WHERE token_sha256 = $2 AND expires_at > $3 RETURNING username, role, expires_at",
         )
         .bind(new_expiry)
         .bind(token_sha256)
@@ -177,13 +180,13 @@ impl Store {
 
 /// Inside the caller's transaction, with the login's audit row.
 pub async fn insert_session(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     token_sha256: &str,
     username: &str,
     role: Role,
     expires_at: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO sessions (token_sha256, username, role, expires_at) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO sessions (token_sha256, username, role, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(token_sha256)
         .bind(username)
         .bind(role.as_str())
@@ -194,7 +197,7 @@ pub async fn insert_session(
 }
 
 /// Inside the caller's transaction, with the logout's audit row.
-pub async fn delete_session(conn: &mut SqliteConnection, token_sha256: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM sessions WHERE token_sha256 = ?").bind(token_sha256).execute(conn).await?;
+pub async fn delete_session(conn: &mut AnyConnection, token_sha256: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE token_sha256 = $1").bind(token_sha256).execute(conn).await?;
     Ok(())
 }

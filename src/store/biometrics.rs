@@ -1,7 +1,7 @@
 //! Sealed templates and the subject data keys that open them. Deleting a subject's key row is the
 //! crypto-shred: every template of that subject becomes unrecoverable, then the rows themselves go.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use super::{now_rfc3339, StoreError};
@@ -9,8 +9,8 @@ use crate::domain::Purpose;
 use crate::vault::{DataKey, Kek, WrappedKey};
 
 /// The subject's data key, created (and stored wrapped) on first use.
-pub async fn data_key(conn: &mut SqliteConnection, kek: &Kek, subject: &str) -> Result<DataKey, StoreError> {
-    let row = sqlx::query("SELECT kek_id, wrapped_dek FROM subject_keys WHERE subject_ref = ?")
+pub async fn data_key(conn: &mut AnyConnection, kek: &Kek, subject: &str) -> Result<DataKey, StoreError> {
+    let row = sqlx::query("SELECT kek_id, wrapped_dek FROM subject_keys WHERE subject_ref = $1")
         .bind(subject)
         .fetch_optional(&mut *conn)
         .await?;
@@ -20,7 +20,7 @@ pub async fn data_key(conn: &mut SqliteConnection, kek: &Kek, subject: &str) -> 
     }
     let key = DataKey::generate().map_err(StoreError::Vault)?;
     let wrapped = key.wrap(kek, subject).map_err(StoreError::Vault)?;
-    sqlx::query("INSERT INTO subject_keys (subject_ref, kek_id, wrapped_dek, created_at) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO subject_keys (subject_ref, kek_id, wrapped_dek, created_at) VALUES ($1, $2, $3, $4)")
         .bind(subject)
         .bind(&wrapped.kek_id)
         .bind(&wrapped.blob)
@@ -38,9 +38,9 @@ pub struct NewTemplate<'a> {
     pub sealed: &'a [u8],
 }
 
-pub async fn insert_template(conn: &mut SqliteConnection, t: &NewTemplate<'_>) -> Result<(), StoreError> {
+pub async fn insert_template(conn: &mut AnyConnection, t: &NewTemplate<'_>) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO templates (id, verification_id, subject_ref, purpose, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO templates (id, verification_id, subject_ref, purpose, sealed, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(t.id.to_string())
     .bind(t.verification_id.to_string())
@@ -62,7 +62,7 @@ pub struct SealedRow {
     pub sealed: Vec<u8>,
 }
 
-pub async fn all_templates(conn: &mut SqliteConnection) -> Result<Vec<SealedRow>, StoreError> {
+pub async fn all_templates(conn: &mut AnyConnection) -> Result<Vec<SealedRow>, StoreError> {
     let rows =
         sqlx::query("SELECT id, verification_id, subject_ref, purpose, sealed FROM templates ORDER BY created_at")
             .fetch_all(conn)
@@ -82,8 +82,8 @@ pub async fn all_templates(conn: &mut SqliteConnection) -> Result<Vec<SealedRow>
 }
 
 /// The wrapped data key of `subject`, if any remains.
-pub async fn wrapped_key(conn: &mut SqliteConnection, subject: &str) -> Result<Option<WrappedKey>, StoreError> {
-    let row = sqlx::query("SELECT kek_id, wrapped_dek FROM subject_keys WHERE subject_ref = ?")
+pub async fn wrapped_key(conn: &mut AnyConnection, subject: &str) -> Result<Option<WrappedKey>, StoreError> {
+    let row = sqlx::query("SELECT kek_id, wrapped_dek FROM subject_keys WHERE subject_ref = $1")
         .bind(subject)
         .fetch_optional(conn)
         .await?;
@@ -91,14 +91,14 @@ pub async fn wrapped_key(conn: &mut SqliteConnection, subject: &str) -> Result<O
 }
 
 /// Crypto-shreds a subject: destroys its data key, then deletes its templates. Returns the templates destroyed.
-pub async fn shred_subject(conn: &mut SqliteConnection, subject: &str) -> Result<u64, StoreError> {
-    sqlx::query("DELETE FROM subject_keys WHERE subject_ref = ?").bind(subject).execute(&mut *conn).await?;
-    let done = sqlx::query("DELETE FROM templates WHERE subject_ref = ?").bind(subject).execute(&mut *conn).await?;
+pub async fn shred_subject(conn: &mut AnyConnection, subject: &str) -> Result<u64, StoreError> {
+    sqlx::query("DELETE FROM subject_keys WHERE subject_ref = $1").bind(subject).execute(&mut *conn).await?;
+    let done = sqlx::query("DELETE FROM templates WHERE subject_ref = $1").bind(subject).execute(&mut *conn).await?;
     Ok(done.rows_affected())
 }
 
 /// Rewraps every data key (and re-seals every staff TOTP seed) from `old` to `new`. Ciphertexts stay untouched.
-pub async fn rewrap_all(conn: &mut SqliteConnection, old: &Kek, new: &Kek) -> Result<(u64, u64), StoreError> {
+pub async fn rewrap_all(conn: &mut AnyConnection, old: &Kek, new: &Kek) -> Result<(u64, u64), StoreError> {
     let rows = sqlx::query("SELECT subject_ref, kek_id, wrapped_dek FROM subject_keys").fetch_all(&mut *conn).await?;
     let mut keys = 0;
     for r in &rows {
@@ -106,7 +106,7 @@ pub async fn rewrap_all(conn: &mut SqliteConnection, old: &Kek, new: &Kek) -> Re
         let wrapped = WrappedKey { kek_id: r.try_get("kek_id")?, blob: r.try_get("wrapped_dek")? };
         let dek = DataKey::unwrap(&wrapped, old, &subject).map_err(StoreError::Vault)?;
         let rewrapped = dek.wrap(new, &subject).map_err(StoreError::Vault)?;
-        sqlx::query("UPDATE subject_keys SET kek_id = ?, wrapped_dek = ? WHERE subject_ref = ?")
+        sqlx::query("UPDATE subject_keys SET kek_id = $1, wrapped_dek = $2 WHERE subject_ref = $3")
             .bind(&rewrapped.kek_id)
             .bind(&rewrapped.blob)
             .bind(&subject)
@@ -122,7 +122,7 @@ pub async fn rewrap_all(conn: &mut SqliteConnection, old: &Kek, new: &Kek) -> Re
         let seed = crate::vault::open_secret(old, &r.try_get::<Vec<u8>, _>("totp_sealed")?, &aad)
             .map_err(StoreError::Vault)?;
         let resealed = crate::vault::seal_secret(new, &seed, &aad).map_err(StoreError::Vault)?;
-        sqlx::query("UPDATE staff_users SET totp_sealed = ? WHERE username = ?")
+        sqlx::query("UPDATE staff_users SET totp_sealed = $1 WHERE username = $2")
             .bind(resealed)
             .bind(&username)
             .execute(&mut *conn)

@@ -1,10 +1,10 @@
 //! Review cases and their sealed face crops.
 
 use serde::Serialize;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
-use super::{now_rfc3339, StoreError};
+use super::{now_rfc3339, BindScore, StoreError};
 use crate::domain::Reason;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -60,21 +60,21 @@ pub struct NewCase<'a> {
     pub duplicate: Option<(Uuid, f32)>,
 }
 
-pub async fn insert(conn: &mut SqliteConnection, c: &NewCase<'_>) -> Result<(), StoreError> {
+pub async fn insert(conn: &mut AnyConnection, c: &NewCase<'_>) -> Result<(), StoreError> {
     let reasons = serde_json::to_string(c.reasons).map_err(|_| StoreError::Corrupt("reasons"))?;
     sqlx::query(
         "INSERT INTO cases (id, verification_id, subject_ref, status, reasons, similarity, live_score,
              duplicate_verification_id, duplicate_score, created_at)
-         VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9)",
     )
     .bind(c.id.to_string())
     .bind(c.verification_id.to_string())
     .bind(c.subject_ref)
     .bind(reasons)
-    .bind(c.similarity.map(f64::from))
-    .bind(c.live_score.map(f64::from))
+    .bind_score(c.similarity)
+    .bind_score(c.live_score)
     .bind(c.duplicate.map(|(v, _)| v.to_string()))
-    .bind(c.duplicate.map(|(_, s)| f64::from(s)))
+    .bind_score(c.duplicate.map(|(_, s)| s))
     .bind(now_rfc3339()?)
     .execute(conn)
     .await?;
@@ -82,13 +82,13 @@ pub async fn insert(conn: &mut SqliteConnection, c: &NewCase<'_>) -> Result<(), 
 }
 
 pub async fn insert_crop(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     case_id: Uuid,
     kind: &str,
     subject_ref: &str,
     sealed: &[u8],
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO case_crops (case_id, kind, subject_ref, sealed) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO case_crops (case_id, kind, subject_ref, sealed) VALUES ($1, $2, $3, $4)")
         .bind(case_id.to_string())
         .bind(kind)
         .bind(subject_ref)
@@ -98,8 +98,8 @@ pub async fn insert_crop(
     Ok(())
 }
 
-pub async fn crop(conn: &mut SqliteConnection, case_id: Uuid, kind: &str) -> Result<Vec<u8>, StoreError> {
-    let row = sqlx::query("SELECT sealed FROM case_crops WHERE case_id = ? AND kind = ?")
+pub async fn crop(conn: &mut AnyConnection, case_id: Uuid, kind: &str) -> Result<Vec<u8>, StoreError> {
+    let row = sqlx::query("SELECT sealed FROM case_crops WHERE case_id = $1 AND kind = $2")
         .bind(case_id.to_string())
         .bind(kind)
         .fetch_one(conn)
@@ -111,7 +111,7 @@ const COLUMNS: &str = "id, verification_id, subject_ref, status, reasons, simila
     duplicate_verification_id, duplicate_score, assigned_to, outcome, proposed_by, comment, signed_off_by,
     created_at, closed_at";
 
-fn parse(r: &sqlx::sqlite::SqliteRow) -> Result<Case, StoreError> {
+fn parse(r: &sqlx::any::AnyRow) -> Result<Case, StoreError> {
     let uuid = |col: &str| -> Result<Uuid, StoreError> {
         Uuid::parse_str(&r.try_get::<String, _>(col)?).map_err(|_| StoreError::Corrupt("case id"))
     };
@@ -137,14 +137,14 @@ fn parse(r: &sqlx::sqlite::SqliteRow) -> Result<Case, StoreError> {
     })
 }
 
-pub async fn get(conn: &mut SqliteConnection, id: Uuid) -> Result<Case, StoreError> {
+pub async fn get(conn: &mut AnyConnection, id: Uuid) -> Result<Case, StoreError> {
     let row =
-        sqlx::query(&format!("SELECT {COLUMNS} FROM cases WHERE id = ?")).bind(id.to_string()).fetch_one(conn).await?;
+        sqlx::query(&format!("SELECT {COLUMNS} FROM cases WHERE id = $1")).bind(id.to_string()).fetch_one(conn).await?;
     parse(&row)
 }
 
-pub async fn by_verification(conn: &mut SqliteConnection, verification_id: Uuid) -> Result<Option<Case>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM cases WHERE verification_id = ?"))
+pub async fn by_verification(conn: &mut AnyConnection, verification_id: Uuid) -> Result<Option<Case>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM cases WHERE verification_id = $1"))
         .bind(verification_id.to_string())
         .fetch_optional(conn)
         .await?;
@@ -153,17 +153,20 @@ pub async fn by_verification(conn: &mut SqliteConnection, verification_id: Uuid)
 
 /// Oldest first; `reason` matches one of the case's reason codes.
 pub async fn list(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     status: Option<CaseStatus>,
     reason: Option<Reason>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Case>, StoreError> {
-    let reason = reason.and_then(|r| serde_json::to_string(&r).ok());
+    // `reasons` holds a JSON array of codes: match the quoted code, with LIKE's wildcards escaped.
+    let reason = reason
+        .and_then(|r| serde_json::to_string(&r).ok())
+        .map(|quoted| format!("%{}%", quoted.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM cases
-         WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR instr(reasons, ?2) > 0)
-         ORDER BY created_at, id LIMIT ?3 OFFSET ?4"
+         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR reasons LIKE $2 ESCAPE '\\')
+         ORDER BY created_at, id LIMIT $3 OFFSET $4"
     ))
     .bind(status.map(CaseStatus::as_str))
     .bind(reason)
@@ -174,8 +177,8 @@ pub async fn list(
     rows.iter().map(parse).collect()
 }
 
-pub async fn assign(conn: &mut SqliteConnection, id: Uuid, analyst: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE cases SET assigned_to = ? WHERE id = ? AND status != 'closed'")
+pub async fn assign(conn: &mut AnyConnection, id: Uuid, analyst: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE cases SET assigned_to = $1 WHERE id = $2 AND status != 'closed'")
         .bind(analyst)
         .bind(id.to_string())
         .execute(conn)
@@ -185,7 +188,7 @@ pub async fn assign(conn: &mut SqliteConnection, id: Uuid, analyst: &str) -> Res
 
 /// An analyst's decision on an open case: `to` is `Closed` (cleared) or `PendingSignoff` (fraud proposed).
 pub async fn propose(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: Uuid,
     outcome: &str,
     to: CaseStatus,
@@ -194,8 +197,8 @@ pub async fn propose(
 ) -> Result<bool, StoreError> {
     let closed_at = (to == CaseStatus::Closed).then(now_rfc3339).transpose()?;
     let done = sqlx::query(
-        "UPDATE cases SET status = ?, outcome = ?, proposed_by = ?, comment = ?, closed_at = ?
-         WHERE id = ? AND status = 'open'",
+        "UPDATE cases SET status = $1, outcome = $2, proposed_by = $3, comment = $4, closed_at = $5
+         WHERE id = $6 AND status = 'open'",
     )
     .bind(to.as_str())
     .bind(outcome)
@@ -210,20 +213,20 @@ pub async fn propose(
 
 /// A supervisor's sign-off (or overruling) of a proposed fraud confirmation; closes the case.
 pub async fn sign_off(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     id: Uuid,
     outcome: &str,
     actor: &str,
     comment: &str,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE cases SET status = 'closed', outcome = ?, signed_off_by = ?,
-             comment = coalesce(comment, '') || char(10) || ?, closed_at = ?
-         WHERE id = ? AND status = 'pending_signoff'",
+        "UPDATE cases SET status = 'closed', outcome = $1, signed_off_by = $2,
+             comment = coalesce(comment, '') || $3, closed_at = $4
+         WHERE id = $5 AND status = 'pending_signoff'",
     )
     .bind(outcome)
     .bind(actor)
-    .bind(comment)
+    .bind(format!("\n{comment}"))
     .bind(now_rfc3339()?)
     .bind(id.to_string())
     .execute(conn)
@@ -232,7 +235,7 @@ pub async fn sign_off(
 }
 
 /// Crops of a subject, deleted with its biometrics.
-pub async fn delete_subject_crops(conn: &mut SqliteConnection, subject: &str) -> Result<u64, StoreError> {
-    let done = sqlx::query("DELETE FROM case_crops WHERE subject_ref = ?").bind(subject).execute(conn).await?;
+pub async fn delete_subject_crops(conn: &mut AnyConnection, subject: &str) -> Result<u64, StoreError> {
+    let done = sqlx::query("DELETE FROM case_crops WHERE subject_ref = $1").bind(subject).execute(conn).await?;
     Ok(done.rows_affected())
 }

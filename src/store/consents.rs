@@ -1,7 +1,7 @@
 //! Consent records (policy §4, §7): who consented, when, through which channel, to which text, cross-border or not.
 
 use serde::Serialize;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use super::{now_rfc3339, StoreError};
@@ -51,7 +51,7 @@ pub struct NewConsent<'a> {
     pub recorded_by: &'a str,
 }
 
-pub async fn insert(conn: &mut SqliteConnection, c: &NewConsent<'_>) -> Result<Consent, StoreError> {
+pub async fn insert(conn: &mut AnyConnection, c: &NewConsent<'_>) -> Result<Consent, StoreError> {
     let consent = Consent {
         consent_id: Uuid::new_v4(),
         subject_ref: c.subject_ref.to_owned(),
@@ -66,7 +66,7 @@ pub async fn insert(conn: &mut SqliteConnection, c: &NewConsent<'_>) -> Result<C
     };
     sqlx::query(
         "INSERT INTO consents (id, subject_ref, channel, text_version, cross_border, given_at, recorded_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(consent.consent_id.to_string())
     .bind(&consent.subject_ref)
@@ -80,9 +80,9 @@ pub async fn insert(conn: &mut SqliteConnection, c: &NewConsent<'_>) -> Result<C
     Ok(consent)
 }
 
-pub async fn get(conn: &mut SqliteConnection, id: Uuid) -> Result<Consent, StoreError> {
+pub async fn get(conn: &mut AnyConnection, id: Uuid) -> Result<Consent, StoreError> {
     let r = sqlx::query(
-        "SELECT id, subject_ref, channel, text_version, cross_border, given_at, withdrawn_at FROM consents WHERE id = ?",
+        "SELECT id, subject_ref, channel, text_version, cross_border, given_at, withdrawn_at FROM consents WHERE id = $1",
     )
     .bind(id.to_string())
     .fetch_one(conn)
@@ -99,8 +99,8 @@ pub async fn get(conn: &mut SqliteConnection, id: Uuid) -> Result<Consent, Store
 }
 
 /// Marks the consent withdrawn; false when it already was.
-pub async fn withdraw(conn: &mut SqliteConnection, id: Uuid) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE consents SET withdrawn_at = ? WHERE id = ? AND withdrawn_at IS NULL")
+pub async fn withdraw(conn: &mut AnyConnection, id: Uuid) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE consents SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL")
         .bind(now_rfc3339()?)
         .bind(id.to_string())
         .execute(conn)

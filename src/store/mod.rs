@@ -1,28 +1,42 @@
-//! Persistence through sqlx. SQLite (bundled, the default) with migrations under migrations/sqlite.
+//! Persistence through sqlx's `Any` driver: SQLite (bundled, the default) or PostgreSQL, chosen by the URL, with
+//! migrations per backend under migrations/. The SQL is written once for both: `$n` placeholders, no
+//! backend-only functions, times as fixed-width UTC text (see [`timestamp`]).
 
 pub mod access;
+mod backend;
 pub mod biometrics;
 pub mod cases;
 pub mod consents;
 pub mod subjects;
 mod verifications;
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 pub use access::{ServiceAccount, SessionRecord, StaffRecord};
+pub use backend::Backend;
+pub(crate) use backend::BindScore;
 pub use verifications::{insert_verification, NewVerification, StoredVerification};
 
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
 
-pub type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Stored times are RFC 3339 text in UTC with exactly six fractional digits, so that comparing the text (the same
+/// SQL on SQLite and PostgreSQL, and index-friendly) compares the times.
+const TIMESTAMP: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+
+/// `t` as stored: see [`TIMESTAMP`].
+pub fn timestamp(t: OffsetDateTime) -> Result<String, StoreError> {
+    t.to_offset(UtcOffset::UTC).format(TIMESTAMP).map_err(|_| StoreError::Corrupt("clock"))
+}
 
 pub(crate) fn now_rfc3339() -> Result<String, StoreError> {
-    OffsetDateTime::now_utc().format(&Rfc3339).map_err(|_| StoreError::Corrupt("clock"))
+    timestamp(OffsetDateTime::now_utc())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +51,7 @@ pub enum StoreError {
     Database(#[source] sqlx::Error),
     #[error("stored row is invalid: {0}")]
     Corrupt(&'static str),
-    #[error("unsupported database url (only sqlite:// is built in so far)")]
+    #[error("unsupported database url (expected sqlite:// or postgres://)")]
     UnsupportedUrl,
     #[error("vault: {0}")]
     Vault(crate::vault::VaultError),
@@ -50,29 +64,21 @@ impl From<sqlx::Error> for StoreError {
         match e {
             sqlx::Error::RowNotFound => Self::NotFound,
             sqlx::Error::Database(ref db) if db.is_unique_violation() => Self::Conflict,
-            // SQLITE_BUSY / SQLITE_LOCKED: another writer holds the database longer than busy_timeout.
-            sqlx::Error::Database(ref db) if matches!(db.code().as_deref(), Some("5" | "6" | "517" | "262")) => {
+            sqlx::Error::Database(ref db) if db.code().as_deref().is_some_and(backend::is_transient) => {
                 Self::Unavailable(e)
             }
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => Self::Unavailable(e),
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                Self::Unavailable(e)
+            }
             other => Self::Database(other),
         }
     }
 }
 
-/// The database holds personal references: owner-only, like the key files (in-memory databases have no file).
-fn restrict_to_owner(file: &std::path::Path) {
-    use std::os::unix::fs::PermissionsExt;
-    for suffix in ["", "-wal", "-shm"] {
-        let mut path = file.as_os_str().to_owned();
-        path.push(suffix);
-        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
-    }
-}
-
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
 
 impl Store {
@@ -83,28 +89,19 @@ impl Store {
 
     /// As `connect`, waiting at most `busy_timeout` for a lock before a statement fails as unavailable.
     pub async fn connect_with(url: &str, busy_timeout: Duration) -> Result<Self, StoreError> {
-        if !url.starts_with("sqlite:") {
-            return Err(StoreError::UnsupportedUrl);
+        let backend = Backend::of(url)?;
+        let pool = backend::open(backend, url, busy_timeout).await?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(StoreError::Database)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(busy_timeout);
-        let file = options.get_filename().to_path_buf();
-        if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::Unavailable(sqlx::Error::Io(e)))?;
-        }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(busy_timeout.max(Duration::from_millis(500)))
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        restrict_to_owner(&file);
-        Ok(Self { pool })
+        backend::after_migrations(backend, url);
+        Ok(Self { pool, backend })
+    }
+
+    /// Which database this store talks to.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     pub async fn begin(&self) -> Result<Tx, StoreError> {
@@ -120,7 +117,7 @@ impl Store {
     }
 
     /// A connection for one-off reads outside a transaction.
-    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>, StoreError> {
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
         Ok(self.pool.acquire().await?)
     }
 

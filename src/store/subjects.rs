@@ -1,7 +1,7 @@
 //! Everything stored about one subject: erasure and the query that proves it.
 
 use serde::Serialize;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
 use super::StoreError;
 
@@ -25,15 +25,15 @@ impl Residue {
     }
 }
 
-pub async fn residue(conn: &mut SqliteConnection, subject: &str) -> Result<Residue, StoreError> {
+pub async fn residue(conn: &mut AnyConnection, subject: &str) -> Result<Residue, StoreError> {
     let row = sqlx::query(
         "SELECT
-            (SELECT COUNT(*) FROM verifications WHERE applicant_ref = ?1) AS verifications,
-            (SELECT COUNT(*) FROM templates WHERE subject_ref = ?1) AS templates,
-            (SELECT COUNT(*) FROM subject_keys WHERE subject_ref = ?1) AS subject_keys,
-            (SELECT COUNT(*) FROM cases WHERE subject_ref = ?1) AS cases,
-            (SELECT COUNT(*) FROM case_crops WHERE subject_ref = ?1) AS case_crops,
-            (SELECT COUNT(*) FROM consents WHERE subject_ref = ?1 AND withdrawn_at IS NULL) AS active_consents",
+            (SELECT COUNT(*) FROM verifications WHERE applicant_ref = $1) AS verifications,
+            (SELECT COUNT(*) FROM templates WHERE subject_ref = $1) AS templates,
+            (SELECT COUNT(*) FROM subject_keys WHERE subject_ref = $1) AS subject_keys,
+            (SELECT COUNT(*) FROM cases WHERE subject_ref = $1) AS cases,
+            (SELECT COUNT(*) FROM case_crops WHERE subject_ref = $1) AS case_crops,
+            (SELECT COUNT(*) FROM consents WHERE subject_ref = $1 AND withdrawn_at IS NULL) AS active_consents",
     )
     .bind(subject)
     .fetch_one(conn)
@@ -51,17 +51,17 @@ pub async fn residue(conn: &mut SqliteConnection, subject: &str) -> Result<Resid
 
 /// Crypto-shreds and deletes the subject's biometric data, cases and verification records, and withdraws its
 /// consents, inside the caller's transaction. Returns what was there before.
-pub async fn erase(conn: &mut SqliteConnection, subject: &str) -> Result<Residue, StoreError> {
+pub async fn erase(conn: &mut AnyConnection, subject: &str) -> Result<Residue, StoreError> {
     let before = residue(&mut *conn, subject).await?;
     super::biometrics::shred_subject(&mut *conn, subject).await?;
     for sql in [
-        "DELETE FROM case_crops WHERE subject_ref = ?",
-        "DELETE FROM cases WHERE subject_ref = ?",
-        "DELETE FROM verifications WHERE applicant_ref = ?",
+        "DELETE FROM case_crops WHERE subject_ref = $1",
+        "DELETE FROM cases WHERE subject_ref = $1",
+        "DELETE FROM verifications WHERE applicant_ref = $1",
     ] {
         sqlx::query(sql).bind(subject).execute(&mut *conn).await?;
     }
-    sqlx::query("UPDATE consents SET withdrawn_at = ? WHERE subject_ref = ? AND withdrawn_at IS NULL")
+    sqlx::query("UPDATE consents SET withdrawn_at = $1 WHERE subject_ref = $2 AND withdrawn_at IS NULL")
         .bind(super::now_rfc3339()?)
         .bind(subject)
         .execute(&mut *conn)

@@ -1,9 +1,9 @@
 //! The verifications table.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
-use super::{now_rfc3339, Store, StoreError};
+use super::{now_rfc3339, BindScore, Store, StoreError};
 use crate::domain::{Decision, Liveness, Reason, Verdict, VerificationMeta};
 
 /// A verification about to be stored.
@@ -27,13 +27,13 @@ pub struct StoredVerification {
 }
 
 /// Inserts inside the caller's transaction (with the sealed template and the audit row).
-pub async fn insert_verification(conn: &mut SqliteConnection, v: &NewVerification<'_>) -> Result<(), StoreError> {
+pub async fn insert_verification(conn: &mut AnyConnection, v: &NewVerification<'_>) -> Result<(), StoreError> {
     let reasons = serde_json::to_string(&v.verdict.reasons).map_err(|_| StoreError::Corrupt("reasons"))?;
     let now = now_rfc3339()?;
     sqlx::query(
         "INSERT INTO verifications (id, applicant_ref, purpose, consent_ref, idempotency_key, request_digest,
                  decision, liveness, reasons, similarity, live_score, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(v.id.to_string())
     .bind(v.meta.applicant_ref.expose())
@@ -44,8 +44,8 @@ pub async fn insert_verification(conn: &mut SqliteConnection, v: &NewVerificatio
     .bind(v.verdict.decision.as_str())
     .bind(v.verdict.liveness.as_str())
     .bind(reasons)
-    .bind(v.similarity.map(f64::from))
-    .bind(v.live_score.map(f64::from))
+    .bind_score(v.similarity)
+    .bind_score(v.live_score)
     .bind(now)
     .execute(conn)
     .await?;
@@ -55,7 +55,7 @@ pub async fn insert_verification(conn: &mut SqliteConnection, v: &NewVerificatio
 impl Store {
     pub async fn verification(&self, id: Uuid) -> Result<StoredVerification, StoreError> {
         let row = sqlx::query(
-            "SELECT id, applicant_ref, decision, liveness, reasons, request_digest FROM verifications WHERE id = ?",
+            "SELECT id, applicant_ref, decision, liveness, reasons, request_digest FROM verifications WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_one(&self.pool)
@@ -65,7 +65,7 @@ impl Store {
 
     pub async fn verification_by_idempotency_key(&self, key: &str) -> Result<Option<StoredVerification>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, applicant_ref, decision, liveness, reasons, request_digest FROM verifications WHERE idempotency_key = ?",
+            "SELECT id, applicant_ref, decision, liveness, reasons, request_digest FROM verifications WHERE idempotency_key = $1",
         )
         .bind(key)
         .fetch_optional(&self.pool)
@@ -78,7 +78,7 @@ impl Store {
     }
 }
 
-fn parse_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredVerification, StoreError> {
+fn parse_row(row: &sqlx::any::AnyRow) -> Result<StoredVerification, StoreError> {
     let text = |col: &str| row.try_get::<String, _>(col).map_err(StoreError::from);
     let id = Uuid::parse_str(&text("id")?).map_err(|_| StoreError::Corrupt("id"))?;
     let decision = Decision::parse(&text("decision")?).ok_or(StoreError::Corrupt("decision"))?;

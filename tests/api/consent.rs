@@ -53,7 +53,7 @@ async fn a_consent_record_holds_channel_text_version_and_cross_border() {
     assert_eq!(response.status().as_u16(), 201);
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["channel"], "digital_signature");
-    assert_eq!(body["given_at"], "2026-11-20T04:30:00Z", "stored in UTC");
+    assert_eq!(body["given_at"], "2026-11-20T04:30:00.000000Z", "stored in UTC");
     assert_eq!(body["cross_border"], true);
     assert!(body["given_at"].is_string() && body["withdrawn_at"].is_null());
     let bad = app
