@@ -1,38 +1,73 @@
 //! Faults: a database held by another writer answers 503 with Retry-After and recovers by itself; a process killed
-//! with SIGKILL in the middle of writes loses no acknowledged verification and leaves no half-written one.
+//! with SIGKILL in the middle of writes loses no acknowledged verification and leaves no half-written one. Both on
+//! whichever backend the suite runs against.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{assert_error, form, spawn_app_with, tiny_jpeg, write_kek};
+use sqlx::Connection;
+
+use crate::helpers::{assert_error, form, spawn_app_with, tiny_jpeg, write_kek, TestDb};
+
+/// Another client holding the lock every write takes first: SQLite's exclusive transaction, PostgreSQL's table lock.
+enum Blocker {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl Blocker {
+    async fn hold(db: &TestDb) -> Self {
+        match db {
+            TestDb::Sqlite { path } => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(path)
+                    .busy_timeout(Duration::from_millis(200))
+                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+                let mut conn = sqlx::ConnectOptions::connect(&options).await.expect("second connection");
+                sqlx::query("BEGIN EXCLUSIVE").execute(&mut conn).await.expect("lock");
+                Self::Sqlite(conn)
+            }
+            TestDb::Postgres { .. } => {
+                let mut conn = sqlx::PgConnection::connect(&db.url()).await.expect("second connection");
+                sqlx::query("BEGIN").execute(&mut conn).await.expect("begin");
+                sqlx::query("LOCK TABLE audit_head IN ACCESS EXCLUSIVE MODE").execute(&mut conn).await.expect("lock");
+                Self::Postgres(conn)
+            }
+        }
+    }
+
+    async fn release(self) {
+        match self {
+            Self::Sqlite(mut conn) => sqlx::query("COMMIT").execute(&mut conn).await.map(drop),
+            Self::Postgres(mut conn) => sqlx::query("COMMIT").execute(&mut conn).await.map(drop),
+        }
+        .expect("unlock");
+    }
+}
 
 #[tokio::test]
 async fn a_locked_database_gives_503_then_recovers() {
     let app = spawn_app_with(|s| s.database.busy_timeout_ms = 200).await;
     let consent = app.consent("APP-L").await;
-    let mut blocker =
-        sqlx::sqlite::SqliteConnectOptions::new().filename(&app.db_path).busy_timeout(Duration::from_millis(200));
-    blocker = blocker.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
-    let mut conn = sqlx::ConnectOptions::connect(&blocker).await.expect("second connection");
-    sqlx::query("BEGIN EXCLUSIVE").execute(&mut conn).await.expect("lock");
+    let blocker = Blocker::hold(&app.db).await;
     let meta = crate::helpers::meta("APP-L", &consent);
     let blocked = app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &meta)).await;
     assert!(blocked.headers().get("retry-after").is_some(), "503 tells when to retry");
     assert_error(blocked, 503, "service_unavailable").await;
-    sqlx::query("COMMIT").execute(&mut conn).await.expect("unlock");
+    blocker.release().await;
     let recovered = app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &meta)).await;
     assert_eq!(recovered.status().as_u16(), 201, "recovers without a restart");
 }
 
-/// The real binary, serving on a free port against `dir`.
-fn serve(dir: &std::path::Path, port: u16) -> Child {
+/// The real binary, serving on a free port against `database_url`, with its key in `dir`.
+fn serve(dir: &std::path::Path, database_url: &str, port: u16) -> Child {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     Command::new(env!("CARGO_BIN_EXE_faceverify"))
         .arg("serve")
         .env("FACEVERIFY__SERVER__PORT", port.to_string())
-        .env("FACEVERIFY__DATABASE__URL", format!("sqlite://{}", dir.join("kill.db").display()))
+        .env("FACEVERIFY__DATABASE__URL", database_url)
         .env("FACEVERIFY__VAULT__KEK_FILE", dir.join("kek.key"))
         .env("FACEVERIFY__MODELS__DIR", root.join("models"))
         .env("FACEVERIFY__MODELS__WORKERS", "1")
@@ -61,11 +96,10 @@ async fn sigkill_mid_write_loses_no_acknowledged_verification() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let mut server = serve(dir.path(), port);
+    let db = TestDb::fresh(dir.path()).await;
+    let mut server = serve(dir.path(), &db.url(), port);
     wait_ready(&client, &base).await;
-    let store = faceverify::store::Store::connect(&format!("sqlite://{}", dir.path().join("kill.db").display()))
-        .await
-        .expect("store");
+    let store = faceverify::store::Store::connect(&db.url()).await.expect("store");
     let key =
         faceverify::auth::create_service_account(&store, "onboarding").await.expect("account").plaintext.to_string();
     let consent: Value = client
@@ -107,7 +141,7 @@ async fn sigkill_mid_write_loses_no_acknowledged_verification() {
         acknowledged.extend(done.expect("task"));
     }
 
-    let mut server = serve(dir.path(), port);
+    let mut server = serve(dir.path(), &db.url(), port);
     wait_ready(&client, &base).await;
     for id in &acknowledged {
         let read = client
@@ -136,4 +170,85 @@ async fn sigkill_mid_write_loses_no_acknowledged_verification() {
     eprintln!("SIGKILL: {} acknowledged, {stored} stored, all intact", acknowledged.len());
     server.kill().expect("stop");
     let _ = server.wait();
+}
+
+/// A TCP relay to the database that can be cut: while down it drops the relayed connections and refuses new ones.
+struct Outage {
+    addr: std::net::SocketAddr,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Outage {
+    async fn relay_to(target: String) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("relay port");
+        let addr = listener.local_addr().expect("relay addr");
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (up_in, links_in) = (up.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !up_in.load(Ordering::SeqCst) {
+                    continue; // dropped: connection refused in effect
+                }
+                let target = target.clone();
+                let link = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                links_in.lock().expect("links").push(link.abort_handle());
+            }
+        });
+        Self { addr, up, links }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for link in self.links.lock().expect("links").drain(..) {
+            link.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_postgres_gives_503_then_recovers() {
+    let Some(server) = crate::helpers::database::postgres_server() else {
+        eprintln!("not applicable: the SQLite pass has no database server to lose (the PostgreSQL pass runs this)");
+        return;
+    };
+    let server = reqwest::Url::parse(&server).expect("FACEVERIFY_TEST_POSTGRES is a URL");
+    let target = format!("{}:{}", server.host_str().unwrap_or("127.0.0.1"), server.port().unwrap_or(5432));
+    let outage = Outage::relay_to(target).await;
+    let relay = outage.addr;
+    let app = spawn_app_with(move |s| {
+        let mut url = reqwest::Url::parse(&s.database.url).expect("database url");
+        url.set_host(Some(&relay.ip().to_string())).expect("host");
+        url.set_port(Some(relay.port())).expect("port");
+        s.database.url = url.to_string();
+        s.database.busy_timeout_ms = 500;
+    })
+    .await;
+    let meta = app.consented_meta("APP-U").await;
+    assert_eq!(app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &meta)).await.status().as_u16(), 201);
+
+    outage.cut();
+    for _ in 0..3 {
+        let down = app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &meta)).await;
+        assert!(down.headers().get("retry-after").is_some(), "503 tells when to retry");
+        assert_error(down, 503, "service_unavailable").await;
+    }
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status().as_u16(), 503, "not ready while the database is gone");
+
+    outage.restore();
+    let recovered = app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &meta)).await;
+    assert_eq!(recovered.status().as_u16(), 201, "recovers without a restart");
+    assert_eq!(app.get("/readyz").await.status().as_u16(), 200);
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM verifications").await, 2, "nothing half-written while down");
 }

@@ -11,6 +11,10 @@ use faceverify::store::Store;
 use faceverify::vault::Kek;
 use reqwest::multipart::{Form, Part};
 
+#[path = "database.rs"]
+pub mod database;
+pub use database::TestDb;
+
 /// `../shared` beside the checkout (or `FACEVERIFY_SHARED_DIR`). Absent on a user's fresh clone: tests that
 /// need it say loudly that they skipped, except under `CI=true`, where its absence is a failure.
 pub fn shared_dir() -> Option<PathBuf> {
@@ -90,7 +94,7 @@ pub struct TestApp {
     pub store: Store,
     pub kek: Kek,
     pub kek_file: PathBuf,
-    pub db_path: PathBuf,
+    pub db: TestDb,
     /// The onboarding service account's bearer key.
     pub api_key: String,
     pub dir: tempfile::TempDir,
@@ -111,11 +115,11 @@ pub fn write_kek(path: &Path) {
 
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db_path = dir.path().join("test.db");
+    let db = TestDb::fresh(dir.path()).await;
     let kek_file = dir.path().join("kek-test.key");
     write_kek(&kek_file);
     let mut settings = settings();
-    settings.database.url = format!("sqlite://{}", db_path.display());
+    settings.database.url = db.url();
     settings.vault.kek_file = Some(kek_file.clone());
     tweak(&mut settings);
     let app = Application::build_with_pool(settings.clone(), pool()).await.expect("app builds");
@@ -125,7 +129,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let kek = faceverify::vault::load(&kek_file).expect("kek");
     let key = faceverify::auth::create_service_account(&store, "onboarding").await.expect("service account");
     let api_key = key.plaintext.to_string();
-    TestApp { address, client: reqwest::Client::new(), store, kek, kek_file, db_path, api_key, dir }
+    TestApp { address, client: reqwest::Client::new(), store, kek, kek_file, db, api_key, dir }
 }
 
 /// A small face-free JPEG: it decodes, finds no face, and (with both parts) opens a case.
@@ -229,6 +233,11 @@ impl TestApp {
     pub async fn sql_count(&self, sql: &str) -> i64 {
         let mut conn = self.store.acquire().await.expect("connection");
         sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut *conn).await.expect("count")
+    }
+
+    pub async fn sql_blobs(&self, sql: &str) -> Vec<Vec<u8>> {
+        let mut conn = self.store.acquire().await.expect("connection");
+        sqlx::query_scalar::<_, Vec<u8>>(sql).fetch_all(&mut *conn).await.expect("blobs")
     }
 
     pub async fn sql_exec(&self, sql: &str) {

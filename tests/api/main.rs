@@ -16,6 +16,7 @@ mod openapi;
 mod reference;
 mod retention;
 mod startup;
+mod store;
 mod subjects;
 mod vault;
 mod verifications;

@@ -50,3 +50,29 @@ async fn a_sweep_destroys_what_expired_records_it_and_keeps_the_rest() {
         .expect("sweep");
     assert_eq!((again.templates, again.verifications, again.audit_rows), (0, 0, 0), "idempotent");
 }
+
+/// Replicas each run their sweeper against one database: concurrent sweeps destroy each expired record once, none
+/// fails, and the audit chain stays linear.
+#[tokio::test]
+async fn concurrent_sweeps_from_several_replicas_destroy_each_record_once() {
+    let app = spawn_app().await;
+    for i in 0..6 {
+        let meta = app.consented_meta(&format!("APP-R{i}")).await;
+        assert_eq!(app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &meta)).await.status().as_u16(), 201);
+    }
+    app.sql_exec("UPDATE verifications SET created_at = '2019-01-01T00:00:00.000000Z'").await;
+    let mut replicas = Vec::new();
+    for _ in 0..4 {
+        replicas.push(faceverify::store::Store::connect(&app.db.url()).await.expect("replica store"));
+    }
+    let sweeps = replicas.iter().map(|store| async move {
+        faceverify::retention::sweep(store, &settings().retention, time::OffsetDateTime::now_utc()).await
+    });
+    let reports = futures_util::future::join_all(sweeps).await;
+    let destroyed: u64 = reports.iter().map(|r| r.as_ref().expect("every sweep succeeds").verifications).sum();
+    assert_eq!(destroyed, 6, "each expired verification destroyed exactly once: {reports:?}");
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM verifications").await, 0);
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM audit_log WHERE action = 'retention_sweep'").await, 4);
+    let chain = admin::verify_audit(&app.store).await.expect("verify");
+    assert!(chain.intact, "{chain:?}");
+}

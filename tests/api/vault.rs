@@ -2,7 +2,7 @@
 
 use faceverify::admin;
 
-use crate::helpers::{face, form, require_shared, selfie_embedding, settings, spawn_app, write_kek, TestApp};
+use crate::helpers::{face, form, require_shared, selfie_embedding, settings, spawn_app, write_kek, TestApp, TestDb};
 
 async fn verified_subject(app: &TestApp, shared: &std::path::Path, subject: &str) -> Vec<f32> {
     let selfie = face(shared, "images/deepface/img20.jpg");
@@ -18,16 +18,53 @@ async fn verified_subject(app: &TestApp, shared: &std::path::Path, subject: &str
 }
 
 async fn sealed_blobs(app: &TestApp, sql: &str) -> Vec<Vec<u8>> {
-    let mut conn = app.store.acquire().await.expect("connection");
-    sqlx::query_scalar::<_, Vec<u8>>(sql).fetch_all(&mut *conn).await.expect("blobs")
+    app.sql_blobs(sql).await
 }
 
-fn database_bytes(app: &TestApp) -> Vec<u8> {
+/// Everything the database holds: SQLite's file with its WAL; for PostgreSQL, every row as text and every binary
+/// value as its bytes (its files belong to the server).
+async fn database_bytes(app: &TestApp) -> Vec<u8> {
     let mut bytes = Vec::new();
-    for suffix in ["", "-wal", "-shm"] {
-        let path = format!("{}{suffix}", app.db_path.display());
-        if let Ok(b) = std::fs::read(&path) {
-            bytes.extend(b);
+    match &app.db {
+        TestDb::Sqlite { path } => {
+            for suffix in ["", "-wal", "-shm"] {
+                if let Ok(b) = std::fs::read(format!("{}{suffix}", path.display())) {
+                    bytes.extend(b);
+                }
+            }
+        }
+        TestDb::Postgres { .. } => {
+            let mut conn = app.store.acquire().await.expect("connection");
+            let in_schema = "table_schema = current_schema()";
+            let tables: Vec<String> = sqlx::query_scalar(&format!(
+                "SELECT table_name::text FROM information_schema.tables WHERE {in_schema}"
+            ))
+            .fetch_all(&mut *conn)
+            .await
+            .expect("tables");
+            for table in &tables {
+                let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT r::text FROM {table} r"))
+                    .fetch_all(&mut *conn)
+                    .await
+                    .expect("rows");
+                bytes.extend(rows.concat().into_bytes());
+            }
+            let binary: Vec<(String, String)> = sqlx::query_as(&format!(
+                "SELECT table_name::text, column_name::text FROM information_schema.columns
+                 WHERE {in_schema} AND data_type = 'bytea'"
+            ))
+            .fetch_all(&mut *conn)
+            .await
+            .expect("columns");
+            assert!(binary.len() >= 4, "templates, keys, crops and TOTP seeds are binary columns");
+            for (table, column) in binary {
+                let values: Vec<Vec<u8>> =
+                    sqlx::query_scalar(&format!("SELECT {column} FROM {table} WHERE {column} IS NOT NULL"))
+                        .fetch_all(&mut *conn)
+                        .await
+                        .expect("values");
+                bytes.extend(values.concat());
+            }
         }
     }
     bytes
@@ -39,8 +76,9 @@ async fn no_plaintext_embedding_reaches_the_database_file() {
     let app = spawn_app().await;
     let embedding = verified_subject(&app, &shared, "APP-1").await;
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM templates").await, 1, "a template was stored");
-    let db = database_bytes(&app);
-    assert!(db.len() > 10_000);
+    let db = database_bytes(&app).await;
+    let sealed = sealed_blobs(&app, "SELECT sealed FROM templates").await.remove(0);
+    assert!(db.windows(sealed.len()).any(|w| w == sealed.as_slice()), "the scan sees the stored template");
     let le: Vec<u8> = embedding.iter().flat_map(|v| v.to_le_bytes()).collect();
     // Any two consecutive float32 values of the template, as they would sit in a plaintext row.
     for window in le.chunks_exact(4).collect::<Vec<_>>().windows(2) {
@@ -60,7 +98,7 @@ async fn a_flipped_ciphertext_bit_is_detected_and_raises_a_security_event() {
     let mut sealed = sealed_blobs(&app, "SELECT sealed FROM templates").await.remove(0);
     sealed[40] ^= 0x01;
     let mut conn = app.store.acquire().await.expect("connection");
-    sqlx::query("UPDATE templates SET sealed = ?").bind(&sealed).execute(&mut *conn).await.expect("tamper");
+    sqlx::query("UPDATE templates SET sealed = $1").bind(&sealed).execute(&mut *conn).await.expect("tamper");
     drop(conn);
     let report = admin::check_vault(&app.store, &app.kek).await.expect("check");
     assert_eq!(report.failed, 1, "{report:?}");
@@ -77,7 +115,7 @@ async fn kek_rotation_rewraps_keys_without_touching_ciphertexts() {
     let new_file = app.dir.path().join("kek-2027.key");
     write_kek(&new_file);
     let mut s = settings();
-    s.database.url = format!("sqlite://{}", app.db_path.display());
+    s.database.url = app.db.url();
     s.vault.kek_file = Some(app.kek_file.clone());
     let rotation = admin::rotate(&s, &new_file).await.expect("rotate");
     assert_eq!(rotation.data_keys_rewrapped, 1);
