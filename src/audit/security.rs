@@ -1,4 +1,5 @@
-//! Security events (policy §11 breach detection): stored for the DPO and raised as error logs for alerting.
+//! Security events (policy §11 breach detection): stored for the DPO, logged at error level, and delivered to the
+//! webhook as `security.event` alerts when one is configured (notify::alerts).
 //! Details never carry personal or biometric data.
 
 use sqlx::AnyConnection;

@@ -1,7 +1,9 @@
-//! Optional webhook on case opened / decided. Events are written to an outbox in the same transaction as the case
-//! change and delivered in order by a background worker: HMAC-SHA256 signed, retried with exponential backoff, carrying
-//! ids and reason codes only (no applicant reference, no scores, no images).
+//! Optional webhook on case opened / decided and on security events. Case events are written to an outbox in the
+//! same transaction as the case change, security events are queued from their table; a background worker delivers
+//! them in order: HMAC-SHA256 signed, retried with exponential backoff, carrying ids and codes only (no applicant
+//! reference, no scores, no images).
 
+mod alerts;
 mod outbox;
 mod worker;
 

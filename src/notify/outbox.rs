@@ -8,8 +8,12 @@ use crate::store::StoreError;
 /// Queues `event` inside the caller's transaction.
 pub async fn enqueue(conn: &mut AnyConnection, event: &CaseEvent) -> Result<(), StoreError> {
     let payload = serde_json::to_string(event).map_err(|_| StoreError::Corrupt("webhook payload"))?;
+    enqueue_payload(conn, event.event.as_str(), &payload).await
+}
+
+pub(super) async fn enqueue_payload(conn: &mut AnyConnection, event: &str, payload: &str) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO webhook_outbox (event, payload, next_attempt_at) VALUES ($1, $2, 0)")
-        .bind(event.event.as_str())
+        .bind(event)
         .bind(payload)
         .execute(conn)
         .await?;

@@ -6,7 +6,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use super::{outbox, WebhookSettings};
+use super::{alerts, outbox, WebhookSettings};
 use crate::store::Store;
 
 /// `X-Faceverify-Signature: sha256=HEX` over `timestamp.body`, keyed with the shared secret.
@@ -70,6 +70,7 @@ impl Delivery {
     /// Delivers the oldest events in order, stopping at the first that is not due or fails, so a receiver never
     /// sees a case decided before it saw it opened. Returns how many were delivered.
     pub async fn deliver_due(&self, store: &Store) -> Result<usize, crate::store::StoreError> {
+        alerts::queue_new(store).await?;
         let mut conn = store.acquire().await?;
         let pending = outbox::oldest(&mut conn, self.settings.max_attempts).await?;
         let mut delivered = 0;

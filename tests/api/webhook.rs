@@ -91,3 +91,50 @@ async fn case_events_are_signed_retried_and_carry_no_personal_data() {
     let pending = app.sql_count("SELECT COUNT(*) FROM webhook_outbox WHERE delivered_at IS NULL").await;
     assert_eq!(pending, 0);
 }
+
+#[tokio::test]
+async fn security_events_are_alerted_once_signed_and_without_details() {
+    let (url, seen) = receiver();
+    let app = spawn_app_with(|s| {
+        s.webhook.url = Some(url);
+        s.webhook.secret = Some(SECRET.into());
+        s.webhook.initial_backoff_ms = 50;
+        s.webhook.poll_interval_ms = 20;
+    })
+    .await;
+    faceverify::auth::create_staff(&app.store, &app.kek, "locked-target", Role::Auditor, "correct horse battery")
+        .await
+        .expect("staff");
+    for _ in 0..5 {
+        app.login("locked-target", "guess", "123456").await;
+    }
+    // The same kind of event raised outside the server (a CLI audit check) is alerted too.
+    app.sql_exec("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1").await;
+    assert!(!faceverify::admin::verify_audit(&app.store).await.expect("verify").intact);
+
+    for _ in 0..250 {
+        if seen.lock().expect("lock").len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 3, "two alerts, the first delivered after one failure: {seen:?}");
+    let mut kinds = Vec::new();
+    for (timestamp, signature, body) in &seen[1..] {
+        let ts: i64 = timestamp.parse().expect("timestamp");
+        assert_eq!(signature, &faceverify::notify::sign(SECRET.as_bytes(), ts, body), "valid HMAC-SHA256");
+        assert!(!body.contains("locked-target") && !body.contains("mallory"), "no names in {body}");
+        let alert: serde_json::Value = serde_json::from_str(body).expect("json");
+        assert_eq!(alert["event"], "security.event");
+        assert!(alert["event_id"].is_i64() && alert["at"].is_string());
+        kinds.push((
+            alert["kind"].as_str().unwrap_or("").to_owned(),
+            alert["severity"].as_str().unwrap_or("").to_owned(),
+        ));
+    }
+    let expected = [("repeated_failed_logins", "warning"), ("audit_chain_break", "critical")];
+    assert_eq!(kinds, expected.map(|(k, s)| (k.to_owned(), s.to_owned())));
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM security_events WHERE alerted_at IS NULL").await, 0);
+}
