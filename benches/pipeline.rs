@@ -63,6 +63,36 @@ fn bench(c: &mut Criterion) {
     g.bench_function("align_and_embed_sface", |b| b.iter(|| p.embed(black_box(&img), &face).expect("embed")));
     g.finish();
 
+    // What dropping SFace's weight inputs buys (pipeline/onnx_graph.rs): the file as shipped vs as the service loads
+    // it, same input, same session options, one run.
+    let settings = Settings::load(None).expect("settings");
+    let env = faceverify::pipeline::models::environment(&settings.models.dylib()).expect("runtime");
+    let sface = ModelFiles::verified(&settings.models.dir).expect("models").recognition;
+    let shipped = std::fs::read(&sface).expect("sface");
+    let edited = faceverify::pipeline::onnx_graph::without_initializer_inputs(&shipped).expect("edit").into_owned();
+    eprintln!(
+        "sface graph inputs: {} as shipped, {} as loaded",
+        faceverify::pipeline::onnx_graph::graph_input_count(&shipped).expect("count"),
+        faceverify::pipeline::onnx_graph::graph_input_count(&edited).expect("count")
+    );
+    let input =
+        ndarray::Array4::<f32>::from_shape_fn((1, 3, 112, 112), |(_, c, y, x)| ((c * 31 + y * 7 + x) % 255) as f32);
+    let mut g = c.benchmark_group("sface_graph");
+    g.sample_size(30);
+    for (name, bytes) in [("as_shipped", &shipped), ("weights_not_inputs", &edited)] {
+        let builder = ort::session::Session::builder(&env).expect("builder");
+        let mut builder = builder.with_intra_threads(settings.models.intra_threads.max(1)).expect("threads");
+        let mut session = builder.commit_from_memory(bytes).expect("session");
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let tensor = ort::value::TensorRef::from_array_view(&input).expect("tensor");
+                let out = session.run(ort::inputs![tensor]).expect("run");
+                black_box(out[0].try_extract_array::<f32>().expect("fc1").sum())
+            })
+        });
+    }
+    g.finish();
+
     let mut g = c.benchmark_group("end_to_end");
     g.sample_size(20);
     g.bench_function("verify_two_1mp_jpegs", |b| {

@@ -9,6 +9,7 @@ mod face;
 mod image_ops;
 mod liveness;
 pub mod models;
+pub mod onnx_graph;
 pub mod pool;
 pub mod quality;
 pub mod testing;

@@ -139,7 +139,9 @@ pub(crate) fn open_session(env: &Environment, path: &Path, opts: &SessionOptions
     let builder = builder.with_intra_threads(opts.intra_threads.max(1)).map_err(|e| session_err(e.to_string()))?;
     let builder = builder.with_inter_threads(1).map_err(|e| session_err(e.to_string()))?;
     let mut builder = with_device(builder, opts.device, path)?;
-    builder.commit_from_file(path).map_err(|e| session_err(e.to_string()))
+    let bytes = std::fs::read(path).map_err(|e| ModelError::Unreadable { path: path.into(), source: e })?;
+    let graph = super::onnx_graph::without_initializer_inputs(&bytes).map_err(|e| session_err(e.to_string()))?;
+    builder.commit_from_memory(&graph).map_err(|e| session_err(e.to_string()))
 }
 
 /// Registers the execution provider for `device`. CUDA fails hard (`error_on_failure`): an operator who asked

@@ -1,0 +1,196 @@
+//! One edit of an ONNX model's protobuf, in memory: graph inputs that are also initializers are dropped from the
+//! input list. Old exporters (SFace 2021dec among them) list every weight as a graph input too, which tells ONNX
+//! Runtime that a caller may feed it at run time: constant folding and fusions around those weights are then off.
+//! The service never feeds them, so the graph computes the same function (the reference-vector test proves it on
+//! the real model) and runs faster. Nothing else in the file changes: the other fields are copied byte for byte.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+const MODEL_GRAPH: u64 = 7;
+const GRAPH_INITIALIZER: u64 = 5;
+const GRAPH_INPUT: u64 = 11;
+const TENSOR_NAME: u64 = 8;
+const VALUE_INFO_NAME: u64 = 1;
+const LENGTH_DELIMITED: u8 = 2;
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("not a well-formed ONNX protobuf: {0}")]
+pub struct FormatError(&'static str);
+
+/// One protobuf field: its number, wire type, every byte of it (`raw`, tag included) and, when length-delimited,
+/// its contents (`payload`).
+struct Field<'a> {
+    number: u64,
+    wire: u8,
+    raw: &'a [u8],
+    payload: &'a [u8],
+}
+
+fn varint(buf: &[u8], pos: &mut usize) -> Result<u64, FormatError> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *buf.get(*pos).ok_or(FormatError("truncated varint"))?;
+        *pos += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err(FormatError("varint longer than 10 bytes"))
+}
+
+fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8 & 0x7f) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+fn fields(buf: &[u8]) -> Result<Vec<Field<'_>>, FormatError> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < buf.len() {
+        let start = pos;
+        let tag = varint(buf, &mut pos)?;
+        let (number, wire) = (tag >> 3, (tag & 7) as u8);
+        let payload_start;
+        match wire {
+            0 => {
+                varint(buf, &mut pos)?;
+                payload_start = pos;
+            }
+            1 | 5 => {
+                let width = if wire == 1 { 8 } else { 4 };
+                payload_start = pos;
+                pos = pos.checked_add(width).filter(|&end| end <= buf.len()).ok_or(FormatError("truncated field"))?;
+            }
+            LENGTH_DELIMITED => {
+                let len = usize::try_from(varint(buf, &mut pos)?).map_err(|_| FormatError("length overflow"))?;
+                payload_start = pos;
+                pos = pos.checked_add(len).filter(|&end| end <= buf.len()).ok_or(FormatError("truncated field"))?;
+            }
+            _ => return Err(FormatError("unsupported wire type")),
+        }
+        let payload = if wire == LENGTH_DELIMITED { &buf[payload_start..pos] } else { &[][..] };
+        out.push(Field { number, wire, raw: &buf[start..pos], payload });
+    }
+    Ok(out)
+}
+
+/// The string field `number` of the message in `buf`, if present.
+fn name_of(buf: &[u8], number: u64) -> Result<Option<&[u8]>, FormatError> {
+    Ok(fields(buf)?.into_iter().find(|f| f.number == number && f.wire == LENGTH_DELIMITED).map(|f| f.payload))
+}
+
+/// `model` with the graph inputs that name an initializer removed; borrowed unchanged when there are none.
+pub fn without_initializer_inputs(model: &[u8]) -> Result<Cow<'_, [u8]>, FormatError> {
+    let top = fields(model)?;
+    let mut out = Vec::with_capacity(model.len());
+    let mut changed = false;
+    for field in &top {
+        if field.number != MODEL_GRAPH || field.wire != LENGTH_DELIMITED {
+            out.extend_from_slice(field.raw);
+            continue;
+        }
+        let graph = fields(field.payload)?;
+        let mut initializers = HashSet::new();
+        for f in graph.iter().filter(|f| f.number == GRAPH_INITIALIZER && f.wire == LENGTH_DELIMITED) {
+            initializers.extend(name_of(f.payload, TENSOR_NAME)?);
+        }
+        let mut kept = Vec::with_capacity(field.payload.len());
+        for f in &graph {
+            let is_weight_input = f.number == GRAPH_INPUT
+                && f.wire == LENGTH_DELIMITED
+                && name_of(f.payload, VALUE_INFO_NAME)?.is_some_and(|name| initializers.contains(name));
+            if is_weight_input {
+                changed = true;
+            } else {
+                kept.extend_from_slice(f.raw);
+            }
+        }
+        put_varint(&mut out, (MODEL_GRAPH << 3) | u64::from(LENGTH_DELIMITED));
+        put_varint(&mut out, kept.len() as u64);
+        out.extend_from_slice(&kept);
+    }
+    Ok(if changed { Cow::Owned(out) } else { Cow::Borrowed(model) })
+}
+
+/// How many graph inputs `model` declares (tests, diagnostics).
+pub fn graph_input_count(model: &[u8]) -> Result<usize, FormatError> {
+    let mut count = 0;
+    for field in fields(model)?.iter().filter(|f| f.number == MODEL_GRAPH && f.wire == LENGTH_DELIMITED) {
+        count += fields(field.payload)?.iter().filter(|f| f.number == GRAPH_INPUT).count();
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn message(number: u64, payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_varint(&mut out, (number << 3) | 2);
+        put_varint(&mut out, payload.len() as u64);
+        out.extend_from_slice(payload);
+        out
+    }
+
+    fn varint_field(number: u64, value: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_varint(&mut out, number << 3);
+        put_varint(&mut out, value);
+        out
+    }
+
+    /// ir_version, a graph with a node, initializer `w` (with 300 bytes of raw data), inputs `x` and `w`, and an
+    /// opset import after the graph.
+    fn model(inputs: &[&str]) -> Vec<u8> {
+        let mut graph = message(1, b"node-bytes");
+        let tensor = [message(TENSOR_NAME, b"w"), varint_field(2, 1), message(9, &[7u8; 300])].concat();
+        graph.extend(message(GRAPH_INITIALIZER, &tensor));
+        for name in inputs {
+            graph.extend(message(
+                GRAPH_INPUT,
+                &[message(VALUE_INFO_NAME, name.as_bytes()), message(2, b"type")].concat(),
+            ));
+        }
+        graph.extend(message(12, &message(VALUE_INFO_NAME, b"y")));
+        [varint_field(1, 7), message(MODEL_GRAPH, &graph), message(8, &varint_field(2, 13))].concat()
+    }
+
+    #[test]
+    fn inputs_naming_an_initializer_are_dropped_and_nothing_else_changes() {
+        let original = model(&["x", "w"]);
+        let edited = without_initializer_inputs(&original).expect("edits");
+        assert!(matches!(edited, Cow::Owned(_)));
+        assert_eq!(edited.as_ref(), model(&["x"]).as_slice());
+        assert_eq!(graph_input_count(&edited), Ok(1));
+    }
+
+    #[test]
+    fn a_model_without_such_inputs_is_returned_as_is() {
+        let clean = model(&["x"]);
+        assert!(matches!(without_initializer_inputs(&clean), Ok(Cow::Borrowed(b)) if b == clean.as_slice()));
+    }
+
+    #[test]
+    fn malformed_bytes_are_an_error() {
+        let mut truncated = model(&["x", "w"]);
+        truncated.truncate(truncated.len() - 3);
+        assert!(without_initializer_inputs(&truncated).is_err());
+        assert_eq!(without_initializer_inputs(&[0x80; 11]).err(), Some(FormatError("varint longer than 10 bytes")));
+        assert!(without_initializer_inputs(&[0x0b]).is_err(), "group wire type");
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_give_a_result_never_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = without_initializer_inputs(&bytes);
+            let _ = graph_input_count(&bytes);
+        }
+    }
+}
