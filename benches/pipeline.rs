@@ -30,10 +30,25 @@ fn one_megapixel_jpeg(path: &Path) -> Vec<u8> {
     out.into_inner()
 }
 
+/// The photo upscaled to 4000x3000 (a 12 MP phone camera's size) as a quality-90 JPEG. Upscaled content is
+/// smoother than a camera's, so the file is smaller and entropy decoding cheaper than for a real 12 MP photo.
+fn twelve_megapixel_jpeg(path: &Path) -> Vec<u8> {
+    let img = image::open(path).expect("photo").to_rgb8();
+    let resized = image::imageops::resize(&img, 4000, 3000, FilterType::Triangle);
+    let mut out = Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&resized).expect("jpeg");
+    out.into_inner()
+}
+
 /// Settings from the environment as the service reads them, so `FACEVERIFY__MODELS__DEVICE=cuda` (with a
 /// `--features cuda` build and the GPU runtime in `ORT_DYLIB_PATH`) benchmarks the CUDA path.
 fn pipeline() -> Pipeline {
-    let settings = Settings::load(None).expect("settings");
+    pipeline_with(|_| {})
+}
+
+fn pipeline_with(tweak: impl FnOnce(&mut Settings)) -> Pipeline {
+    let mut settings = Settings::load(None).expect("settings");
+    tweak(&mut settings);
     let files = ModelFiles::verified(&settings.models.dir).expect("models (run scripts/setup.sh)");
     eprintln!("device: {:?}", settings.models.device);
     Pipeline::load(&files, &settings.models.dylib(), &settings.models.session_options(), settings.pipeline)
@@ -97,6 +112,25 @@ fn bench(c: &mut Criterion) {
     g.sample_size(20);
     g.bench_function("verify_two_1mp_jpegs", |b| {
         b.iter(|| p.verify(black_box(&selfie), black_box(&document)).expect("verify"))
+    });
+    g.finish();
+
+    // What decode-time downscaling buys on 12 MP JPEGs: full-resolution decode vs 1/2 scale (the default keeps
+    // the shorter side at or above 1080 px), alone and in a whole verification, one run.
+    let big_selfie = twelve_megapixel_jpeg(&shared.join("data/faces/images/deepface/img20.jpg"));
+    let big_document = twelve_megapixel_jpeg(&shared.join("data/faces/images/deepface/img21.jpg"));
+    eprintln!("12 MP inputs: {} and {} bytes", big_selfie.len(), big_document.len());
+    let full_res = DecodeLimits { downscale_min_side: 0, ..DecodeLimits::default() };
+    let mut full = pipeline_with(|s| s.pipeline.limits.downscale_min_side = 0);
+    let mut g = c.benchmark_group("twelve_megapixels");
+    g.sample_size(15);
+    g.bench_function("decode_full", |b| b.iter(|| decode(black_box(&big_selfie), &full_res).expect("decode")));
+    g.bench_function("decode_scaled", |b| b.iter(|| decode(black_box(&big_selfie), &limits).expect("decode")));
+    g.bench_function("verify_full", |b| {
+        b.iter(|| full.verify(black_box(&big_selfie), black_box(&big_document)).expect("verify"))
+    });
+    g.bench_function("verify_scaled", |b| {
+        b.iter(|| p.verify(black_box(&big_selfie), black_box(&big_document)).expect("verify"))
     });
     g.finish();
 }

@@ -1,5 +1,7 @@
 //! Image decoding at the edge: JPEG, PNG and WebP only, byte and pixel limits checked before pixels are
-//! allocated, EXIF orientation applied.
+//! allocated, EXIF orientation applied. Large JPEGs (phone cameras: 12 MP and up) are decoded at 1/2, 1/4 or 1/8
+//! scale by the IDCT itself, never below `downscale_min_side` on the shorter side: detection looks at 640 px,
+//! alignment at 112 px, so the full resolution only costs decode time.
 
 use std::io::Cursor;
 
@@ -11,11 +13,24 @@ pub struct DecodeLimits {
     pub max_bytes: usize,
     pub max_pixels: u64,
     pub max_side: u32,
+    /// A JPEG whose shorter side is at least twice this is decoded scaled down, keeping the shorter side at or
+    /// above it; 0 decodes everything at full resolution.
+    #[serde(default = "default_downscale_min_side")]
+    pub downscale_min_side: u32,
+}
+
+fn default_downscale_min_side() -> u32 {
+    1080
 }
 
 impl Default for DecodeLimits {
     fn default() -> Self {
-        Self { max_bytes: 15 * 1024 * 1024, max_pixels: 40_000_000, max_side: 12_000 }
+        Self {
+            max_bytes: 15 * 1024 * 1024,
+            max_pixels: 40_000_000,
+            max_side: 12_000,
+            downscale_min_side: default_downscale_min_side(),
+        }
     }
 }
 
@@ -62,9 +77,45 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbImage, DecodeErr
         return Err(DecodeError::TooManyPixels);
     }
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(decoder).map_err(classify)?;
+    let scaled = match scale_denominator(w, h, limits.downscale_min_side) {
+        Some(denominator) if format == ImageFormat::Jpeg => decode_jpeg_scaled(bytes, w, h, denominator)?,
+        _ => None,
+    };
+    let mut img = match scaled {
+        Some(img) => DynamicImage::ImageRgb8(img),
+        None => DynamicImage::from_decoder(decoder).map_err(classify)?,
+    };
     img.apply_orientation(orientation);
     Ok(img.into_rgb8())
+}
+
+/// The largest of 8, 4 and 2 that keeps the shorter side at or above `min_side`, if any.
+fn scale_denominator(w: u32, h: u32, min_side: u32) -> Option<u32> {
+    if min_side == 0 {
+        return None;
+    }
+    [8, 4, 2].into_iter().find(|d| w.min(h) / d >= min_side)
+}
+
+/// Decodes at 1/`denominator` scale; `None` for pixel formats left to the full decoder (CMYK, 16-bit grey).
+fn decode_jpeg_scaled(bytes: &[u8], w: u32, h: u32, denominator: u32) -> Result<Option<RgbImage>, DecodeError> {
+    let corrupt = |_| DecodeError::Corrupt;
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    let want = |side: u32| u16::try_from(side.div_ceil(denominator)).map_err(|_| DecodeError::TooManyPixels);
+    let (sw, sh) = decoder.scale(want(w)?, want(h)?).map_err(corrupt)?;
+    let format = decoder.info().map(|i| i.pixel_format);
+    if !matches!(format, Some(jpeg_decoder::PixelFormat::RGB24 | jpeg_decoder::PixelFormat::L8)) {
+        return Ok(None);
+    }
+    let pixels = decoder.decode().map_err(corrupt)?;
+    let (sw, sh) = (u32::from(sw), u32::from(sh));
+    let img = match format {
+        Some(jpeg_decoder::PixelFormat::L8) => {
+            image::GrayImage::from_raw(sw, sh, pixels).map(|g| DynamicImage::ImageLuma8(g).into_rgb8())
+        }
+        _ => RgbImage::from_raw(sw, sh, pixels),
+    };
+    img.map(Some).ok_or(DecodeError::Corrupt)
 }
 
 /// A complete JPEG has an end-of-image marker (FF D9) somewhere after its first top-level start-of-scan.
@@ -170,5 +221,67 @@ mod tests {
     fn byte_limit_is_enforced() {
         let limits = DecodeLimits { max_bytes: 10, ..DecodeLimits::default() };
         assert_eq!(decode(&encode(&sample(), ImageFormat::Png), &limits), Err(DecodeError::TooManyBytes));
+    }
+
+    /// A smooth 2400x2200 photo-like gradient as a JPEG, with an EXIF orientation when given.
+    fn large_jpeg(orientation: Option<u8>) -> Vec<u8> {
+        let img = RgbImage::from_fn(2400, 2200, |x, y| Rgb([(x / 10) as u8, (y / 9) as u8, ((x + y) / 18) as u8]));
+        let jpeg = encode(&img, ImageFormat::Jpeg);
+        let Some(o) = orientation else { return jpeg };
+        // APP1 "Exif", big-endian TIFF, one IFD entry: Orientation (0x0112), SHORT, 1, value.
+        let tiff = [b"MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0".as_slice(), &[o, 0, 0, 0, 0, 0, 0]].concat();
+        let payload = [b"Exif\0\0".as_slice(), &tiff].concat();
+        let len = u16::try_from(payload.len() + 2).expect("short segment").to_be_bytes();
+        [&jpeg[..2], &[0xFF, 0xE1, len[0], len[1]], &payload, &jpeg[2..]].concat()
+    }
+
+    #[test]
+    fn the_scale_keeps_the_shorter_side_at_or_above_the_minimum() {
+        assert_eq!(scale_denominator(4000, 3000, 1080), Some(2));
+        assert_eq!(scale_denominator(8000, 6000, 1080), Some(4));
+        assert_eq!(scale_denominator(3000, 9000, 360), Some(8));
+        assert_eq!(scale_denominator(2200, 2100, 1080), None, "under twice the minimum: full resolution");
+        assert_eq!(scale_denominator(1000, 750, 1080), None);
+        assert_eq!(scale_denominator(4000, 3000, 0), None, "0 turns it off");
+    }
+
+    #[test]
+    fn large_jpegs_are_decoded_scaled_with_the_same_content() {
+        let jpeg = large_jpeg(None);
+        let full = decode(&jpeg, &DecodeLimits { downscale_min_side: 0, ..DecodeLimits::default() }).expect("full");
+        let scaled = decode(&jpeg, &DecodeLimits { downscale_min_side: 1000, ..DecodeLimits::default() }).expect("1/2");
+        assert_eq!((full.width(), full.height()), (2400, 2200));
+        assert_eq!((scaled.width(), scaled.height()), (1200, 1100));
+        let mut total = 0u64;
+        for (x, y, px) in scaled.enumerate_pixels() {
+            for c in 0..3 {
+                let block = (0..2).flat_map(|dy| (0..2).map(move |dx| (dx, dy)));
+                let mean = block.map(|(dx, dy)| u32::from(full.get_pixel(2 * x + dx, 2 * y + dy)[c])).sum::<u32>() / 4;
+                total += u64::from(mean.abs_diff(u32::from(px[c])));
+            }
+        }
+        let mean_abs_diff = total as f64 / (1200.0 * 1100.0 * 3.0);
+        assert!(mean_abs_diff < 2.0, "scaled decode differs from the full one by {mean_abs_diff} levels on average");
+    }
+
+    #[test]
+    fn exif_orientation_applies_on_both_paths() {
+        let jpeg = large_jpeg(Some(6)); // rotate 90 degrees clockwise
+        let full = decode(&jpeg, &DecodeLimits { downscale_min_side: 0, ..DecodeLimits::default() }).expect("full");
+        let scaled = decode(&jpeg, &DecodeLimits { downscale_min_side: 1000, ..DecodeLimits::default() }).expect("1/2");
+        assert_eq!((full.width(), full.height()), (2200, 2400));
+        assert_eq!((scaled.width(), scaled.height()), (1100, 1200));
+    }
+
+    #[test]
+    fn a_large_greyscale_jpeg_comes_out_rgb() {
+        let grey = image::GrayImage::from_fn(2400, 2200, |x, y| image::Luma([((x + y) / 18) as u8]));
+        let mut out = Cursor::new(Vec::new());
+        grey.write_to(&mut out, ImageFormat::Jpeg).expect("encode");
+        let img = decode(out.get_ref(), &DecodeLimits { downscale_min_side: 1000, ..DecodeLimits::default() })
+            .expect("decode");
+        assert_eq!((img.width(), img.height()), (1200, 1100));
+        let px = img.get_pixel(600, 550);
+        assert!(px[0] == px[1] && px[1] == px[2], "grey stays grey: {px:?}");
     }
 }
