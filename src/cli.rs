@@ -1,4 +1,4 @@
-//! Command-line interface: `serve`, `verify`, `eval`.
+//! Command-line interface: `serve`, `verify`, `eval`, `time-pairs`, `bench` and the operator commands.
 
 use std::path::PathBuf;
 
@@ -27,7 +27,6 @@ pub enum Command {
     Serve,
     /// Verify one selfie against one document photo and print the decision as JSON.
     Verify { selfie: PathBuf, document: PathBuf },
-    /// Score a labelled pairs file and print FNMR/FMR at the configured threshold.
     /// Service accounts and staff users.
     #[command(subcommand)]
     Accounts(AccountsCommand),
@@ -60,6 +59,14 @@ pub enum Command {
         #[arg(long, default_value = "bench.svg")]
         svg: PathBuf,
     },
+    /// Time one whole verification per pair, one pair at a time, over the first N rows of a pairs file, and print
+    /// JSON (faceverify's side of scripts/bench-peer.sh).
+    TimePairs {
+        pairs: PathBuf,
+        #[arg(short = 'n', default_value_t = 100)]
+        n: usize,
+    },
+    /// Score a labelled pairs file and print FNMR/FMR at the configured threshold.
     Eval {
         pairs: PathBuf,
         /// Only pairs of this source (repeatable).

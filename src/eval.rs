@@ -10,11 +10,11 @@ use crate::pipeline::pool::InferencePool;
 use crate::pipeline::{decode, largest, DecodeLimits, Embedding};
 
 #[derive(Debug, Deserialize)]
-struct PairRow {
-    img_a: String,
-    img_b: String,
-    same: u8,
-    source: String,
+pub(crate) struct PairRow {
+    pub(crate) img_a: String,
+    pub(crate) img_b: String,
+    pub(crate) same: u8,
+    pub(crate) source: String,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -17,6 +17,7 @@ pub mod gallery;
 pub mod http;
 pub mod metrics;
 pub mod notify;
+pub mod pair_timing;
 pub mod pipeline;
 pub mod policy;
 pub mod retention;

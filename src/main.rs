@@ -47,6 +47,12 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
+        Command::TimePairs { pairs, n } => {
+            telemetry::init("warn", std::io::stderr);
+            let report = faceverify::pair_timing::time_pairs(&cli.settings()?, pairs, *n)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::Eval { pairs, source, json, report_dir, liveness } => {
             telemetry::init("warn", std::io::stderr);
             let opts = cli::EvalOptions {

@@ -1,0 +1,139 @@
+//! `faceverify time-pairs`: faceverify's side of the peer benchmark (scripts/bench-peer.sh). One whole verification
+//! per pair (read both files, decode, detect, quality gate, selfie liveness, two embeddings, cosine, decision), one
+//! pair at a time on one worker, over the first N rows of a pairs file: the same work, photos and order as
+//! `DeepFace.verify` gets there, so the two p50s can be divided.
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::decision::decide;
+use crate::domain::Decision;
+use crate::eval::PairRow;
+
+#[derive(Debug, Serialize)]
+pub struct PairTime {
+    pub img_a: String,
+    pub img_b: String,
+    pub label: &'static str,
+    pub outcome: &'static str,
+    pub ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Timing {
+    pub p50: f64,
+    pub p95: f64,
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+    pub total_s: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PairTimingReport {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub n: usize,
+    pub intra_threads: usize,
+    pub device: String,
+    pub timing_ms: Timing,
+    pub outcomes: std::collections::BTreeMap<String, usize>,
+    pub false_non_match: usize,
+    pub false_match: usize,
+    pub pairs: Vec<PairTime>,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted.get(rank.min(sorted.len().saturating_sub(1))).copied().unwrap_or(0.0)
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+fn summarise(ms: &[f64], total_s: f64) -> Timing {
+    let mut sorted = ms.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    Timing {
+        p50: percentile(&sorted, 50.0),
+        p95: percentile(&sorted, 95.0),
+        mean: round2(ms.iter().sum::<f64>() / ms.len().max(1) as f64),
+        min: sorted.first().copied().unwrap_or(0.0),
+        max: sorted.last().copied().unwrap_or(0.0),
+        total_s: round2(total_s),
+    }
+}
+
+/// Times the first `n` pairs of `pairs_csv` (after one untimed warm-up verification of the first pair).
+pub fn time_pairs(settings: &Settings, pairs_csv: &Path, n: usize) -> anyhow::Result<PairTimingReport> {
+    let base = pairs_csv.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let mut rows = Vec::new();
+    for row in csv::Reader::from_path(pairs_csv)?.deserialize::<PairRow>().take(n) {
+        rows.push(row?);
+    }
+    anyhow::ensure!(!rows.is_empty(), "no pairs in {}", pairs_csv.display());
+    let pool = crate::engine::start(settings)?;
+    let thresholds = settings.thresholds.clone();
+    let timed = pool.run_blocking(move |p| -> anyhow::Result<(Vec<PairTime>, f64)> {
+        let read = |name: &str| std::fs::read(base.join(name));
+        if let (Ok(a), Ok(b)) = (read(&rows[0].img_a), read(&rows[0].img_b)) {
+            let _ = p.verify(&a, &b);
+        }
+        let started = Instant::now();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let t0 = Instant::now();
+            let outcome = match (read(&row.img_a), read(&row.img_b)) {
+                (Ok(a), Ok(b)) => match p.verify(&a, &b) {
+                    Ok(evidence) => match decide(&evidence, &thresholds).decision {
+                        Decision::Match => "match",
+                        Decision::NoMatch => "no_match",
+                        Decision::Review => "review",
+                        Decision::Rejected => "rejected",
+                    },
+                    Err(_) => "error",
+                },
+                _ => "unreadable",
+            };
+            let ms = round2(t0.elapsed().as_secs_f64() * 1000.0);
+            let label = if row.same == 1 { "genuine" } else { "impostor" };
+            out.push(PairTime { img_a: row.img_a.clone(), img_b: row.img_b.clone(), label, outcome, ms });
+        }
+        Ok((out, started.elapsed().as_secs_f64()))
+    })??;
+    let (pairs, total_s) = timed;
+    let ms: Vec<f64> = pairs.iter().map(|p| p.ms).collect();
+    let mut outcomes = std::collections::BTreeMap::new();
+    for p in &pairs {
+        *outcomes.entry(format!("{}:{}", p.label, p.outcome)).or_insert(0) += 1;
+    }
+    Ok(PairTimingReport {
+        tool: "faceverify",
+        version: env!("CARGO_PKG_VERSION"),
+        n: pairs.len(),
+        intra_threads: settings.models.intra_threads,
+        device: format!("{:?}", settings.models.device).to_lowercase(),
+        timing_ms: summarise(&ms, total_s),
+        false_non_match: pairs.iter().filter(|p| p.label == "genuine" && p.outcome != "match").count(),
+        false_match: pairs.iter().filter(|p| p.label == "impostor" && p.outcome == "match").count(),
+        outcomes,
+        pairs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_come_from_the_sorted_times() {
+        let t = summarise(&[30.0, 10.0, 20.0, 40.0, 50.0], 0.15);
+        assert_eq!((t.p50, t.min, t.max, t.mean), (30.0, 10.0, 50.0, 30.0));
+        assert_eq!(t.p95, 50.0);
+        assert_eq!(summarise(&[], 0.0).p50, 0.0);
+    }
+}
