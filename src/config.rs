@@ -129,6 +129,18 @@ impl ModelSettings {
     }
 
     /// `ORT_DYLIB_PATH` (the variable ort itself documents) wins over the configured path.
+    /// `workers = 0`: one per CPU core (each runs one photo of a verification at a time, its sessions on one
+    /// intra-op thread: on small machines more threads per session measured slower, docs/benchmarks.md);
+    /// `max_in_flight = 0`: four verifications per worker.
+    fn size_for_this_machine(&mut self) {
+        if self.workers == 0 {
+            self.workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(64);
+        }
+        if self.max_in_flight == 0 {
+            self.max_in_flight = 4 * self.workers;
+        }
+    }
+
     pub fn dylib(&self) -> PathBuf {
         std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from).unwrap_or_else(|| self.ort_dylib.clone())
     }
@@ -171,7 +183,8 @@ impl Settings {
     }
 
     fn finish(builder: config::ConfigBuilder<config::builder::DefaultState>) -> Result<Self, ConfigError> {
-        let settings: Settings = builder.build()?.try_deserialize()?;
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        settings.models.size_for_this_machine();
         settings.validate()?;
         Ok(settings)
     }
@@ -257,7 +270,7 @@ mod tests {
         assert_eq!(Settings::load(Some(&path)).expect("loads").server.port, 9123);
         std::fs::write(&path, "[thresholds]\nmatch_min = 0.1\nreview_min = 0.5\n").expect("write");
         assert!(matches!(Settings::load(Some(&path)), Err(ConfigError::Invalid(_))));
-        std::fs::write(&path, "[models]\nworkers = 0\n").expect("write");
+        std::fs::write(&path, "[models]\nworkers = 65\n").expect("write");
         assert!(Settings::load(Some(&path)).is_err());
     }
 
@@ -270,5 +283,16 @@ mod tests {
         assert!(shown.contains("postgres://fv:***@db.internal:5432/faceverify?sslmode=require"), "{shown}");
         assert_eq!(without_password("postgres://fv@db/x"), "postgres://fv@db/x");
         assert_eq!(without_password("sqlite://data/faceverify.db"), "sqlite://data/faceverify.db");
+    }
+
+    #[test]
+    fn zero_workers_and_capacity_size_themselves_to_the_machine() {
+        let mut s = Settings::defaults().expect("defaults");
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(64);
+        assert_eq!((s.models.workers, s.models.max_in_flight), (cores, 4 * cores), "the defaults are automatic");
+        s.models.workers = 3;
+        s.models.max_in_flight = 0;
+        s.models.size_for_this_machine();
+        assert_eq!((s.models.workers, s.models.max_in_flight), (3, 12), "explicit values are kept");
     }
 }
