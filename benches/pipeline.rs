@@ -108,6 +108,28 @@ fn bench(c: &mut Criterion) {
     }
     g.finish();
 
+    // What batching faces buys per face, on the configured device (FACEVERIFY__MODELS__DEVICE): one SFace run over
+    // 1, 4 and 16 faces of a session with a batch dimension (what models.embed_batch > 1 uses).
+    let mut batched =
+        faceverify::pipeline::models::open_batched_session(&env, &sface, &settings.models.session_options())
+            .expect("batched session");
+    let mut g = c.benchmark_group("sface_batch");
+    g.sample_size(20);
+    for faces in [1usize, 4, 16] {
+        let input = ndarray::Array4::<f32>::from_shape_fn((faces, 3, 112, 112), |(i, c, y, x)| {
+            ((i * 13 + c * 31 + y * 7 + x) % 255) as f32
+        });
+        g.throughput(criterion::Throughput::Elements(faces as u64));
+        g.bench_function(format!("faces_{faces}"), |b| {
+            b.iter(|| {
+                let tensor = ort::value::TensorRef::from_array_view(&input).expect("tensor");
+                let out = batched.run(ort::inputs![tensor]).expect("run");
+                black_box(out[0].try_extract_array::<f32>().expect("fc1").sum())
+            })
+        });
+    }
+    g.finish();
+
     let mut g = c.benchmark_group("end_to_end");
     g.sample_size(20);
     g.bench_function("verify_two_1mp_jpegs", |b| {

@@ -103,6 +103,14 @@ impl std::fmt::Debug for DatabaseSettings {
     }
 }
 
+fn one() -> usize {
+    1
+}
+
+fn default_batch_wait_us() -> u64 {
+    2000
+}
+
 fn without_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
@@ -121,6 +129,12 @@ pub struct ModelSettings {
     pub workers: usize,
     pub intra_threads: usize,
     pub max_in_flight: usize,
+    /// Faces per SFace run across concurrent requests (1: no batching; for the GPU).
+    #[serde(default = "one")]
+    pub embed_batch: usize,
+    /// How long the batcher waits after a batch's first face for more.
+    #[serde(default = "default_batch_wait_us")]
+    pub embed_batch_wait_us: u64,
 }
 
 impl ModelSettings {
@@ -218,6 +232,9 @@ impl Settings {
         }
         if self.models.intra_threads == 0 {
             return invalid("models.intra_threads must be at least 1");
+        }
+        if self.models.embed_batch == 0 || self.models.embed_batch > 64 {
+            return invalid("models.embed_batch must be 1..=64");
         }
         if self.models.max_in_flight == 0 {
             return invalid("models.max_in_flight must be at least 1");

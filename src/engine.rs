@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::Settings;
+use crate::pipeline::batch::EmbedBatcher;
 use crate::pipeline::pool::InferencePool;
 use crate::pipeline::{InferenceError, ModelError, ModelFiles, Pipeline};
 
@@ -21,15 +22,23 @@ pub fn start(settings: &Settings) -> Result<Arc<InferencePool>, EngineError> {
     let files = ModelFiles::verified(&settings.models.dir)?;
     let dylib = settings.models.dylib();
     let opts = settings.models.session_options();
+    let batcher = match settings.models.embed_batch {
+        0 | 1 => None,
+        max => {
+            let wait = std::time::Duration::from_micros(settings.models.embed_batch_wait_us);
+            Some(EmbedBatcher::load(&files, &dylib, &opts, max, wait)?)
+        }
+    };
     let mut pipelines = Vec::with_capacity(settings.models.workers);
     for _ in 0..settings.models.workers {
-        let mut pipeline = Pipeline::load(&files, &dylib, &opts, settings.pipeline.clone())?;
+        let mut pipeline = Pipeline::load_with(&files, &dylib, &opts, settings.pipeline.clone(), batcher.clone())?;
         pipeline.warm_up()?;
         pipelines.push(pipeline);
     }
     crate::metrics::set_model_load(started.elapsed());
     tracing::info!(
         workers = settings.models.workers,
+        embed_batch = settings.models.embed_batch,
         device = ?settings.models.device,
         load_ms = started.elapsed().as_millis() as u64,
         "models verified, loaded and warmed up"

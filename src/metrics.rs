@@ -1,5 +1,5 @@
 //! Prometheus metrics, in the text exposition format at `/metrics`: requests by route pattern and status,
-//! decisions, per-stage pipeline latency histograms, verifications in flight, model load time. Labels are route
+//! decisions, per-stage pipeline latency histograms, verifications in flight, model load time, embedding batches. Labels are route
 //! patterns and codes only: never identifiers or personal data.
 
 use std::collections::BTreeMap;
@@ -54,6 +54,8 @@ struct Registry {
     decisions: Mutex<BTreeMap<&'static str, u64>>,
     stages: [Histogram; 5],
     model_load_ms: AtomicU64,
+    embed_batches: AtomicU64,
+    embed_batched_faces: AtomicU64,
 }
 
 fn registry() -> &'static Registry {
@@ -72,6 +74,13 @@ pub fn count_request(method: &str, pattern: &str, status: u16) {
 
 pub fn count_decision(decision: &'static str) {
     *registry().decisions.lock().unwrap_or_else(|p| p.into_inner()).entry(decision).or_default() += 1;
+}
+
+/// One SFace run of the embedding batcher over `faces` faces.
+pub fn count_embed_batch(faces: usize) {
+    let r = registry();
+    r.embed_batches.fetch_add(1, Ordering::Relaxed);
+    r.embed_batched_faces.fetch_add(u64::try_from(faces).unwrap_or(u64::MAX), Ordering::Relaxed);
 }
 
 pub fn set_model_load(elapsed: Duration) {
@@ -122,5 +131,14 @@ pub fn render(in_flight: usize, capacity: usize) -> String {
     let _ = writeln!(out, "# HELP faceverify_model_load_seconds Time to verify, load and warm up the models.");
     let _ = writeln!(out, "# TYPE faceverify_model_load_seconds gauge");
     let _ = writeln!(out, "faceverify_model_load_seconds {}", r.model_load_ms.load(Ordering::Relaxed) as f64 / 1000.0);
+    let _ = writeln!(
+        out,
+        "# HELP faceverify_embed_batches_total SFace runs of the embedding batcher (models.embed_batch > 1)."
+    );
+    let _ = writeln!(out, "# TYPE faceverify_embed_batches_total counter");
+    let _ = writeln!(out, "faceverify_embed_batches_total {}", r.embed_batches.load(Ordering::Relaxed));
+    let _ = writeln!(out, "# HELP faceverify_embed_batched_faces_total Faces embedded by those runs.");
+    let _ = writeln!(out, "# TYPE faceverify_embed_batched_faces_total counter");
+    let _ = writeln!(out, "faceverify_embed_batched_faces_total {}", r.embed_batched_faces.load(Ordering::Relaxed));
     out
 }

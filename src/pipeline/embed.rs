@@ -48,32 +48,57 @@ impl std::fmt::Debug for Embedding {
     }
 }
 
-pub(crate) struct Embedder {
-    session: Session,
+/// SFace for one worker: its own session, or a share of the batcher's (`models.embed_batch` > 1).
+pub(crate) enum Embedder {
+    Local(Session),
+    Batched(std::sync::Arc<super::batch::EmbedBatcher>),
 }
 
 impl Embedder {
-    pub(crate) fn new(session: Session) -> Self {
-        Self { session }
-    }
-
     pub(crate) fn embed(&mut self, aligned: &RgbImage) -> Result<Embedding, InferenceError> {
-        let n = ALIGNED_SIZE as usize;
-        let mut input = Array4::<f32>::zeros((1, 3, n, n));
-        write_planar(aligned, false, &mut input.slice_mut(s![0, .., .., ..]));
-        let tensor = TensorRef::from_array_view(&input).map_err(|e| InferenceError::new("sface", e))?;
-        let outputs = self.session.run(ort::inputs![tensor]).map_err(|e| InferenceError::new("sface", e))?;
-        let out = outputs[0].try_extract_array::<f32>().map_err(|e| InferenceError::new("sface", e))?;
-        if out.len() != EMBEDDING_DIM {
-            return Err(InferenceError::new("sface", format!("output has {} values", out.len())));
+        match self {
+            Embedder::Local(session) => run(session, &[aligned])?.pop().flatten().ok_or_else(degenerate),
+            Embedder::Batched(batcher) => batcher.embed(aligned),
         }
-        let mut raw = [0.0f32; EMBEDDING_DIM];
-        for (dst, src) in raw.iter_mut().zip(out.iter()) {
-            *dst = *src;
-        }
-        input.fill(0.0);
-        Embedding::normalised(raw).ok_or_else(|| InferenceError::new("sface", "degenerate embedding"))
     }
+}
+
+pub(crate) fn degenerate() -> InferenceError {
+    InferenceError::new("sface", "degenerate embedding")
+}
+
+/// One SFace run over `faces` (aligned 112x112 RGB): one embedding per face, `None` for a degenerate one. The input
+/// tensor is zeroed afterwards.
+pub(crate) fn run(session: &mut Session, faces: &[&RgbImage]) -> Result<Vec<Option<Embedding>>, InferenceError> {
+    let n = ALIGNED_SIZE as usize;
+    let mut input = Array4::<f32>::zeros((faces.len(), 3, n, n));
+    for (i, face) in faces.iter().enumerate() {
+        write_planar(face, false, &mut input.slice_mut(s![i, .., .., ..]));
+    }
+    let result = infer(session, &input, faces.len());
+    input.fill(0.0);
+    result
+}
+
+fn infer(session: &mut Session, input: &Array4<f32>, count: usize) -> Result<Vec<Option<Embedding>>, InferenceError> {
+    let tensor = TensorRef::from_array_view(input).map_err(|e| InferenceError::new("sface", e))?;
+    let outputs = session.run(ort::inputs![tensor]).map_err(|e| InferenceError::new("sface", e))?;
+    let out = outputs[0].try_extract_array::<f32>().map_err(|e| InferenceError::new("sface", e))?;
+    if out.len() != count * EMBEDDING_DIM {
+        return Err(InferenceError::new("sface", format!("output has {} values for {count} faces", out.len())));
+    }
+    let values: Vec<f32> = out.iter().copied().collect();
+    let embeddings = values
+        .chunks_exact(EMBEDDING_DIM)
+        .map(|row| {
+            let mut raw = [0.0f32; EMBEDDING_DIM];
+            raw.copy_from_slice(row);
+            Embedding::normalised(raw)
+        })
+        .collect();
+    let mut values = values;
+    values.zeroize();
+    Ok(embeddings)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! `Pipeline` is synchronous and owns its ONNX sessions; `pool` runs pipelines on dedicated threads.
 
 mod align;
+pub mod batch;
 mod decode;
 mod detect;
 mod embed;
@@ -145,11 +146,26 @@ impl Pipeline {
         opts: &SessionOptions,
         settings: PipelineSettings,
     ) -> Result<Self, ModelError> {
+        Self::load_with(files, dylib, opts, settings, None)
+    }
+
+    /// As `load`; with a batcher, faces are embedded through it instead of a session of this pipeline's own.
+    pub fn load_with(
+        files: &ModelFiles,
+        dylib: &std::path::Path,
+        opts: &SessionOptions,
+        settings: PipelineSettings,
+        batcher: Option<std::sync::Arc<batch::EmbedBatcher>>,
+    ) -> Result<Self, ModelError> {
         let env = models::environment(dylib)?;
         let open = |path: &std::path::Path| models::open_session(&env, path, opts);
+        let embedder = match batcher {
+            Some(batcher) => Embedder::Batched(batcher),
+            None => Embedder::Local(open(&files.recognition)?),
+        };
         Ok(Self {
             detector: Detector::new(open(&files.detection)?),
-            embedder: Embedder::new(open(&files.recognition)?),
+            embedder,
             liveness: LivenessModels::new(open(&files.liveness_v2)?, open(&files.liveness_v1se)?),
             settings,
         })

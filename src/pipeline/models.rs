@@ -134,13 +134,25 @@ pub struct SessionOptions {
 }
 
 pub(crate) fn open_session(env: &Environment, path: &Path, opts: &SessionOptions) -> Result<Session, ModelError> {
+    open(env, path, opts, false)
+}
+
+/// A session whose graph takes any number of samples (the embedding batcher's), on `opts.device`.
+pub fn open_batched_session(env: &Environment, path: &Path, opts: &SessionOptions) -> Result<Session, ModelError> {
+    open(env, path, opts, true)
+}
+
+fn open(env: &Environment, path: &Path, opts: &SessionOptions, batched: bool) -> Result<Session, ModelError> {
     let session_err = |reason: String| ModelError::Session { path: path.into(), reason };
     let builder = Session::builder(env).map_err(|e| session_err(e.to_string()))?;
     let builder = builder.with_intra_threads(opts.intra_threads.max(1)).map_err(|e| session_err(e.to_string()))?;
     let builder = builder.with_inter_threads(1).map_err(|e| session_err(e.to_string()))?;
     let mut builder = with_device(builder, opts.device, path)?;
     let bytes = std::fs::read(path).map_err(|e| ModelError::Unreadable { path: path.into(), source: e })?;
-    let graph = super::onnx_graph::without_initializer_inputs(&bytes).map_err(|e| session_err(e.to_string()))?;
+    let mut graph = super::onnx_graph::without_initializer_inputs(&bytes).map_err(|e| session_err(e.to_string()))?;
+    if batched {
+        graph = super::onnx_graph::with_dynamic_batch(&graph).map_err(|e| session_err(e.to_string()))?.into();
+    }
     builder.commit_from_memory(&graph).map_err(|e| session_err(e.to_string()))
 }
 

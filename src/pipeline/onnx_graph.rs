@@ -1,8 +1,10 @@
-//! One edit of an ONNX model's protobuf, in memory: graph inputs that are also initializers are dropped from the
-//! input list. Old exporters (SFace 2021dec among them) list every weight as a graph input too, which tells ONNX
+//! Two edits of an ONNX model's protobuf, in memory. First, graph inputs that are also initializers are dropped
+//! from the input list. Old exporters (SFace 2021dec among them) list every weight as a graph input too, which tells ONNX
 //! Runtime that a caller may feed it at run time: constant folding and fusions around those weights are then off.
 //! The service never feeds them, so the graph computes the same function (the reference-vector test proves it on
-//! the real model) and runs faster. Nothing else in the file changes: the other fields are copied byte for byte.
+//! the real model) and runs faster. Second, for batching, the first dimension of every graph input and output is
+//! made symbolic (SFace's layers are per sample: convolutions, batch norm in inference mode, flatten, gemm). Nothing
+//! else in the file changes: the other fields are copied byte for byte.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -10,6 +12,12 @@ use std::collections::HashSet;
 const MODEL_GRAPH: u64 = 7;
 const GRAPH_INITIALIZER: u64 = 5;
 const GRAPH_INPUT: u64 = 11;
+const GRAPH_OUTPUT: u64 = 12;
+const VALUE_INFO_TYPE: u64 = 2;
+const TYPE_TENSOR: u64 = 1;
+const TENSOR_TYPE_SHAPE: u64 = 2;
+const SHAPE_DIM: u64 = 1;
+const DIM_PARAM: u64 = 2;
 const TENSOR_NAME: u64 = 8;
 const VALUE_INFO_NAME: u64 = 1;
 const LENGTH_DELIMITED: u8 = 2;
@@ -117,6 +125,59 @@ pub fn without_initializer_inputs(model: &[u8]) -> Result<Cow<'_, [u8]>, FormatE
     Ok(if changed { Cow::Owned(out) } else { Cow::Borrowed(model) })
 }
 
+fn put_message(out: &mut Vec<u8>, number: u64, payload: &[u8]) {
+    put_varint(out, (number << 3) | u64::from(LENGTH_DELIMITED));
+    put_varint(out, payload.len() as u64);
+    out.extend_from_slice(payload);
+}
+
+/// `buf` with the first message field `number` replaced by `edit` of its contents; an error when there is none.
+fn rewrite_first(
+    buf: &[u8],
+    number: u64,
+    edit: impl FnOnce(&[u8]) -> Result<Vec<u8>, FormatError>,
+) -> Result<Vec<u8>, FormatError> {
+    let mut out = Vec::with_capacity(buf.len() + 8);
+    let mut edit = Some(edit);
+    for f in fields(buf)? {
+        match edit.take_if(|_| f.number == number && f.wire == LENGTH_DELIMITED) {
+            Some(edit) => put_message(&mut out, number, &edit(f.payload)?),
+            None => out.extend_from_slice(f.raw),
+        }
+    }
+    match edit {
+        None => Ok(out),
+        Some(_) => Err(FormatError("a graph input or output has no tensor shape")),
+    }
+}
+
+/// `model` whose graph inputs and outputs take any number of samples: their first dimension becomes `N`.
+pub fn with_dynamic_batch(model: &[u8]) -> Result<Vec<u8>, FormatError> {
+    let batch_dim = |_: &[u8]| {
+        let mut dim = Vec::new();
+        put_message(&mut dim, DIM_PARAM, b"N");
+        Ok(dim)
+    };
+    let value_info = |vi: &[u8]| {
+        rewrite_first(vi, VALUE_INFO_TYPE, |t| {
+            rewrite_first(t, TYPE_TENSOR, |tensor| {
+                rewrite_first(tensor, TENSOR_TYPE_SHAPE, |shape| rewrite_first(shape, SHAPE_DIM, batch_dim))
+            })
+        })
+    };
+    rewrite_first(model, MODEL_GRAPH, |graph| {
+        let mut out = Vec::with_capacity(graph.len() + 64);
+        for f in fields(graph)? {
+            if (f.number == GRAPH_INPUT || f.number == GRAPH_OUTPUT) && f.wire == LENGTH_DELIMITED {
+                put_message(&mut out, f.number, &value_info(f.payload)?);
+            } else {
+                out.extend_from_slice(f.raw);
+            }
+        }
+        Ok(out)
+    })
+}
+
 /// How many graph inputs `model` declares (tests, diagnostics).
 pub fn graph_input_count(model: &[u8]) -> Result<usize, FormatError> {
     let mut count = 0;
@@ -178,6 +239,36 @@ mod tests {
     }
 
     #[test]
+    fn the_first_dimension_of_inputs_and_outputs_becomes_symbolic() {
+        let graph = |first: &[u8]| {
+            let mut dims_in = message(SHAPE_DIM, first);
+            dims_in.extend(message(SHAPE_DIM, &varint_field(1, 3)));
+            let tensor_in = [varint_field(1, 1), message(TENSOR_TYPE_SHAPE, &dims_in)].concat();
+            let input =
+                [message(VALUE_INFO_NAME, b"data"), message(VALUE_INFO_TYPE, &message(TYPE_TENSOR, &tensor_in))];
+            let mut dims_out = message(SHAPE_DIM, first);
+            dims_out.extend(message(SHAPE_DIM, &varint_field(1, 128)));
+            let tensor_out = [varint_field(1, 1), message(TENSOR_TYPE_SHAPE, &dims_out)].concat();
+            let output =
+                [message(VALUE_INFO_NAME, b"fc1"), message(VALUE_INFO_TYPE, &message(TYPE_TENSOR, &tensor_out))];
+            let g =
+                [message(1, b"node"), message(GRAPH_INPUT, &input.concat()), message(GRAPH_OUTPUT, &output.concat())];
+            [varint_field(1, 7), message(MODEL_GRAPH, &g.concat())].concat()
+        };
+        let fixed = graph(&varint_field(1, 1));
+        let symbolic = graph(&message(DIM_PARAM, b"N"));
+        assert_eq!(with_dynamic_batch(&fixed).expect("edits"), symbolic);
+        assert_eq!(with_dynamic_batch(&symbolic).expect("idempotent"), symbolic);
+    }
+
+    #[test]
+    fn a_model_without_shapes_cannot_be_made_batchable() {
+        let no_shape =
+            [varint_field(1, 7), message(MODEL_GRAPH, &message(GRAPH_INPUT, &message(VALUE_INFO_NAME, b"x")))];
+        assert!(with_dynamic_batch(&no_shape.concat()).is_err());
+    }
+
+    #[test]
     fn malformed_bytes_are_an_error() {
         let mut truncated = model(&["x", "w"]);
         truncated.truncate(truncated.len() - 3);
@@ -191,6 +282,7 @@ mod tests {
         fn any_bytes_give_a_result_never_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = without_initializer_inputs(&bytes);
             let _ = graph_input_count(&bytes);
+            let _ = with_dynamic_batch(&bytes);
         }
     }
 }

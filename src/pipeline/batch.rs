@@ -1,0 +1,109 @@
+//! Batching SFace across concurrent requests, for the GPU: one thread owns an SFace session whose graph takes any
+//! number of faces (`onnx_graph::with_dynamic_batch`); workers hand it aligned faces and wait for their embeddings;
+//! it runs whatever arrived within `wait` of the first face, up to `max`, as one inference. On a GPU that is one
+//! launch sequence per batch instead of per face; on a CPU it buys nothing (docs/benchmarks.md), so it is off by
+//! default (`models.embed_batch = 1`).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use image::RgbImage;
+use ort::session::Session;
+use zeroize::Zeroize;
+
+use super::embed::{self, degenerate, Embedding};
+use super::models::InferenceError;
+
+struct Job {
+    /// The worker's copy of the aligned face, zeroed once embedded.
+    face: RgbImage,
+    reply: Sender<Result<Embedding, InferenceError>>,
+}
+
+#[derive(Default)]
+struct Counts {
+    batches: AtomicU64,
+    faces: AtomicU64,
+}
+
+pub struct EmbedBatcher {
+    jobs: Sender<Job>,
+    counts: Arc<Counts>,
+}
+
+impl EmbedBatcher {
+    /// Opens SFace with a batch dimension and starts the batching thread.
+    pub fn load(
+        files: &super::ModelFiles,
+        dylib: &std::path::Path,
+        opts: &super::SessionOptions,
+        max: usize,
+        wait: Duration,
+    ) -> Result<Arc<Self>, super::ModelError> {
+        let env = super::models::environment(dylib)?;
+        let session = super::models::open_batched_session(&env, &files.recognition, opts)?;
+        Self::start(session, max, wait).map_err(|e| super::ModelError::Session {
+            path: files.recognition.clone(),
+            reason: format!("cannot start the batching thread: {e}"),
+        })
+    }
+
+    /// Starts the batching thread around `session` (which must accept a batch dimension).
+    pub fn start(session: Session, max: usize, wait: Duration) -> std::io::Result<Arc<Self>> {
+        let (jobs, queue) = crossbeam_channel::unbounded();
+        let counts = Arc::new(Counts::default());
+        let thread_counts = counts.clone();
+        std::thread::Builder::new()
+            .name("sface-batcher".into())
+            .spawn(move || serve(session, &queue, max.max(1), wait, &thread_counts))?;
+        Ok(Arc::new(Self { jobs, counts }))
+    }
+
+    /// The embedding of one aligned face, computed with whatever other faces arrive at the same time.
+    pub fn embed(&self, aligned: &RgbImage) -> Result<Embedding, InferenceError> {
+        let stopped = || InferenceError::new("sface", "the embedding batcher stopped");
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        self.jobs.send(Job { face: aligned.clone(), reply }).map_err(|_| stopped())?;
+        answer.recv().map_err(|_| stopped())?
+    }
+
+    /// Inferences run and faces embedded so far.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.counts.batches.load(Ordering::Relaxed), self.counts.faces.load(Ordering::Relaxed))
+    }
+}
+
+fn serve(mut session: Session, queue: &Receiver<Job>, max: usize, wait: Duration, counts: &Counts) {
+    while let Ok(first) = queue.recv() {
+        let deadline = Instant::now() + wait;
+        let mut jobs = vec![first];
+        while jobs.len() < max {
+            match queue.recv_deadline(deadline) {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let faces: Vec<&RgbImage> = jobs.iter().map(|j| &j.face).collect();
+        let result = embed::run(&mut session, &faces);
+        counts.batches.fetch_add(1, Ordering::Relaxed);
+        counts.faces.fetch_add(jobs.len() as u64, Ordering::Relaxed);
+        crate::metrics::count_embed_batch(jobs.len());
+        match result {
+            Ok(embeddings) => {
+                for (job, embedding) in jobs.iter().zip(embeddings) {
+                    let _ = job.reply.send(embedding.ok_or_else(degenerate));
+                }
+            }
+            Err(e) => {
+                for job in &jobs {
+                    let _ = job.reply.send(Err(InferenceError::new(e.model, &e.reason)));
+                }
+            }
+        }
+        for job in jobs {
+            job.face.into_raw().zeroize();
+        }
+    }
+}
