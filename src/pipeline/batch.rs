@@ -2,7 +2,10 @@
 //! number of faces (`onnx_graph::with_dynamic_batch`); workers hand it aligned faces and wait for their embeddings;
 //! it runs whatever arrived within `wait` of the first face, up to `max`, as one inference. On a GPU that is one
 //! launch sequence per batch instead of per face; on a CPU it buys nothing (docs/benchmarks.md), so it is off by
-//! default (`models.embed_batch = 1`).
+//! default (`models.embed_batch = 1`). Every batch is padded to `max` faces, the one input shape the session ever
+//! sees, run once at start: with batches of varying sizes the CUDA provider re-tuned its convolutions under load and
+//! throughput collapsed (measured: 6 verifications/s instead of 160 on an H200, docs/benchmarks.md). On a GPU the
+//! padding is nearly free (16 faces take 1.3 ms, one 0.8 ms).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -43,11 +46,11 @@ impl EmbedBatcher {
         wait: Duration,
     ) -> Result<Arc<Self>, super::ModelError> {
         let env = super::models::environment(dylib)?;
-        let session = super::models::open_batched_session(&env, &files.recognition, opts)?;
-        Self::start(session, max, wait).map_err(|e| super::ModelError::Session {
-            path: files.recognition.clone(),
-            reason: format!("cannot start the batching thread: {e}"),
-        })
+        let mut session = super::models::open_batched_session(&env, &files.recognition, opts)?;
+        let session_err = |reason: String| super::ModelError::Session { path: files.recognition.clone(), reason };
+        let blank = RgbImage::new(super::ALIGNED_SIZE, super::ALIGNED_SIZE);
+        embed::run(&mut session, &vec![&blank; max.max(1)]).map_err(|e| session_err(format!("warm-up: {e}")))?;
+        Self::start(session, max, wait).map_err(|e| session_err(format!("cannot start the batching thread: {e}")))
     }
 
     /// Starts the batching thread around `session` (which must accept a batch dimension).
@@ -85,13 +88,16 @@ fn serve(mut session: Session, queue: &Receiver<Job>, max: usize, wait: Duration
                 Err(_) => break,
             }
         }
-        let faces: Vec<&RgbImage> = jobs.iter().map(|j| &j.face).collect();
+        let mut faces: Vec<&RgbImage> = jobs.iter().map(|j| &j.face).collect();
+        let blank = RgbImage::new(super::ALIGNED_SIZE, super::ALIGNED_SIZE);
+        faces.resize(max, &blank);
         let result = embed::run(&mut session, &faces);
         counts.batches.fetch_add(1, Ordering::Relaxed);
         counts.faces.fetch_add(jobs.len() as u64, Ordering::Relaxed);
         crate::metrics::count_embed_batch(jobs.len());
         match result {
             Ok(embeddings) => {
+                // zip stops at the real faces: the padding's embeddings are dropped.
                 for (job, embedding) in jobs.iter().zip(embeddings) {
                     let _ = job.reply.send(embedding.ok_or_else(degenerate));
                 }
