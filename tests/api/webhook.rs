@@ -6,7 +6,7 @@ use std::time::Duration;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use faceverify::policy::Role;
 
-use crate::helpers::{form, spawn_app_with, tiny_jpeg};
+use crate::helpers::{form, spawn_app_with, tiny_jpeg, TestApp};
 
 const SECRET: &str = "webhook-secret-for-tests-0123";
 
@@ -41,8 +41,8 @@ fn receiver() -> (String, Seen) {
     (url, seen)
 }
 
-#[tokio::test]
-async fn case_events_are_signed_retried_and_carry_no_personal_data() {
+/// The app with its webhook pointed at a fresh receiver, retrying fast.
+async fn app_with_receiver() -> (TestApp, Seen) {
     let (url, seen) = receiver();
     let app = spawn_app_with(|s| {
         s.webhook.url = Some(url);
@@ -51,6 +51,12 @@ async fn case_events_are_signed_retried_and_carry_no_personal_data() {
         s.webhook.poll_interval_ms = 20;
     })
     .await;
+    (app, seen)
+}
+
+#[tokio::test]
+async fn case_events_are_signed_retried_and_carry_no_personal_data() {
+    let (app, seen) = app_with_receiver().await;
     let meta = app.consented_meta("APP-HOOK-7731").await;
     let v: serde_json::Value =
         app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &meta)).await.json().await.expect("json");
@@ -94,14 +100,7 @@ async fn case_events_are_signed_retried_and_carry_no_personal_data() {
 
 #[tokio::test]
 async fn security_events_are_alerted_once_signed_and_without_details() {
-    let (url, seen) = receiver();
-    let app = spawn_app_with(|s| {
-        s.webhook.url = Some(url);
-        s.webhook.secret = Some(SECRET.into());
-        s.webhook.initial_backoff_ms = 50;
-        s.webhook.poll_interval_ms = 20;
-    })
-    .await;
+    let (app, seen) = app_with_receiver().await;
     faceverify::auth::create_staff(&app.store, &app.kek, "locked-target", Role::Auditor, "correct horse battery")
         .await
         .expect("staff");
