@@ -44,7 +44,8 @@ pub struct BenchReport {
     pub levels: Vec<LevelResult>,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// The `p`-th percentile of ascending `sorted` (nearest rank); 0 when empty.
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

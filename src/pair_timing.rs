@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::bench::percentile;
 use crate::config::Settings;
 use crate::decision::decide;
 use crate::domain::Decision;
@@ -44,11 +45,6 @@ pub struct PairTimingReport {
     pub false_non_match: usize,
     pub false_match: usize,
     pub pairs: Vec<PairTime>,
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
-    sorted.get(rank.min(sorted.len().saturating_sub(1))).copied().unwrap_or(0.0)
 }
 
 fn round2(v: f64) -> f64 {

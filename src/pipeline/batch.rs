@@ -79,6 +79,7 @@ impl EmbedBatcher {
 }
 
 fn serve(mut session: Session, queue: &Receiver<Job>, max: usize, wait: Duration, counts: &Counts) {
+    let blank = RgbImage::new(super::ALIGNED_SIZE, super::ALIGNED_SIZE);
     while let Ok(first) = queue.recv() {
         let deadline = Instant::now() + wait;
         let mut jobs = vec![first];
@@ -89,7 +90,6 @@ fn serve(mut session: Session, queue: &Receiver<Job>, max: usize, wait: Duration
             }
         }
         let mut faces: Vec<&RgbImage> = jobs.iter().map(|j| &j.face).collect();
-        let blank = RgbImage::new(super::ALIGNED_SIZE, super::ALIGNED_SIZE);
         faces.resize(max, &blank);
         let result = embed::run(&mut session, &faces);
         counts.batches.fetch_add(1, Ordering::Relaxed);

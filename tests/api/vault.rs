@@ -17,10 +17,6 @@ async fn verified_subject(app: &TestApp, shared: &std::path::Path, subject: &str
     embedding
 }
 
-async fn sealed_blobs(app: &TestApp, sql: &str) -> Vec<Vec<u8>> {
-    app.sql_blobs(sql).await
-}
-
 /// Everything the database holds: SQLite's file with its WAL; for PostgreSQL, every row as text and every binary
 /// value as its bytes (its files belong to the server).
 async fn database_bytes(app: &TestApp) -> Vec<u8> {
@@ -77,7 +73,7 @@ async fn no_plaintext_embedding_reaches_the_database_file() {
     let embedding = verified_subject(&app, &shared, "APP-1").await;
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM templates").await, 1, "a template was stored");
     let db = database_bytes(&app).await;
-    let sealed = sealed_blobs(&app, "SELECT sealed FROM templates").await.remove(0);
+    let sealed = app.sql_blobs("SELECT sealed FROM templates").await.remove(0);
     assert!(db.windows(sealed.len()).any(|w| w == sealed.as_slice()), "the scan sees the stored template");
     let le: Vec<u8> = embedding.iter().flat_map(|v| v.to_le_bytes()).collect();
     // Any two consecutive float32 values of the template, as they would sit in a plaintext row.
@@ -95,7 +91,7 @@ async fn a_flipped_ciphertext_bit_is_detected_and_raises_a_security_event() {
     let clean = admin::check_vault(&app.store, &app.kek).await.expect("check");
     assert_eq!((clean.templates, clean.failed), (1, 0));
     // Flip one bit in the middle of the sealed blob.
-    let mut sealed = sealed_blobs(&app, "SELECT sealed FROM templates").await.remove(0);
+    let mut sealed = app.sql_blobs("SELECT sealed FROM templates").await.remove(0);
     sealed[40] ^= 0x01;
     let mut conn = app.store.acquire().await.expect("connection");
     sqlx::query("UPDATE templates SET sealed = $1").bind(&sealed).execute(&mut *conn).await.expect("tamper");
@@ -110,8 +106,8 @@ async fn kek_rotation_rewraps_keys_without_touching_ciphertexts() {
     let shared = require_shared!();
     let app = spawn_app().await;
     verified_subject(&app, &shared, "APP-1").await;
-    let sealed_before = sealed_blobs(&app, "SELECT sealed FROM templates").await;
-    let wrapped_before = sealed_blobs(&app, "SELECT wrapped_dek FROM subject_keys").await;
+    let sealed_before = app.sql_blobs("SELECT sealed FROM templates").await;
+    let wrapped_before = app.sql_blobs("SELECT wrapped_dek FROM subject_keys").await;
     let new_file = app.dir.path().join("kek-2027.key");
     write_kek(&new_file);
     let mut s = settings();
@@ -119,8 +115,8 @@ async fn kek_rotation_rewraps_keys_without_touching_ciphertexts() {
     s.vault.kek_file = Some(app.kek_file.clone());
     let rotation = admin::rotate(&s, &new_file).await.expect("rotate");
     assert_eq!(rotation.data_keys_rewrapped, 1);
-    assert_eq!(sealed_blobs(&app, "SELECT sealed FROM templates").await, sealed_before, "ciphertexts untouched");
-    assert_ne!(sealed_blobs(&app, "SELECT wrapped_dek FROM subject_keys").await, wrapped_before, "data key rewrapped");
+    assert_eq!(app.sql_blobs("SELECT sealed FROM templates").await, sealed_before, "ciphertexts untouched");
+    assert_ne!(app.sql_blobs("SELECT wrapped_dek FROM subject_keys").await, wrapped_before, "data key rewrapped");
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM subject_keys WHERE kek_id = 'kek-2027'").await, 1);
     let new_kek = faceverify::vault::load(&new_file).expect("kek");
     assert_eq!(admin::check_vault(&app.store, &new_kek).await.expect("check").failed, 0, "opens under the new KEK");
