@@ -36,7 +36,12 @@ fn vault(c: &mut Criterion) {
     let kek = Kek::from_bytes("bench", [7u8; 32]);
     let wrapped = key.wrap(&kek, "S1").expect("wrap");
     let template = synthetic(1);
-    let binding = TemplateBinding { record_id: Uuid::nil(), subject: "S1", purpose: Purpose::Identification };
+    let binding = TemplateBinding {
+        record_id: Uuid::nil(),
+        verification_id: Uuid::nil(),
+        subject: "S1",
+        purpose: Purpose::Identification,
+    };
     let sealed = seal_template(&key, &template, &binding).expect("seal");
     let mut group = c.benchmark_group("vault");
     group.bench_function("seal_template", |b| {

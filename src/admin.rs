@@ -15,7 +15,9 @@ const OPERATOR: &str = "operator";
 
 pub async fn open(settings: &Settings) -> anyhow::Result<(Store, Kek)> {
     let (kek, _) = settings.vault.load_kek()?;
-    Ok((Store::connect(&settings.database.url).await?, kek))
+    let store = Store::connect(&settings.database.url).await?;
+    crate::store::kek_check::verify_or_record(&store, &kek).await?;
+    Ok((store, kek))
 }
 
 fn operator_event(action: Action, result: Outcome) -> AuditEvent<'static> {
@@ -61,6 +63,7 @@ pub async fn rotate(settings: &Settings, new_kek_file: &Path) -> anyhow::Result<
     anyhow::ensure!(new.id() != old.id(), "the new key file must have another name (its stem is the key id)");
     let mut tx = store.begin_write().await?;
     let (keys, seeds) = biometrics::rewrap_all(&mut tx, &old, &new).await?;
+    crate::store::kek_check::record(&mut tx, &new).await?;
     audit::append(&mut tx, &operator_event(Action::RotateKeys, Outcome::Success)).await?;
     tx.commit().await?;
     Ok(Rotation {
@@ -99,7 +102,12 @@ pub async fn check_vault(store: &Store, kek: &Kek) -> anyhow::Result<VaultReport
     for row in &rows {
         let opened = match biometrics::wrapped_key(&mut tx, &row.subject_ref).await? {
             Some(wrapped) => DataKey::unwrap(&wrapped, kek, &row.subject_ref).and_then(|key| {
-                let binding = TemplateBinding { record_id: row.id, subject: &row.subject_ref, purpose: row.purpose };
+                let binding = TemplateBinding {
+                    record_id: row.id,
+                    verification_id: row.verification_id,
+                    subject: &row.subject_ref,
+                    purpose: row.purpose,
+                };
                 open_template(&key, &row.sealed, &binding)
             }),
             None => Err(vault::VaultError::Integrity),

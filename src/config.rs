@@ -71,8 +71,8 @@ impl VaultSettings {
     /// The KEK from `FACEVERIFY_KEK` (`ID:HEX`), else `kek_file`, else the development key (generated on first
     /// run). Returns whether it is the development key.
     pub fn load_kek(&self) -> Result<(crate::vault::Kek, bool), crate::vault::KeyError> {
-        if let Ok(value) = std::env::var("FACEVERIFY_KEK") {
-            return Ok((crate::vault::from_env_value(&value)?, false));
+        if let Some(kek) = crate::vault::env_kek() {
+            return Ok((kek?, false));
         }
         crate::vault::load_or_generate(self.kek_file.as_deref(), &self.dev_kek_file)
     }

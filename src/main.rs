@@ -5,6 +5,8 @@ use faceverify::startup::Application;
 use faceverify::telemetry;
 
 fn main() -> anyhow::Result<()> {
+    // Before any thread exists: the KEK leaves the environment (children and libraries never see it).
+    faceverify::vault::take_env_kek();
     let cli = Cli::parse();
     match &cli.command {
         Command::Serve => {

@@ -35,6 +35,7 @@ impl Application {
         let busy = std::time::Duration::from_millis(settings.database.busy_timeout_ms);
         let store = Store::connect_with(&settings.database.url, busy).await?;
         tracing::info!(backend = store.backend().as_str(), "database migrated and ready");
+        crate::store::kek_check::verify_or_record(&store, &kek).await?;
         let gallery = Arc::new(crate::gallery::load(&store, &kek).await?);
         crate::retention::spawn(store.clone(), settings.retention.clone(), gallery.clone());
         let delivery = crate::notify::Delivery::from_settings(&settings.webhook)?;

@@ -23,7 +23,12 @@ pub async fn load(store: &Store, kek: &Kek) -> Result<Gallery, StoreError> {
             };
             keys.insert(row.subject_ref.clone(), key);
         }
-        let binding = TemplateBinding { record_id: row.id, subject: &row.subject_ref, purpose: row.purpose };
+        let binding = TemplateBinding {
+            record_id: row.id,
+            verification_id: row.verification_id,
+            subject: &row.subject_ref,
+            purpose: row.purpose,
+        };
         let opened = keys[&row.subject_ref].as_ref().map(|key| open_template(key, &row.sealed, &binding));
         match opened {
             Some(Ok(template)) => gallery.insert(&row.subject_ref, row.verification_id, &template),
@@ -35,6 +40,7 @@ pub async fn load(store: &Store, kek: &Kek) -> Result<Gallery, StoreError> {
         }
     }
     tx.commit().await?;
+    gallery.mark_loaded();
     tracing::info!(templates = gallery.len(), failed, "gallery loaded");
     Ok(gallery)
 }

@@ -5,6 +5,7 @@
 mod index;
 mod load;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
 
 use uuid::Uuid;
@@ -18,11 +19,22 @@ use crate::pipeline::Embedding;
 #[derive(Default)]
 pub struct Gallery {
     index: RwLock<Index>,
+    /// Set once every stored template has been read: until then 1:N search would miss enrolled faces.
+    loaded: AtomicBool,
 }
 
 impl Gallery {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Whether the stored templates have all been read (readiness; verifications wait for it).
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn mark_loaded(&self) {
+        self.loaded.store(true, Ordering::Release);
     }
 
     pub fn insert(&self, subject: &str, verification_id: Uuid, template: &Embedding) {

@@ -276,7 +276,7 @@ pub(crate) async fn decide_case(
             case_id: id,
             verification_id: updated.verification_id,
             status: updated.status.as_str(),
-            reasons: updated.reasons.clone(),
+            reasons: crate::domain::Reason::for_client(&updated.reasons),
             outcome: updated.outcome.clone(),
         };
         crate::notify::enqueue(&mut tx, &event).await.api(retry)?;

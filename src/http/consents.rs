@@ -31,8 +31,28 @@ struct ConsentRequest {
     given_at: Option<time::OffsetDateTime>,
 }
 
+fn no_such_consent() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such consent")
+}
+
 fn consent_id(path: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(path).map_err(|_| ApiError::new(ErrorCode::NotFound, "no such consent"))
+    Uuid::parse_str(path).map_err(|_| no_such_consent())
+}
+
+/// The consent, if this principal may see it: a client only its own (another client's is "not found", as if it
+/// did not exist), staff every one.
+async fn visible(
+    conn: &mut sqlx::AnyConnection,
+    principal: &Principal,
+    id: Uuid,
+    retry: u64,
+) -> Result<consents::Consent, ApiError> {
+    let consent = consents::get(conn, id).await.api(retry)?;
+    if principal.owns(Some(&consent.recorded_by)) {
+        Ok(consent)
+    } else {
+        Err(no_such_consent())
+    }
 }
 
 #[tracing::instrument(name = "consent.record", skip_all)]
@@ -90,7 +110,7 @@ async fn show(
     let id = consent_id(&path)?;
     let retry = state.retry_after_secs;
     let mut tx = state.store.begin_write().await.api(retry)?;
-    let consent = consents::get(&mut tx, id).await.api(retry)?;
+    let consent = visible(&mut tx, &principal, id, retry).await?;
     let event = principal.event(Action::ReadConsent, Some(purpose), Some(&consent.subject_ref), Outcome::Success);
     audit::append(&mut tx, &event).await.api(retry)?;
     tx.commit().await.api(retry)?;
@@ -115,7 +135,7 @@ async fn withdraw(
     let id = consent_id(&path)?;
     let retry = state.retry_after_secs;
     let mut tx = state.store.begin_write().await.api(retry)?;
-    let consent = consents::get(&mut tx, id).await.api(retry)?;
+    let consent = visible(&mut tx, &principal, id, retry).await?;
     if !consents::withdraw(&mut tx, id).await.api(retry)? {
         return Err(ApiError::new(ErrorCode::ConsentWithdrawn, "this consent was already withdrawn"));
     }

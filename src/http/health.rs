@@ -30,15 +30,18 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// Ready when the models are loaded (workers alive) and the database answers.
+/// Ready when the models are loaded (workers alive), the database answers and the gallery holds every stored
+/// template (without it, 1:N search would silently miss enrolled faces).
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let models = state.pool.is_alive();
     let database = state.store.ping().await.is_ok();
+    let gallery = state.gallery.is_loaded();
+    let ready = models && database && gallery;
     let body = json!({
-        "status": if models && database { "ready" } else { "not_ready" },
-        "checks": { "models": models, "database": database },
+        "status": if ready { "ready" } else { "not_ready" },
+        "checks": { "models": models, "database": database, "gallery": gallery },
     });
-    if models && database {
+    if ready {
         HttpResponse::Ok().json(body)
     } else {
         HttpResponse::ServiceUnavailable().json(body)

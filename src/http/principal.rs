@@ -64,6 +64,17 @@ impl Principal {
         }
     }
 
+    /// The client (service account) this request comes from; `None` for staff. Clients see only what they
+    /// created: their verifications, consents and idempotency keys (404 across clients).
+    pub fn client(&self) -> Option<&str> {
+        (self.session.is_none() && self.role == Role::Onboarding).then_some(self.actor.as_str())
+    }
+
+    /// Whether this principal may see a record created by `owner` (staff see every record).
+    pub fn owns(&self, owner: Option<&str>) -> bool {
+        self.client().is_none_or(|client| owner == Some(client))
+    }
+
     /// The permission check and the declared purpose together: what every staff and client request starts with.
     pub fn authorize(&self, permission: Permission, req: &HttpRequest) -> Result<Purpose, ApiError> {
         self.require(permission)?;

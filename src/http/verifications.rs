@@ -42,6 +42,11 @@ impl VerificationResponse {
     fn new(id: Uuid, verdict: Verdict) -> Self {
         Self { verification_id: id, decision: verdict.decision, liveness: verdict.liveness, reasons: verdict.reasons }
     }
+
+    /// The answer for `principal`: a client gets the client view (no fraud signals), staff the whole verdict.
+    fn for_principal(principal: &Principal, id: Uuid, verdict: &Verdict) -> Self {
+        Self::new(id, if principal.client().is_some() { verdict.for_client() } else { verdict.clone() })
+    }
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
@@ -56,6 +61,10 @@ async fn create(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Permission::CreateVerification)?;
+    if !state.gallery.is_loaded() {
+        // Without every stored template, 1:N search would silently miss enrolled faces.
+        return Err(ApiError::unavailable(&GalleryLoading, state.retry_after_secs));
+    }
     form::check_headers(&req, state.form_limits)?;
     let idempotency_key = idempotency_key(&req)?;
     let _permit = state.admission.clone().try_acquire_owned().map_err(|_| {
@@ -64,15 +73,22 @@ async fn create(
     })?;
     let form = form::read(&req, payload, state.form_limits).await?;
     principal.allow_purpose(Some(form.meta.purpose))?;
+    // Consent first, replays included: after withdrawal nothing about the subject is processed or answered.
+    let mut conn = state.store.acquire().await.api(state.retry_after_secs)?;
+    require_consent(&mut conn, &principal.actor, &form.meta, state.cross_border)
+        .await
+        .api(state.retry_after_secs)??;
+    drop(conn);
     let digest = request_digest(&form);
     if let Some(key) = idempotency_key.as_deref() {
-        if let Some(previous) = replay(&state, key, &digest).await? {
-            return Ok(HttpResponse::Ok().json(VerificationResponse::new(previous.id, previous.verdict)));
+        if let Some(previous) = replay(&state, &principal, key, &digest).await? {
+            return Ok(HttpResponse::Ok().json(VerificationResponse::for_principal(
+                &principal,
+                previous.id,
+                &previous.verdict,
+            )));
         }
     }
-    let mut conn = state.store.acquire().await.api(state.retry_after_secs)?;
-    require_consent(&mut conn, &form.meta, state.cross_border).await.api(state.retry_after_secs)??;
-    drop(conn);
     let VerificationForm { selfie, document, meta, .. } = form;
     // The two photos are examined on two workers at once.
     let started = std::time::Instant::now();
@@ -97,6 +113,7 @@ async fn create(
     let id = Uuid::new_v4();
     let record = NewVerification {
         id,
+        client: &principal.actor,
         meta: &meta,
         idempotency_key: idempotency_key.as_deref(),
         request_digest: &digest,
@@ -117,8 +134,12 @@ async fn create(
         Err(StoreFailure::Store(StoreError::Conflict)) => {
             // A concurrent request with the same key won the race: answer as a replay of it.
             let key = idempotency_key.as_deref().unwrap_or_default();
-            if let Some(previous) = replay(&state, key, &digest).await? {
-                return Ok(HttpResponse::Ok().json(VerificationResponse::new(previous.id, previous.verdict)));
+            if let Some(previous) = replay(&state, &principal, key, &digest).await? {
+                return Ok(HttpResponse::Ok().json(VerificationResponse::for_principal(
+                    &principal,
+                    previous.id,
+                    &previous.verdict,
+                )));
             }
             return Err(ApiError::new(ErrorCode::IdempotencyConflict, "idempotency key already used"));
         }
@@ -131,14 +152,15 @@ async fn create(
     tracing::info!(liveness = verdict.liveness.as_str(), "verification stored");
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/verifications/{id}")))
-        .json(VerificationResponse::new(id, verdict)))
+        .json(VerificationResponse::for_principal(&principal, id, &verdict)))
 }
 
-/// The consent reference must name an active consent of the same subject (policy §4, §7), one that allows
-/// cross-border transfer when the data is stored outside Kazakhstan. The outer error is a store failure, the inner
-/// one the refusal to answer.
+/// The consent reference must name an active consent of the same subject (policy §4, §7), recorded by the same
+/// client, one that allows cross-border transfer when the data is stored outside Kazakhstan. The outer error is a
+/// store failure, the inner one the refusal to answer.
 async fn require_consent(
     conn: &mut sqlx::AnyConnection,
+    client: &str,
     meta: &VerificationMeta,
     cross_border: bool,
 ) -> Result<Result<(), ApiError>, StoreError> {
@@ -149,7 +171,8 @@ async fn require_consent(
         Err(StoreError::NotFound) => return Ok(Err(refused())),
         Err(e) => return Err(e),
     };
-    if consent.subject_ref != meta.applicant_ref.expose() || consent.withdrawn_at.is_some() {
+    let owned = consent.recorded_by == client;
+    if !owned || consent.subject_ref != meta.applicant_ref.expose() || consent.withdrawn_at.is_some() {
         return Ok(Err(refused()));
     }
     if cross_border && !consent.cross_border {
@@ -196,7 +219,7 @@ async fn store(
     let meta = record.meta;
     let subject = meta.applicant_ref.expose();
     let mut tx: Tx = state.store.begin_write().await?;
-    if require_consent(&mut tx, meta, state.cross_border).await?.is_err() {
+    if require_consent(&mut tx, &principal.actor, meta, state.cross_border).await?.is_err() {
         return Err(StoreFailure::ConsentGone);
     }
     insert_verification(&mut tx, record).await?;
@@ -219,7 +242,7 @@ async fn store(
                 case_id,
                 verification_id: record.id,
                 status: CaseStatus::Open.as_str(),
-                reasons: record.verdict.reasons.clone(),
+                reasons: crate::domain::Reason::for_client(&record.verdict.reasons),
                 outcome: None,
             };
             crate::notify::enqueue(&mut tx, &event).await?;
@@ -233,7 +256,8 @@ async fn store(
     }
     if let (Some(template), Some(key)) = (&evidence.selfie.embedding, &key) {
         let template_id = Uuid::new_v4();
-        let binding = TemplateBinding { record_id: template_id, subject, purpose: meta.purpose };
+        let binding =
+            TemplateBinding { record_id: template_id, verification_id: record.id, subject, purpose: meta.purpose };
         let sealed = seal_template(key, template, &binding).map_err(StoreError::Vault)?;
         let row = NewTemplate {
             id: template_id,
@@ -261,14 +285,23 @@ async fn show(
     let id = Uuid::parse_str(&path).map_err(|_| ApiError::new(ErrorCode::NotFound, "no such verification"))?;
     let retry = state.retry_after_secs;
     let stored = state.store.verification(id).await.api(retry)?;
+    if !principal.owns(stored.client.as_deref()) {
+        return Err(ApiError::new(ErrorCode::NotFound, "no such verification"));
+    }
     let event = principal.event(Action::ReadVerification, Some(purpose), Some(&stored.applicant_ref), Outcome::Success);
     state.audit(&event).await?;
-    Ok(HttpResponse::Ok().json(VerificationResponse::new(stored.id, stored.verdict)))
+    Ok(HttpResponse::Ok().json(VerificationResponse::for_principal(&principal, stored.id, &stored.verdict)))
 }
 
-/// An earlier verification under `key`: the same request replays it, a different one is a conflict.
-async fn replay(state: &AppState, key: &str, digest: &str) -> Result<Option<StoredVerification>, ApiError> {
-    match state.store.verification_by_idempotency_key(key).await {
+/// This client's earlier verification under `key`: the same request replays it, a different one is a conflict.
+/// Keys are scoped to the client: another client's key is simply unknown here.
+async fn replay(
+    state: &AppState,
+    principal: &Principal,
+    key: &str,
+    digest: &str,
+) -> Result<Option<StoredVerification>, ApiError> {
+    match state.store.verification_by_idempotency_key(&principal.actor, key).await {
         Ok(Some(previous)) if previous.request_digest == digest => Ok(Some(previous)),
         Ok(Some(_)) => {
             Err(ApiError::new(ErrorCode::IdempotencyConflict, "this idempotency key was used for a different request"))
@@ -302,6 +335,11 @@ fn request_digest(form: &VerificationForm) -> String {
     }
     hex::encode(h.finalize())
 }
+
+/// The gallery is still being read from the store.
+#[derive(Debug, thiserror::Error)]
+#[error("the 1:N gallery is still loading")]
+struct GalleryLoading;
 
 fn pipeline_error(e: PipelineError) -> ApiError {
     match e {

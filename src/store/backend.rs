@@ -75,6 +75,7 @@ pub(super) async fn open(backend: Backend, url: &str, busy_timeout: Duration) ->
             if let Some(parent) = sqlite_file(url)?.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(|e| StoreError::Unavailable(sqlx::Error::Io(e)))?;
             }
+            restrict_sqlite_files(url)?;
             options
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
@@ -104,19 +105,26 @@ pub(super) async fn open(backend: Backend, url: &str, busy_timeout: Duration) ->
     Ok(pool)
 }
 
-/// Once the schema exists: an SQLite database holds personal references, so it is made owner-only, like the key
-/// files (in-memory databases have no file).
-pub(super) fn after_migrations(backend: Backend, url: &str) {
-    if backend != Backend::Sqlite {
-        return;
+/// Before the first connection: an SQLite database holds personal references, so its file is created owner-only
+/// (like the key files) before SQLite writes a byte to it; SQLite gives its -wal and -shm files the same mode. An
+/// existing file (and its -wal/-shm) is narrowed to owner-only too. In-memory databases have no file.
+fn restrict_sqlite_files(url: &str) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = sqlite_file(url)?;
+    if file.as_os_str().is_empty() || url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(());
     }
-    let Ok(file) = sqlite_file(url) else { return };
-    use std::os::unix::fs::PermissionsExt;
+    let io = |e| StoreError::Unavailable(sqlx::Error::Io(e));
+    std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(&file).map_err(io)?;
     for suffix in ["", "-wal", "-shm"] {
         let mut path = file.as_os_str().to_owned();
         path.push(suffix);
-        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        match std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+            _ => {}
+        }
     }
+    Ok(())
 }
 
 fn sqlite_file(url: &str) -> Result<PathBuf, StoreError> {
@@ -161,5 +169,21 @@ mod tests {
         for code in ["19", "2067", "23505", "42P01", "22P02"] {
             assert!(!is_transient(code), "{code}");
         }
+    }
+
+    #[test]
+    fn the_database_file_is_owner_only_before_sqlite_writes_to_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("fv.db");
+        restrict_sqlite_files(&format!("sqlite://{}", file.display())).expect("created");
+        let meta = std::fs::metadata(&file).expect("exists");
+        assert_eq!((meta.len(), meta.permissions().mode() & 0o777), (0, 0o600), "empty and owner-only");
+        let wal = dir.path().join("fv.db-wal");
+        std::fs::write(&wal, b"").expect("wal");
+        std::fs::set_permissions(&wal, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        restrict_sqlite_files(&format!("sqlite://{}", file.display())).expect("narrowed");
+        assert_eq!(std::fs::metadata(&wal).expect("wal").permissions().mode() & 0o777, 0o600);
+        restrict_sqlite_files("sqlite::memory:").expect("no file for in-memory databases");
     }
 }

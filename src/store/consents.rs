@@ -39,6 +39,9 @@ pub struct Consent {
     pub cross_border: bool,
     pub given_at: String,
     pub withdrawn_at: Option<String>,
+    /// Who recorded it: for a client, the service account that owns it (never serialised).
+    #[serde(skip)]
+    pub recorded_by: String,
 }
 
 pub struct NewConsent<'a> {
@@ -63,6 +66,7 @@ pub async fn insert(conn: &mut AnyConnection, c: &NewConsent<'_>) -> Result<Cons
             None => now_rfc3339()?,
         },
         withdrawn_at: None,
+        recorded_by: c.recorded_by.to_owned(),
     };
     sqlx::query(
         "INSERT INTO consents (id, subject_ref, channel, text_version, cross_border, given_at, recorded_by)
@@ -82,7 +86,8 @@ pub async fn insert(conn: &mut AnyConnection, c: &NewConsent<'_>) -> Result<Cons
 
 pub async fn get(conn: &mut AnyConnection, id: Uuid) -> Result<Consent, StoreError> {
     let r = sqlx::query(
-        "SELECT id, subject_ref, channel, text_version, cross_border, given_at, withdrawn_at FROM consents WHERE id = $1",
+        "SELECT id, subject_ref, channel, text_version, cross_border, given_at, withdrawn_at, recorded_by
+         FROM consents WHERE id = $1",
     )
     .bind(id.to_string())
     .fetch_one(conn)
@@ -95,6 +100,7 @@ pub async fn get(conn: &mut AnyConnection, id: Uuid) -> Result<Consent, StoreErr
         cross_border: r.try_get::<i64, _>("cross_border")? == 1,
         given_at: r.try_get("given_at")?,
         withdrawn_at: r.try_get("withdrawn_at")?,
+        recorded_by: r.try_get("recorded_by")?,
     })
 }
 

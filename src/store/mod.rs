@@ -7,6 +7,7 @@ mod backend;
 pub mod biometrics;
 pub mod cases;
 pub mod consents;
+pub mod kek_check;
 pub mod subjects;
 mod verifications;
 
@@ -95,7 +96,6 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        backend::after_migrations(backend, url);
         Ok(Self { pool, backend })
     }
 

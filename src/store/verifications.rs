@@ -9,6 +9,8 @@ use crate::domain::{Decision, Liveness, Reason, Verdict, VerificationMeta};
 /// A verification about to be stored.
 pub struct NewVerification<'a> {
     pub id: Uuid,
+    /// The service account that asked; scopes reads and idempotency keys.
+    pub client: &'a str,
     pub meta: &'a VerificationMeta,
     pub idempotency_key: Option<&'a str>,
     pub request_digest: &'a str,
@@ -21,9 +23,16 @@ pub struct NewVerification<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredVerification {
     pub id: Uuid,
+    /// The service account that created it (`None` for rows from before clients were recorded).
+    pub client: Option<String>,
     pub applicant_ref: String,
     pub verdict: Verdict,
     pub request_digest: String,
+}
+
+/// An idempotency key as stored: scoped to its client, so two clients' keys never meet.
+fn scoped_key(client: &str, key: &str) -> String {
+    format!("{client}\u{1f}{key}")
 }
 
 /// Inserts inside the caller's transaction (with the sealed template and the audit row).
@@ -32,14 +41,14 @@ pub async fn insert_verification(conn: &mut AnyConnection, v: &NewVerification<'
     let now = now_rfc3339()?;
     sqlx::query(
         "INSERT INTO verifications (id, applicant_ref, purpose, consent_ref, idempotency_key, request_digest,
-                 decision, liveness, reasons, similarity, live_score, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                 decision, liveness, reasons, similarity, live_score, created_at, client)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(v.id.to_string())
     .bind(v.meta.applicant_ref.expose())
     .bind(v.meta.purpose.as_str())
     .bind(v.meta.consent_ref.expose())
-    .bind(v.idempotency_key)
+    .bind(v.idempotency_key.map(|key| scoped_key(v.client, key)))
     .bind(v.request_digest)
     .bind(v.verdict.decision.as_str())
     .bind(v.verdict.liveness.as_str())
@@ -47,6 +56,7 @@ pub async fn insert_verification(conn: &mut AnyConnection, v: &NewVerification<'
     .bind_score(v.similarity)
     .bind_score(v.live_score)
     .bind(now)
+    .bind(v.client)
     .execute(conn)
     .await?;
     Ok(())
@@ -55,7 +65,7 @@ pub async fn insert_verification(conn: &mut AnyConnection, v: &NewVerification<'
 impl Store {
     pub async fn verification(&self, id: Uuid) -> Result<StoredVerification, StoreError> {
         let row = sqlx::query(
-            "SELECT id, applicant_ref, decision, liveness, reasons, request_digest FROM verifications WHERE id = $1",
+            "SELECT id, client, applicant_ref, decision, liveness, reasons, request_digest FROM verifications WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_one(&self.pool)
@@ -63,11 +73,17 @@ impl Store {
         parse_row(&row)
     }
 
-    pub async fn verification_by_idempotency_key(&self, key: &str) -> Result<Option<StoredVerification>, StoreError> {
+    /// `client`'s earlier verification under idempotency key `key`.
+    pub async fn verification_by_idempotency_key(
+        &self,
+        client: &str,
+        key: &str,
+    ) -> Result<Option<StoredVerification>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, applicant_ref, decision, liveness, reasons, request_digest FROM verifications WHERE idempotency_key = $1",
+            "SELECT id, client, applicant_ref, decision, liveness, reasons, request_digest
+             FROM verifications WHERE idempotency_key = $1",
         )
-        .bind(key)
+        .bind(scoped_key(client, key))
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(parse_row).transpose()
@@ -86,6 +102,7 @@ fn parse_row(row: &sqlx::any::AnyRow) -> Result<StoredVerification, StoreError> 
     let reasons: Vec<Reason> = serde_json::from_str(&text("reasons")?).map_err(|_| StoreError::Corrupt("reasons"))?;
     Ok(StoredVerification {
         id,
+        client: row.try_get("client")?,
         applicant_ref: text("applicant_ref")?,
         verdict: Verdict { decision, liveness, reasons },
         request_digest: text("request_digest")?,

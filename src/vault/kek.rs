@@ -4,6 +4,7 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+use std::sync::Mutex;
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -50,6 +51,29 @@ impl std::fmt::Debug for Kek {
 /// Loads the KEK from `path` (its id is the file stem).
 pub fn load(path: &Path) -> Result<Kek, KeyError> {
     read(path)
+}
+
+/// The environment variable that may carry the KEK as `ID:HEX`.
+pub const KEK_ENV: &str = "FACEVERIFY_KEK";
+
+static ENV_KEK: Mutex<Option<Zeroizing<String>>> = Mutex::new(None);
+
+/// Moves `FACEVERIFY_KEK` out of the process environment into zeroizing memory, so that child processes, crash
+/// handlers and libraries reading the environment never see it. `main` calls this before any thread starts; the
+/// KEK loaders call it too (idempotent). The kernel's copy of the initial environment (`/proc/PID/environ`,
+/// readable by the same user and root) is not ours to clear: prefer `vault.kek_file` in production.
+pub fn take_env_kek() {
+    if let Some(value) = std::env::var_os(KEK_ENV) {
+        std::env::remove_var(KEK_ENV);
+        let value = Zeroizing::new(value.to_string_lossy().into_owned());
+        *ENV_KEK.lock().unwrap_or_else(|p| p.into_inner()) = Some(value);
+    }
+}
+
+/// The KEK taken from the environment by [`take_env_kek`], if one was given.
+pub fn env_kek() -> Option<Result<Kek, KeyError>> {
+    take_env_kek();
+    ENV_KEK.lock().unwrap_or_else(|p| p.into_inner()).as_deref().map(|value| from_env_value(value))
 }
 
 /// Parses `ID:HEX` (64 hex characters), the form of the `FACEVERIFY_KEK` environment variable.
@@ -122,6 +146,16 @@ mod tests {
         let (second, _) = load_or_generate(None, &path).expect("loads");
         assert_eq!(first.expose(), second.expose());
         assert!(!format!("{first:?}").contains(&hex::encode(first.expose())));
+    }
+
+    #[test]
+    fn the_environment_variable_is_moved_out_of_the_environment() {
+        // The only test that sets FACEVERIFY_KEK.
+        std::env::set_var(KEK_ENV, format!("env-1:{}", "cd".repeat(32)));
+        let kek = env_kek().expect("given").expect("parses");
+        assert_eq!((kek.id(), kek.expose()), ("env-1", &[0xcd; 32]));
+        assert!(std::env::var_os(KEK_ENV).is_none(), "no longer in the environment");
+        assert_eq!(env_kek().expect("kept").expect("parses").expose(), &[0xcd; 32], "still loadable");
     }
 
     #[test]

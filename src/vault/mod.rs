@@ -2,11 +2,13 @@
 //! is sealed under its subject's DEK. Destroying a subject's DEK makes every ciphertext of that subject
 //! unrecoverable (crypto-shredding). Plaintext keys and templates live only in zeroizing types.
 
+pub mod check;
 mod kek;
 mod keys;
 mod template;
 
-pub use kek::{from_env_value, load, load_or_generate, Kek, KeyError};
+pub use check::KekMismatch;
+pub use kek::{env_kek, from_env_value, load, load_or_generate, take_env_kek, Kek, KeyError, KEK_ENV};
 pub use keys::{open_secret, seal_secret, DataKey, WrappedKey};
 pub use template::{open_crop, open_template, seal_crop, seal_template, TemplateBinding};
 

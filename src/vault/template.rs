@@ -8,15 +8,23 @@ use super::VaultError;
 use crate::domain::Purpose;
 use crate::pipeline::{Embedding, EMBEDDING_DIM};
 
-/// What a sealed template is bound to.
+/// What a sealed template is bound to: its row, the verification it came from, the subject and the purpose.
 pub struct TemplateBinding<'a> {
     pub record_id: Uuid,
+    pub verification_id: Uuid,
     pub subject: &'a str,
     pub purpose: Purpose,
 }
 
 impl TemplateBinding<'_> {
     fn aad(&self) -> Vec<u8> {
+        let Self { record_id, verification_id, subject, purpose } = self;
+        format!("faceverify/template/v2\0{record_id}\0{verification_id}\0{subject}\0{}", purpose.as_str()).into_bytes()
+    }
+
+    /// The binding of templates sealed before the verification id was bound (2026-11): still opened, so that
+    /// existing galleries load; a v2 ciphertext never opens under it (the associated data differ).
+    fn legacy_aad(&self) -> Vec<u8> {
         format!("faceverify/template/v1\0{}\0{}\0{}", self.record_id, self.subject, self.purpose.as_str()).into_bytes()
     }
 }
@@ -53,7 +61,8 @@ pub fn seal_template(
 }
 
 pub fn open_template(key: &DataKey, sealed: &[u8], binding: &TemplateBinding<'_>) -> Result<Embedding, VaultError> {
-    let plain = open(&key.cipher(), sealed, &binding.aad())?;
+    let cipher = key.cipher();
+    let plain = open(&cipher, sealed, &binding.aad()).or_else(|_| open(&cipher, sealed, &binding.legacy_aad()))?;
     if plain.len() != EMBEDDING_DIM * 4 {
         return Err(VaultError::Integrity);
     }
@@ -78,7 +87,12 @@ mod tests {
     }
 
     fn binding(subject: &str) -> TemplateBinding<'_> {
-        TemplateBinding { record_id: Uuid::nil(), subject, purpose: Purpose::Identification }
+        TemplateBinding {
+            record_id: Uuid::nil(),
+            verification_id: Uuid::nil(),
+            subject,
+            purpose: Purpose::Identification,
+        }
     }
 
     #[test]
@@ -110,7 +124,23 @@ mod tests {
         assert!(open_template(&key, &sealed, &binding("S2")).is_err());
         let other_purpose = TemplateBinding { purpose: Purpose::AntiFraud, ..binding("S1") };
         assert!(open_template(&key, &sealed, &other_purpose).is_err());
+        let other_verification = TemplateBinding { verification_id: Uuid::new_v4(), ..binding("S1") };
+        assert!(open_template(&key, &sealed, &other_verification).is_err(), "bound to its verification");
         assert!(open_template(&DataKey::generate().expect("key"), &sealed, &binding("S1")).is_err());
+    }
+
+    #[test]
+    fn templates_sealed_before_v2_still_open_and_v2_ones_do_not_downgrade() {
+        let key = DataKey::generate().expect("key");
+        let b = binding("S1");
+        let mut plain = Vec::new();
+        for v in embedding(5.0).as_slice() {
+            plain.extend_from_slice(&v.to_le_bytes());
+        }
+        let legacy = seal(&key.cipher(), &plain, &b.legacy_aad()).expect("seal v1");
+        assert!(open_template(&key, &legacy, &b).is_ok(), "a v1 template opens");
+        let v2 = seal_template(&key, &embedding(5.0), &b).expect("seal v2");
+        assert!(open(&key.cipher(), &v2, &b.legacy_aad()).is_err(), "a v2 template never opens as v1");
     }
 
     #[test]
@@ -147,7 +177,7 @@ mod properties {
         fn any_template_round_trips(values in proptest::collection::vec(-1.0f32..1.0, EMBEDDING_DIM), subject in "[A-Z0-9-]{1,16}") {
             let Some(template) = embedding_from(&values) else { return Ok(()) };
             let key = DataKey::generate().expect("key");
-            let binding = TemplateBinding { record_id: Uuid::new_v4(), subject: &subject, purpose: Purpose::AntiFraud };
+            let binding = TemplateBinding { record_id: Uuid::new_v4(), verification_id: Uuid::new_v4(), subject: &subject, purpose: Purpose::AntiFraud };
             let sealed = seal_template(&key, &template, &binding).expect("seal");
             let opened = open_template(&key, &sealed, &binding).expect("open");
             prop_assert!((opened.cosine(&template) - 1.0).abs() < 1e-5);
@@ -157,7 +187,7 @@ mod properties {
         fn any_bit_flip_anywhere_is_rejected(values in proptest::collection::vec(-1.0f32..1.0, EMBEDDING_DIM), bit in any::<prop::sample::Index>()) {
             let Some(template) = embedding_from(&values) else { return Ok(()) };
             let key = DataKey::generate().expect("key");
-            let binding = TemplateBinding { record_id: Uuid::nil(), subject: "S", purpose: Purpose::Identification };
+            let binding = TemplateBinding { record_id: Uuid::nil(), verification_id: Uuid::nil(), subject: "S", purpose: Purpose::Identification };
             let mut sealed = seal_template(&key, &template, &binding).expect("seal");
             let bit = bit.index(sealed.len() * 8);
             sealed[bit / 8] ^= 1 << (bit % 8);
@@ -167,7 +197,7 @@ mod properties {
         #[test]
         fn truncated_or_extended_ciphertexts_are_rejected(cut in 0usize..600, extra in proptest::collection::vec(any::<u8>(), 1..8)) {
             let key = DataKey::generate().expect("key");
-            let binding = TemplateBinding { record_id: Uuid::nil(), subject: "S", purpose: Purpose::Identification };
+            let binding = TemplateBinding { record_id: Uuid::nil(), verification_id: Uuid::nil(), subject: "S", purpose: Purpose::Identification };
             let mut raw = [0.0f32; EMBEDDING_DIM];
             raw[0] = 1.0;
             let sealed = seal_template(&key, &Embedding::normalised(raw).expect("unit"), &binding).expect("seal");

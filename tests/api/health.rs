@@ -9,7 +9,7 @@ async fn healthz_and_readyz_report_ok_when_models_and_database_are_up() {
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status().as_u16(), 200);
     let body: Value = ready.json().await.expect("json");
-    assert_eq!(body["checks"], serde_json::json!({ "models": true, "database": true }));
+    assert_eq!(body["checks"], serde_json::json!({ "models": true, "database": true, "gallery": true }));
 }
 
 #[tokio::test]

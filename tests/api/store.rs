@@ -20,6 +20,7 @@ async fn scores_may_be_absent_then_present_on_one_connection() {
         let digest = format!("digest-{i}");
         let record = NewVerification {
             id: Uuid::new_v4(),
+            client: "onboarding",
             meta: &meta,
             idempotency_key: None,
             request_digest: &digest,
