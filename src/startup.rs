@@ -33,7 +33,8 @@ impl Application {
         let (kek, development) = settings.vault.load_kek()?;
         tracing::info!(kek_id = kek.id(), development, "key-encryption key loaded");
         let busy = std::time::Duration::from_millis(settings.database.busy_timeout_ms);
-        let store = Store::connect_with(&settings.database.url, busy).await?;
+        // Refuses to start when the service keys stored in the database do not open under this KEK.
+        let store = Store::connect_with(&settings.database.url, busy).await?.unlock(&kek).await?;
         tracing::info!(backend = store.backend().as_str(), "database migrated and ready");
         let gallery = Arc::new(crate::gallery::load(&store, &kek).await?);
         crate::retention::spawn(store.clone(), settings.retention.clone(), gallery.clone());

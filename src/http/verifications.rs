@@ -20,7 +20,7 @@ use crate::pipeline::{DecodeError, Evidence, Part, PipelineError};
 use crate::policy::Permission;
 use crate::store::biometrics::{self, NewTemplate};
 use crate::store::cases::{self, CaseStatus, NewCase};
-use crate::store::{consents, insert_verification, NewVerification, StoreError, StoredVerification, Tx};
+use crate::store::{consents, insert_verification, NewVerification, StoreError, StoredVerification, WriteTx};
 use crate::vault::{seal_crop, seal_template, TemplateBinding};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -70,8 +70,9 @@ async fn create(
             return Ok(HttpResponse::Ok().json(VerificationResponse::new(previous.id, previous.verdict)));
         }
     }
+    let pseudonym = state.store.pseudonym(form.meta.applicant_ref.expose()).api(state.retry_after_secs)?;
     let mut conn = state.store.acquire().await.api(state.retry_after_secs)?;
-    require_consent(&mut conn, &form.meta, state.cross_border).await.api(state.retry_after_secs)??;
+    require_consent(&mut conn, &form.meta, &pseudonym, state.cross_border).await.api(state.retry_after_secs)??;
     drop(conn);
     let VerificationForm { selfie, document, meta, .. } = form;
     // The two photos are examined on two workers at once.
@@ -135,11 +136,12 @@ async fn create(
 }
 
 /// The consent reference must name an active consent of the same subject (policy §4, §7), one that allows
-/// cross-border transfer when the data is stored outside Kazakhstan. The outer error is a store failure, the inner
-/// one the refusal to answer.
+/// cross-border transfer when the data is stored outside Kazakhstan. Consents hold the subject's pseudonym, so
+/// `pseudonym` is the applicant's. The outer error is a store failure, the inner one the refusal to answer.
 async fn require_consent(
     conn: &mut sqlx::AnyConnection,
     meta: &VerificationMeta,
+    pseudonym: &str,
     cross_border: bool,
 ) -> Result<Result<(), ApiError>, StoreError> {
     let refused = || ApiError::new(ErrorCode::ConsentRequired, "no active consent of this subject under consent_ref");
@@ -149,7 +151,7 @@ async fn require_consent(
         Err(StoreError::NotFound) => return Ok(Err(refused())),
         Err(e) => return Err(e),
     };
-    if consent.subject_ref != meta.applicant_ref.expose() || consent.withdrawn_at.is_some() {
+    if consent.subject_pseudonym != pseudonym || consent.withdrawn_at.is_some() {
         return Ok(Err(refused()));
     }
     if cross_border && !consent.cross_border {
@@ -195,8 +197,9 @@ async fn store(
 ) -> Result<(), StoreFailure> {
     let meta = record.meta;
     let subject = meta.applicant_ref.expose();
-    let mut tx: Tx = state.store.begin_write().await?;
-    if require_consent(&mut tx, meta, state.cross_border).await?.is_err() {
+    let mut tx: WriteTx = state.store.begin_write().await?;
+    let pseudonym = tx.pseudonym(subject);
+    if require_consent(&mut tx, meta, &pseudonym, state.cross_border).await?.is_err() {
         return Err(StoreFailure::ConsentGone);
     }
     insert_verification(&mut tx, record).await?;

@@ -82,6 +82,8 @@ pub(super) async fn open(backend: Backend, url: &str, busy_timeout: Duration) ->
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = FULL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
+                        // Deleted rows are overwritten with zeros, not left in free space (erasure, crypto-shredding).
+                        conn.execute("PRAGMA secure_delete = ON").await?;
                         conn.execute(format!("PRAGMA busy_timeout = {wait_ms}").as_str()).await?;
                         Ok(())
                     })
@@ -117,6 +119,14 @@ pub(super) fn after_migrations(backend: Backend, url: &str) {
         path.push(suffix);
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
     }
+}
+
+/// The database file of an SQLite URL, when it names one on disk (not `:memory:`).
+pub(super) fn sqlite_file_on_disk(backend: Backend, url: &str) -> Option<PathBuf> {
+    if backend != Backend::Sqlite {
+        return None;
+    }
+    sqlite_file(url).ok().filter(|p| p.is_file())
 }
 
 fn sqlite_file(url: &str) -> Result<PathBuf, StoreError> {
