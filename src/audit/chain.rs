@@ -2,7 +2,9 @@
 //! by the KEK) over the previous row's hash and the row's fields; rows written before the service keys existed
 //! (sequence numbers below `ServiceKeys::chain_from`) keep their unkeyed SHA-256 hashes: the legacy chain.
 //! `audit_head` holds the last link and the retained chain's base, authenticated by a MAC under the same key, so
-//! neither a deleted tail nor a moved base can be passed off without the key.
+//! neither a deleted tail nor a moved base can be passed off without the key. A write that finds the head's MAC
+//! wrong raises a security event and keeps it wrong (`UNAUTHENTICATED`): the service never re-seals a head it did
+//! not write, so the next write cannot launder a tampered head.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -90,7 +92,7 @@ impl AuditRow {
     }
 
     /// The hash this row must carry: keyed from `keys.chain_from()` on, unkeyed SHA-256 before.
-    pub(super) fn expected_hash(&self, keys: &ServiceKeys) -> String {
+    pub fn expected_hash(&self, keys: &ServiceKeys) -> String {
         let fields = self.fields();
         if self.seq >= keys.chain_from() {
             let mut parts: Vec<&[u8]> = vec![b"faceverify/audit-row/v2"];
@@ -105,6 +107,9 @@ impl AuditRow {
         hex::encode(h.finalize())
     }
 }
+
+/// Stored as the head's MAC once a write found it wrong: stays wrong for every later write.
+const UNAUTHENTICATED: &str = "unauthenticated";
 
 /// The head as stored: last link, retained chain's base, and the MAC over both.
 pub(super) struct Head {
@@ -140,29 +145,49 @@ impl Head {
         ])
     }
 
-    async fn write(&self, conn: &mut AnyConnection, keys: &ServiceKeys) -> Result<(), StoreError> {
+    pub(super) fn authentic(&self, keys: &ServiceKeys) -> bool {
+        self.mac.as_deref() == Some(self.expected_mac(keys).as_str())
+    }
+
+    /// Reads the head for a write. A head whose MAC is wrong (rewritten outside the service) raises an
+    /// `audit_chain_break` security event the first time a write finds it. Returns the head and whether it is
+    /// authentic.
+    async fn read_for_write(conn: &mut AnyConnection, keys: &ServiceKeys) -> Result<(Self, bool), StoreError> {
+        let head = Self::read(&mut *conn).await?;
+        let authentic = head.authentic(keys);
+        if !authentic && head.mac.as_deref() != Some(UNAUTHENTICATED) {
+            let detail = "the audit head's MAC is wrong: the head was rewritten outside the service";
+            super::raise(conn, super::SecurityEvent::AuditChainBreak, super::Severity::Critical, detail).await?;
+        }
+        Ok((head, authentic))
+    }
+
+    /// Stores this head, with its MAC when the head it replaces was authentic.
+    async fn write(&self, conn: &mut AnyConnection, keys: &ServiceKeys, authentic: bool) -> Result<(), StoreError> {
+        let mac = if authentic { self.expected_mac(keys) } else { UNAUTHENTICATED.to_owned() };
         sqlx::query("UPDATE audit_head SET seq = $1, hash = $2, base_seq = $3, base_hash = $4, mac = $5 WHERE id = 1")
             .bind(self.seq)
             .bind(&self.hash)
             .bind(self.base_seq)
             .bind(&self.base_hash)
-            .bind(self.expected_mac(keys))
+            .bind(mac)
             .execute(conn)
             .await?;
         Ok(())
     }
 }
 
-/// Writes the head's MAC for the head as it stands (when the service keys are created).
+/// Writes the head's MAC for the head as it stands: only when the service keys are created (the head then has no
+/// MAC yet), or by someone holding the keys.
 pub async fn seal_head(conn: &mut AnyConnection, keys: &ServiceKeys) -> Result<(), StoreError> {
-    Head::read(&mut *conn).await?.write(conn, keys).await
+    Head::read(&mut *conn).await?.write(conn, keys, true).await
 }
 
 /// Appends `event` inside the caller's `begin_write` transaction (which holds the head row's lock, so the previous
 /// link cannot change under it).
 pub async fn append(tx: &mut WriteTx, event: &AuditEvent<'_>) -> Result<i64, StoreError> {
     let keys = tx.shared_keys();
-    let mut head = Head::read(&mut *tx).await?;
+    let (mut head, authentic) = Head::read_for_write(&mut *tx, &keys).await?;
     let mut row = AuditRow {
         seq: head.seq + 1,
         at: crate::store::now_rfc3339()?,
@@ -198,7 +223,7 @@ pub async fn append(tx: &mut WriteTx, event: &AuditEvent<'_>) -> Result<i64, Sto
     .execute(&mut **tx)
     .await?;
     (head.seq, head.hash) = (row.seq, row.hash);
-    head.write(&mut *tx, &keys).await?;
+    head.write(&mut *tx, &keys, authentic).await?;
     Ok(row.seq)
 }
 
@@ -239,8 +264,8 @@ pub async fn prune(tx: &mut WriteTx, cutoff: &str) -> Result<u64, StoreError> {
     let (seq, hash): (i64, String) = (last.try_get("seq")?, last.try_get("hash")?);
     let done = sqlx::query("DELETE FROM audit_log WHERE seq <= $1").bind(seq).execute(&mut **tx).await?;
     let keys = tx.shared_keys();
-    let mut head = Head::read(&mut *tx).await?;
+    let (mut head, authentic) = Head::read_for_write(&mut *tx, &keys).await?;
     (head.base_seq, head.base_hash) = (seq, hash);
-    head.write(&mut *tx, &keys).await?;
+    head.write(&mut *tx, &keys, authentic).await?;
     Ok(done.rows_affected())
 }

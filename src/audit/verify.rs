@@ -64,7 +64,7 @@ pub async fn verify_against(tx: &mut WriteTx, checkpoints: &[Checkpoint]) -> Res
 }
 
 fn find_break(rows: &[AuditRow], head: &Head, keys: &ServiceKeys) -> Option<ChainBreak> {
-    if head.mac.as_deref() != Some(head.expected_mac(keys).as_str()) {
+    if !head.authentic(keys) {
         return Some(ChainBreak::HeadUnauthenticated);
     }
     let mut prev_hash = head.base_hash.as_str();

@@ -3,12 +3,14 @@
 //! One test binary: every module shares the inference pool and the telemetry set-up in `helpers`.
 
 mod access;
+mod audit_keyed;
 mod audit_log;
 mod bad_input;
 mod batching;
 mod cases;
 mod consent;
 mod console;
+mod erasure_residue;
 mod eval_accuracy;
 mod faults;
 mod health;
@@ -16,6 +18,7 @@ mod helpers;
 mod openapi;
 mod reference;
 mod retention;
+mod service_keys;
 mod startup;
 mod store;
 mod subjects;
