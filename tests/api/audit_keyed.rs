@@ -237,3 +237,25 @@ async fn auditors_take_checkpoints_over_http() {
     app.sql_exec("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1").await;
     crate::helpers::assert_error(get().send().await.expect("request"), 409, "audit_chain_broken").await;
 }
+
+#[tokio::test]
+async fn auditors_find_one_subjects_rows_by_its_reference_though_only_the_pseudonym_is_stored() {
+    let app = app_with_rows(3).await;
+    let token = app.staff_session("aud", faceverify::policy::Role::Auditor).await;
+    let export = |query: &'static str| {
+        app.client
+            .get(app.url(&format!("/v1/audit/export{query}")))
+            .bearer_auth(&token)
+            .header("X-Purpose", "anti_fraud")
+    };
+    let body: Vec<serde_json::Value> =
+        export("?subject=SUBJ-1").send().await.expect("request").json().await.expect("json");
+    assert_eq!(body.len(), 1, "{body:?}");
+    assert_eq!(body[0]["subject_ref"], app.pseudonym("SUBJ-1"));
+    assert_eq!(body[0]["action"], "record_consent");
+    let none: Vec<serde_json::Value> =
+        export("?subject=NOBODY").send().await.expect("request").json().await.expect("json");
+    assert!(none.is_empty());
+    let all: Vec<serde_json::Value> = export("").send().await.expect("request").json().await.expect("json");
+    assert!(all.len() >= 4 && !all.iter().any(|r| r["subject_ref"] == "SUBJ-1"), "no clear reference: {all:?}");
+}
