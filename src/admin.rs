@@ -5,19 +5,20 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::audit::{self, Action, AuditEvent, ChainReport, Outcome, SecurityEvent, Severity};
+use crate::audit::{self, Action, AuditEvent, ChainReport, Checkpoint, Outcome, SecurityEvent, Severity};
 use crate::config::Settings;
 use crate::policy::Role;
-use crate::store::{biometrics, Store};
+use crate::store::{biometrics, Store, WriteTx};
 use crate::vault::{self, open_template, DataKey, Kek, TemplateBinding};
 
 const OPERATOR: &str = "operator";
 
+/// The store, unlocked with the configured KEK (so audited writes and checks have the service keys).
 pub async fn open(settings: &Settings) -> anyhow::Result<(Store, Kek)> {
     let (kek, _) = settings.vault.load_kek()?;
     let store = Store::connect(&settings.database.url).await?;
     crate::store::kek_check::verify_or_record(&store, &kek).await?;
-    Ok((store, kek))
+    Ok((store.unlock(&kek).await?, kek))
 }
 
 fn operator_event(action: Action, result: Outcome) -> AuditEvent<'static> {
@@ -53,10 +54,12 @@ pub struct Rotation {
     pub to_kek: String,
     pub data_keys_rewrapped: u64,
     pub totp_seeds_resealed: u64,
+    /// The audit-chain, pseudonym and checkpoint-signing keys (unchanged, rewrapped).
+    pub service_keys_rewrapped: u64,
 }
 
-/// Rewraps every data key from the configured KEK to `new_kek_file`, in one transaction. Ciphertexts are untouched;
-/// afterwards point `vault.kek_file` at the new file.
+/// Rewraps every data key and the service keys from the configured KEK to `new_kek_file`, in one transaction.
+/// Ciphertexts, audit hashes and pseudonyms are untouched; afterwards point `vault.kek_file` at the new file.
 pub async fn rotate(settings: &Settings, new_kek_file: &Path) -> anyhow::Result<Rotation> {
     let (store, old) = open(settings).await?;
     let new = vault::load(new_kek_file)?;
@@ -64,6 +67,7 @@ pub async fn rotate(settings: &Settings, new_kek_file: &Path) -> anyhow::Result<
     let mut tx = store.begin_write().await?;
     let (keys, seeds) = biometrics::rewrap_all(&mut tx, &old, &new).await?;
     crate::store::kek_check::record(&mut tx, &new).await?;
+    let service_keys = crate::store::rewrap_service_keys(&mut tx, &old, &new).await?;
     audit::append(&mut tx, &operator_event(Action::RotateKeys, Outcome::Success)).await?;
     tx.commit().await?;
     Ok(Rotation {
@@ -71,19 +75,57 @@ pub async fn rotate(settings: &Settings, new_kek_file: &Path) -> anyhow::Result<
         to_kek: new.id().into(),
         data_keys_rewrapped: keys,
         totp_seeds_resealed: seeds,
+        service_keys_rewrapped: service_keys,
     })
 }
 
 pub async fn verify_audit(store: &Store) -> anyhow::Result<ChainReport> {
+    verify_audit_against(store, &[]).await
+}
+
+/// Verifies the chain and checks it against signed checkpoints (`audit checkpoint` files kept elsewhere).
+pub async fn verify_audit_against(store: &Store, checkpoints: &[Checkpoint]) -> anyhow::Result<ChainReport> {
     let mut tx = store.begin_write().await?;
-    let report = audit::verify(&mut tx).await?;
-    if !report.intact {
-        audit::raise(&mut tx, SecurityEvent::AuditChainBreak, Severity::Critical, "audit chain verification failed")
-            .await?;
-    }
+    let report = verified(&mut tx, checkpoints).await?;
     audit::append(&mut tx, &operator_event(Action::VerifyAudit, Outcome::Success)).await?;
     tx.commit().await?;
     Ok(report)
+}
+
+async fn verified(tx: &mut WriteTx, checkpoints: &[Checkpoint]) -> anyhow::Result<ChainReport> {
+    let report = audit::verify_against(tx, checkpoints).await?;
+    if !report.intact {
+        audit::raise(tx, SecurityEvent::AuditChainBreak, Severity::Critical, "audit chain verification failed").await?;
+    }
+    Ok(report)
+}
+
+/// Verifies the chain and, when intact, signs a checkpoint of it (count and head before this command's own audit
+/// row). A broken chain gets no checkpoint: an error.
+pub async fn sign_checkpoint(store: &Store) -> anyhow::Result<Checkpoint> {
+    let mut tx = store.begin_write().await?;
+    let report = verified(&mut tx, &[]).await?;
+    if !report.intact {
+        tx.commit().await?;
+        anyhow::bail!("the audit chain does not verify ({:?}): no checkpoint signed", report.first_break);
+    }
+    let checkpoint = audit::checkpoint(&mut tx).await?;
+    audit::append(&mut tx, &operator_event(Action::SignCheckpoint, Outcome::Success)).await?;
+    tx.commit().await?;
+    Ok(checkpoint)
+}
+
+/// Reads checkpoint files written by `audit checkpoint`.
+pub fn read_checkpoints(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<Checkpoint>> {
+    paths
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read checkpoint {}: {e}", path.display()))?;
+            serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{} is not an audit checkpoint: {e}", path.display()))
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]

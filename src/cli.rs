@@ -33,7 +33,7 @@ pub enum Command {
     /// Key-encryption key management.
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// The hash-chained audit log.
+    /// The keyed, hash-chained audit log and its signed checkpoints.
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Sealed template integrity.
@@ -108,8 +108,20 @@ pub enum KeysCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Walk the chain; exit 1 (and record a security event) on any edited, deleted or reordered row.
-    Verify,
+    /// Walk the chain; exit 1 (and record a security event) on any edited, deleted or reordered row, a forged head,
+    /// or a disagreement with a signed checkpoint.
+    Verify {
+        /// A checkpoint file written by `audit checkpoint` (repeatable): its signature must be this service's, and
+        /// the chain must still hold the row it names with the hash it names.
+        #[arg(long)]
+        checkpoint: Vec<PathBuf>,
+    },
+    /// Verify the chain and write a signed checkpoint (count, head hash, time; Ed25519) to FILE, to be kept outside
+    /// the database (WORM storage); exit 1 without a checkpoint when the chain does not verify.
+    Checkpoint {
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -46,6 +46,7 @@ error_codes! {
     IdempotencyConflict => (CONFLICT, "idempotency_key_reused"),
     ConsentWithdrawn => (CONFLICT, "consent_already_withdrawn"),
     CaseClosed => (CONFLICT, "case_closed"),
+    AuditChainBroken => (CONFLICT, "audit_chain_broken"),
     PayloadTooLarge => (PAYLOAD_TOO_LARGE, "payload_too_large"),
     ImageTooLarge => (PAYLOAD_TOO_LARGE, "image_too_large"),
     UnsupportedMediaType => (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),

@@ -88,10 +88,17 @@ async fn operate(command: &Command, settings: &faceverify::config::Settings) -> 
         Command::Keys(KeysCommand::Rotate { new_kek_file }) => {
             (serde_json::to_string_pretty(&admin::rotate(settings, new_kek_file).await?)?, true)
         }
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(AuditCommand::Verify { checkpoint }) => {
+            let checkpoints = admin::read_checkpoints(checkpoint)?;
             let (store, _) = admin::open(settings).await?;
-            let report = admin::verify_audit(&store).await?;
+            let report = admin::verify_audit_against(&store, &checkpoints).await?;
             (serde_json::to_string_pretty(&report)?, report.intact)
+        }
+        Command::Audit(AuditCommand::Checkpoint { out }) => {
+            let (store, _) = admin::open(settings).await?;
+            let json = serde_json::to_string_pretty(&admin::sign_checkpoint(&store).await?)?;
+            std::fs::write(out, format!("{json}\n"))?;
+            (json, true)
         }
         Command::Vault(VaultCommand::Check) => {
             let (store, kek) = admin::open(settings).await?;

@@ -35,7 +35,10 @@ impl Application {
         let busy = std::time::Duration::from_millis(settings.database.busy_timeout_ms);
         let store = Store::connect_with(&settings.database.url, busy).await?;
         tracing::info!(backend = store.backend().as_str(), "database migrated and ready");
+        // Refuses to start with another KEK than the one the stored keys are wrapped with (the check value names
+        // the expected key id), then unwraps the service keys under it.
         crate::store::kek_check::verify_or_record(&store, &kek).await?;
+        let store = store.unlock(&kek).await?;
         let gallery = Arc::new(crate::gallery::load(&store, &kek).await?);
         crate::retention::spawn(store.clone(), settings.retention.clone(), gallery.clone());
         let delivery = crate::notify::Delivery::from_settings(&settings.webhook)?;

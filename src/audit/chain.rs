@@ -1,4 +1,10 @@
-//! Appending to and verifying the hash chain.
+//! Appending to the chain. Each row's hash is HMAC-SHA256 under the audit-chain key (a service key, held wrapped
+//! by the KEK) over the previous row's hash and the row's fields; rows written before the service keys existed
+//! (sequence numbers below `ServiceKeys::chain_from`) keep their unkeyed SHA-256 hashes: the legacy chain.
+//! `audit_head` holds the last link and the retained chain's base, authenticated by a MAC under the same key, so
+//! neither a deleted tail nor a moved base can be passed off without the key. A write that finds the head's MAC
+//! wrong raises a security event and keeps it wrong (`UNAUTHENTICATED`): the service never re-seals a head it did
+//! not write, so the next write cannot launder a tampered head.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -6,7 +12,8 @@ use sqlx::{AnyConnection, Row};
 
 use super::Action;
 use crate::domain::Purpose;
-use crate::store::StoreError;
+use crate::store::{StoreError, WriteTx};
+use crate::vault::ServiceKeys;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -25,19 +32,34 @@ impl Outcome {
     }
 }
 
-/// One audited action. `subject_ref` is the lender's applicant reference; never biometric data.
+/// The subject of an audited action. Stored as its keyed pseudonym, never in clear.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Subject<'a> {
+    /// The lender's applicant reference; pseudonymised when the row is written.
+    Clear(&'a str),
+    /// Already a pseudonym (`ServiceKeys::pseudonym`), e.g. read from a consent.
+    Pseudonym(&'a str),
+}
+
+impl std::fmt::Debug for Subject<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Subject(<redacted>)")
+    }
+}
+
+/// One audited action. Never biometric data; the subject is stored pseudonymised.
 #[derive(Debug, Clone)]
 pub struct AuditEvent<'a> {
     pub actor: &'a str,
     pub role: &'a str,
     pub action: Action,
     pub purpose: Option<Purpose>,
-    pub subject_ref: Option<&'a str>,
+    pub subject_ref: Option<Subject<'a>>,
     pub result: Outcome,
     pub request_id: Option<&'a str>,
 }
 
-/// A stored row, as exported to auditors.
+/// A stored row, as exported to auditors. `subject_ref` is the subject's pseudonym (in clear in legacy rows).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct AuditRow {
     pub seq: i64,
@@ -54,20 +76,31 @@ pub struct AuditRow {
 }
 
 impl AuditRow {
-    fn digest(&self) -> String {
+    fn fields(&self) -> [String; 10] {
+        [
+            self.prev_hash.clone(),
+            self.seq.to_string(),
+            self.at.clone(),
+            self.actor.clone(),
+            self.role.clone(),
+            self.action.clone(),
+            self.purpose.clone().unwrap_or_default(),
+            self.subject_ref.clone().unwrap_or_default(),
+            self.result.clone(),
+            self.request_id.clone().unwrap_or_default(),
+        ]
+    }
+
+    /// The hash this row must carry: keyed from `keys.chain_from()` on, unkeyed SHA-256 before.
+    pub fn expected_hash(&self, keys: &ServiceKeys) -> String {
+        let fields = self.fields();
+        if self.seq >= keys.chain_from() {
+            let mut parts: Vec<&[u8]> = vec![b"faceverify/audit-row/v2"];
+            parts.extend(fields.iter().map(|f| f.as_bytes()));
+            return keys.chain_mac(&parts);
+        }
         let mut h = Sha256::new();
-        for field in [
-            self.prev_hash.as_str(),
-            &self.seq.to_string(),
-            &self.at,
-            &self.actor,
-            &self.role,
-            &self.action,
-            self.purpose.as_deref().unwrap_or(""),
-            self.subject_ref.as_deref().unwrap_or(""),
-            &self.result,
-            self.request_id.as_deref().unwrap_or(""),
-        ] {
+        for field in &fields {
             h.update((field.len() as u64).to_be_bytes());
             h.update(field.as_bytes());
         }
@@ -75,24 +108,103 @@ impl AuditRow {
     }
 }
 
-/// Appends `event` inside the caller's transaction, which must come from `Store::begin_write` (it holds the
-/// head row's lock, so the previous link cannot change under it).
-pub async fn append(conn: &mut AnyConnection, event: &AuditEvent<'_>) -> Result<i64, StoreError> {
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
+/// Stored as the head's MAC once a write found it wrong: stays wrong for every later write.
+const UNAUTHENTICATED: &str = "unauthenticated";
+
+/// The head as stored: last link, retained chain's base, and the MAC over both.
+pub(super) struct Head {
+    pub seq: i64,
+    pub hash: String,
+    pub base_seq: i64,
+    pub base_hash: String,
+    pub mac: Option<String>,
+}
+
+impl Head {
+    pub(super) async fn read(conn: &mut AnyConnection) -> Result<Self, StoreError> {
+        let r = sqlx::query("SELECT seq, hash, base_seq, base_hash, mac FROM audit_head WHERE id = 1")
+            .fetch_one(conn)
+            .await?;
+        Ok(Self {
+            seq: r.try_get("seq")?,
+            hash: r.try_get("hash")?,
+            base_seq: r.try_get("base_seq")?,
+            base_hash: r.try_get("base_hash")?,
+            mac: r.try_get("mac")?,
+        })
+    }
+
+    pub(super) fn expected_mac(&self, keys: &ServiceKeys) -> String {
+        let (seq, base_seq) = (self.seq.to_string(), self.base_seq.to_string());
+        keys.chain_mac(&[
+            b"faceverify/audit-head/v1",
+            seq.as_bytes(),
+            self.hash.as_bytes(),
+            base_seq.as_bytes(),
+            self.base_hash.as_bytes(),
+        ])
+    }
+
+    pub(super) fn authentic(&self, keys: &ServiceKeys) -> bool {
+        self.mac.as_deref() == Some(self.expected_mac(keys).as_str())
+    }
+
+    /// Reads the head for a write. A head whose MAC is wrong (rewritten outside the service) raises an
+    /// `audit_chain_break` security event the first time a write finds it. Returns the head and whether it is
+    /// authentic.
+    async fn read_for_write(conn: &mut AnyConnection, keys: &ServiceKeys) -> Result<(Self, bool), StoreError> {
+        let head = Self::read(&mut *conn).await?;
+        let authentic = head.authentic(keys);
+        if !authentic && head.mac.as_deref() != Some(UNAUTHENTICATED) {
+            let detail = "the audit head's MAC is wrong: the head was rewritten outside the service";
+            super::raise(conn, super::SecurityEvent::AuditChainBreak, super::Severity::Critical, detail).await?;
+        }
+        Ok((head, authentic))
+    }
+
+    /// Stores this head, with its MAC when the head it replaces was authentic.
+    async fn write(&self, conn: &mut AnyConnection, keys: &ServiceKeys, authentic: bool) -> Result<(), StoreError> {
+        let mac = if authentic { self.expected_mac(keys) } else { UNAUTHENTICATED.to_owned() };
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2, base_seq = $3, base_hash = $4, mac = $5 WHERE id = 1")
+            .bind(self.seq)
+            .bind(&self.hash)
+            .bind(self.base_seq)
+            .bind(&self.base_hash)
+            .bind(mac)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Writes the head's MAC for the head as it stands: only when the service keys are created (the head then has no
+/// MAC yet), or by someone holding the keys.
+pub async fn seal_head(conn: &mut AnyConnection, keys: &ServiceKeys) -> Result<(), StoreError> {
+    Head::read(&mut *conn).await?.write(conn, keys, true).await
+}
+
+/// Appends `event` inside the caller's `begin_write` transaction (which holds the head row's lock, so the previous
+/// link cannot change under it).
+pub async fn append(tx: &mut WriteTx, event: &AuditEvent<'_>) -> Result<i64, StoreError> {
+    let keys = tx.shared_keys();
+    let (mut head, authentic) = Head::read_for_write(&mut *tx, &keys).await?;
     let mut row = AuditRow {
-        seq: head.try_get::<i64, _>("seq")? + 1,
+        seq: head.seq + 1,
         at: crate::store::now_rfc3339()?,
         actor: event.actor.to_owned(),
         role: event.role.to_owned(),
         action: event.action.as_str().to_owned(),
         purpose: event.purpose.map(|p| p.as_str().to_owned()),
-        subject_ref: event.subject_ref.map(str::to_owned),
+        subject_ref: event.subject_ref.map(|s| match s {
+            Subject::Clear(subject) => keys.pseudonym(subject),
+            Subject::Pseudonym(pseudonym) => pseudonym.to_owned(),
+        }),
         result: event.result.as_str().to_owned(),
         request_id: event.request_id.map(str::to_owned),
-        prev_hash: head.try_get("hash")?,
+        prev_hash: head.hash.clone(),
         hash: String::new(),
     };
-    row.hash = row.digest();
+    row.hash = row.expected_hash(&keys);
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor, role, action, purpose, subject_ref, result, request_id, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -108,13 +220,10 @@ pub async fn append(conn: &mut AnyConnection, event: &AuditEvent<'_>) -> Result<
     .bind(&row.request_id)
     .bind(&row.prev_hash)
     .bind(&row.hash)
-    .execute(&mut *conn)
+    .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(row.seq)
-        .bind(&row.hash)
-        .execute(&mut *conn)
-        .await?;
+    (head.seq, head.hash) = (row.seq, row.hash);
+    head.write(&mut *tx, &keys, authentic).await?;
     Ok(row.seq)
 }
 
@@ -144,65 +253,19 @@ pub async fn export(conn: &mut AnyConnection) -> Result<Vec<AuditRow>, StoreErro
         .collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ChainBreak {
-    /// The row's content does not hash to its stored hash: edited.
-    Altered { seq: i64 },
-    /// The row does not point at the previous row's hash, or a sequence number is missing: deleted or reordered.
-    Unlinked { seq: i64 },
-    /// The last row is not the one the head records: the tail was deleted or rewritten.
-    HeadMismatch { head_seq: i64, last_seq: i64 },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ChainReport {
-    pub rows: usize,
-    pub intact: bool,
-    pub first_break: Option<ChainBreak>,
-}
-
-/// Walks the whole chain and reports the first break.
-pub async fn verify(conn: &mut AnyConnection) -> Result<ChainReport, StoreError> {
-    let rows = export(&mut *conn).await?;
-    let head =
-        sqlx::query("SELECT seq, hash, base_seq, base_hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
-    let base = (head.try_get::<i64, _>("base_seq")?, head.try_get::<String, _>("base_hash")?);
-    let (head_seq, head_hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
-    let first_break = find_break(&rows, base, head_seq, &head_hash);
-    Ok(ChainReport { rows: rows.len(), intact: first_break.is_none(), first_break })
-}
-
-/// `base`: the last pruned row (seq, hash), where the retained chain starts; (0, zeros) when nothing was pruned.
-fn find_break(rows: &[AuditRow], base: (i64, String), head_seq: i64, head_hash: &str) -> Option<ChainBreak> {
-    let (base_seq, mut prev_hash) = base;
-    for (i, row) in rows.iter().enumerate() {
-        if row.seq != base_seq + i as i64 + 1 || row.prev_hash != prev_hash {
-            return Some(ChainBreak::Unlinked { seq: row.seq });
-        }
-        if row.digest() != row.hash {
-            return Some(ChainBreak::Altered { seq: row.seq });
-        }
-        prev_hash = row.hash.clone();
-    }
-    let last_seq = rows.last().map_or(base_seq, |r| r.seq);
-    (last_seq != head_seq || prev_hash != head_hash).then_some(ChainBreak::HeadMismatch { head_seq, last_seq })
-}
-
 /// Removes audit rows recorded before `cutoff` (RFC 3339) and moves the chain's starting point past them, so the
 /// retained rows still verify. Inside a `begin_write` transaction. Returns the rows removed.
-pub async fn prune(conn: &mut AnyConnection, cutoff: &str) -> Result<u64, StoreError> {
+pub async fn prune(tx: &mut WriteTx, cutoff: &str) -> Result<u64, StoreError> {
     let last = sqlx::query("SELECT seq, hash FROM audit_log WHERE at < $1 ORDER BY seq DESC LIMIT 1")
         .bind(cutoff)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(&mut **tx)
         .await?;
     let Some(last) = last else { return Ok(0) };
     let (seq, hash): (i64, String) = (last.try_get("seq")?, last.try_get("hash")?);
-    let done = sqlx::query("DELETE FROM audit_log WHERE seq <= $1").bind(seq).execute(&mut *conn).await?;
-    sqlx::query("UPDATE audit_head SET base_seq = $1, base_hash = $2 WHERE id = 1")
-        .bind(seq)
-        .bind(hash)
-        .execute(&mut *conn)
-        .await?;
+    let done = sqlx::query("DELETE FROM audit_log WHERE seq <= $1").bind(seq).execute(&mut **tx).await?;
+    let keys = tx.shared_keys();
+    let (mut head, authentic) = Head::read_for_write(&mut *tx, &keys).await?;
+    (head.base_seq, head.base_hash) = (seq, hash);
+    head.write(&mut *tx, &keys, authentic).await?;
     Ok(done.rows_affected())
 }

@@ -1,11 +1,17 @@
 //! The tamper-evident audit log: every action on personal data, written in the same transaction as the action.
-//! Each row's hash covers the previous row's hash and its own fields; `audit_head` holds the last link.
+//! Each row's hash is a MAC (under a service key wrapped by the KEK) over the previous row's hash and its own
+//! fields; `audit_head` holds the last link, under a MAC too; signed checkpoints exported elsewhere pin the history.
+//! Subjects appear only as keyed pseudonyms.
 
 mod chain;
+mod checkpoint;
 mod security;
+mod verify;
 
-pub use chain::{append, export, prune, verify, AuditEvent, AuditRow, ChainBreak, ChainReport, Outcome};
+pub use chain::{append, export, prune, seal_head, AuditEvent, AuditRow, Outcome, Subject};
+pub use checkpoint::{checkpoint, signed_message, Checkpoint, CHECKPOINT_FORMAT};
 pub use security::{check_access_burst, events_since, raise, SecurityEvent, Severity, StoredEvent};
+pub use verify::{verify, verify_against, ChainBreak, ChainReport};
 
 /// Actions recorded in the audit log (stable strings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +39,7 @@ pub enum Action {
     CheckErasure,
     RetentionSweep,
     ReadSecurityEvents,
+    SignCheckpoint,
 }
 
 impl Action {
@@ -61,6 +68,7 @@ impl Action {
             Action::CheckErasure => "check_erasure",
             Action::RetentionSweep => "retention_sweep",
             Action::ReadSecurityEvents => "read_security_events",
+            Action::SignCheckpoint => "sign_checkpoint",
         }
     }
 }

@@ -23,6 +23,9 @@ pub enum SecurityEvent {
     RepeatedFailedLogins,
     /// One user viewed crops or exported the audit log unusually often.
     AccessBurst,
+    /// The service keys were created for a database that already had audit rows: expected once, on upgrade;
+    /// otherwise someone removed the keys (the earlier rows then verify only as the legacy, unkeyed chain).
+    ServiceKeysCreated,
 }
 
 impl SecurityEvent {
@@ -32,6 +35,7 @@ impl SecurityEvent {
             SecurityEvent::AuditChainBreak => "audit_chain_break",
             SecurityEvent::RepeatedFailedLogins => "repeated_failed_logins",
             SecurityEvent::AccessBurst => "access_burst",
+            SecurityEvent::ServiceKeysCreated => "service_keys_created",
         }
     }
 }

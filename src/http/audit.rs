@@ -1,19 +1,34 @@
-//! `GET /v1/audit/export` (auditor) and `GET /v1/audit/verify` (auditor, DPO). Exporting is itself audited;
-//! a broken chain raises a security event.
+//! `GET /v1/audit/export[?subject=REF]` (auditor), `GET /v1/audit/verify` and `GET /v1/audit/checkpoint`
+//! (auditor, DPO). Each is itself audited; a broken chain raises a security event (and gets no checkpoint).
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{AppState, Principal, StoreResultExt};
 use crate::audit::{self, Action, Outcome, SecurityEvent, Severity};
-use crate::error::ApiError;
+use crate::domain::ApplicantRef;
+use crate::error::{ApiError, ErrorCode};
 use crate::policy::Permission;
+use crate::store::WriteTx;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/audit/export", web::get().to(export)).route("/audit/verify", web::get().to(verify));
+    cfg.route("/audit/export", web::get().to(export))
+        .route("/audit/verify", web::get().to(verify))
+        .route("/audit/checkpoint", web::get().to(checkpoint));
+}
+
+#[derive(serde::Deserialize)]
+struct ExportQuery {
+    /// Only the rows about this subject: found by its pseudonym (and, in legacy rows, by the clear reference).
+    subject: Option<String>,
 }
 
 #[tracing::instrument(name = "audit.export", skip_all)]
-async fn export(req: HttpRequest, principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn export(
+    req: HttpRequest,
+    query: web::Query<ExportQuery>,
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::ExportAudit, &req)?;
     let retry = state.retry_after_secs;
     let mut tx = state.store.begin_write().await.api(retry)?;
@@ -23,9 +38,31 @@ async fn export(req: HttpRequest, principal: Principal, state: web::Data<AppStat
     audit::check_access_burst(&mut tx, &principal.actor, state.burst_threshold, state.burst_window_secs)
         .await
         .api(retry)?;
-    let rows = audit::export(&mut tx).await.api(retry)?;
+    let mut rows = audit::export(&mut tx).await.api(retry)?;
+    if let Some(subject) = &query.subject {
+        // A reference that does not parse was never stored: nothing matches it.
+        let subject = ApplicantRef::parse(subject).ok();
+        let pseudonym = subject.as_ref().map(|s| tx.pseudonym(s.expose()));
+        let keyed_from = tx.keys().chain_from();
+        rows.retain(|r| {
+            let stored = r.subject_ref.as_deref();
+            let legacy_clear = r.seq < keyed_from && stored == subject.as_ref().map(ApplicantRef::expose);
+            subject.is_some() && (stored == pseudonym.as_deref() || legacy_clear)
+        });
+    }
     tx.commit().await.api(retry)?;
     Ok(HttpResponse::Ok().json(rows))
+}
+
+/// Verifies the chain; a break raises an `audit_chain_break` security event. Returns the report.
+async fn verified(tx: &mut WriteTx, retry: u64) -> Result<audit::ChainReport, ApiError> {
+    let report = audit::verify(tx).await.api(retry)?;
+    if !report.intact {
+        audit::raise(tx, SecurityEvent::AuditChainBreak, Severity::Critical, "audit chain verification failed")
+            .await
+            .api(retry)?;
+    }
+    Ok(report)
 }
 
 #[tracing::instrument(name = "audit.verify", skip_all)]
@@ -33,15 +70,34 @@ async fn verify(req: HttpRequest, principal: Principal, state: web::Data<AppStat
     let purpose = principal.authorize(Permission::VerifyAudit, &req)?;
     let retry = state.retry_after_secs;
     let mut tx = state.store.begin_write().await.api(retry)?;
-    let report = audit::verify(&mut tx).await.api(retry)?;
-    if !report.intact {
-        audit::raise(&mut tx, SecurityEvent::AuditChainBreak, Severity::Critical, "audit chain verification failed")
-            .await
-            .api(retry)?;
-    }
+    let report = verified(&mut tx, retry).await?;
     audit::append(&mut tx, &principal.event(Action::VerifyAudit, Some(purpose), None, Outcome::Success))
         .await
         .api(retry)?;
     tx.commit().await.api(retry)?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+/// A signed checkpoint of the chain as it stands (before this request's own audit row), for the auditor to keep
+/// outside the database. Refused with `audit_chain_broken` when the chain does not verify.
+#[tracing::instrument(name = "audit.checkpoint", skip_all)]
+async fn checkpoint(
+    req: HttpRequest,
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let purpose = principal.authorize(Permission::VerifyAudit, &req)?;
+    let retry = state.retry_after_secs;
+    let mut tx = state.store.begin_write().await.api(retry)?;
+    let intact = verified(&mut tx, retry).await?.intact;
+    let signed = if intact { Some(audit::checkpoint(&mut tx).await.api(retry)?) } else { None };
+    let result = if intact { Outcome::Success } else { Outcome::Failure };
+    audit::append(&mut tx, &principal.event(Action::SignCheckpoint, Some(purpose), None, result)).await.api(retry)?;
+    tx.commit().await.api(retry)?;
+    match signed {
+        Some(checkpoint) => Ok(HttpResponse::Ok().json(checkpoint)),
+        None => {
+            Err(ApiError::new(ErrorCode::AuditChainBroken, "the audit chain does not verify: no checkpoint signed"))
+        }
+    }
 }

@@ -1,12 +1,13 @@
 //! Consent records: `POST /v1/consents`, `GET /v1/consents/{id}`, `DELETE /v1/consents/{id}`.
 //! Withdrawal stops biometric processing and crypto-shreds the subject's templates in the same transaction.
+//! The subject is stored, and audited, only as its keyed pseudonym.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{AppState, Principal, StoreResultExt};
-use crate::audit::{self, Action, Outcome};
+use crate::audit::{self, Action, AuditEvent, Outcome, Subject};
 use crate::domain::ApplicantRef;
 use crate::error::{ApiError, ErrorCode};
 use crate::policy::Permission;
@@ -83,15 +84,17 @@ async fn record(
         None => None,
     };
     let retry = state.retry_after_secs;
+    let mut tx = state.store.begin_write().await.api(retry)?;
+    let pseudonym = tx.pseudonym(subject.expose());
     let new = NewConsent {
         given_at,
         subject_ref: subject.expose(),
+        subject_pseudonym: &pseudonym,
         channel: body.channel,
         text_version: &body.text_version,
         cross_border: body.cross_border,
         recorded_by: &principal.actor,
     };
-    let mut tx = state.store.begin_write().await.api(retry)?;
     let consent = consents::insert(&mut tx, &new).await.api(retry)?;
     let event = principal.event(Action::RecordConsent, Some(purpose), Some(subject.expose()), Outcome::Success);
     audit::append(&mut tx, &event).await.api(retry)?;
@@ -111,7 +114,7 @@ async fn show(
     let retry = state.retry_after_secs;
     let mut tx = state.store.begin_write().await.api(retry)?;
     let consent = visible(&mut tx, &principal, id, retry).await?;
-    let event = principal.event(Action::ReadConsent, Some(purpose), Some(&consent.subject_ref), Outcome::Success);
+    let event = about(principal.event(Action::ReadConsent, Some(purpose), None, Outcome::Success), &consent);
     audit::append(&mut tx, &event).await.api(retry)?;
     tx.commit().await.api(retry)?;
     Ok(HttpResponse::Ok().json(consent))
@@ -139,14 +142,27 @@ async fn withdraw(
     if !consents::withdraw(&mut tx, id).await.api(retry)? {
         return Err(ApiError::new(ErrorCode::ConsentWithdrawn, "this consent was already withdrawn"));
     }
-    let subject = consent.subject_ref.as_str();
-    let destroyed = biometrics::shred_subject(&mut tx, subject).await.api(retry)?;
-    crate::store::cases::delete_subject_crops(&mut tx, subject).await.api(retry)?;
+    // The consent knows its subject only by pseudonym; the subject's data key is filed under it too.
+    let subject = biometrics::subject_by_pseudonym(&mut tx, &consent.subject_pseudonym).await.api(retry)?;
+    let mut destroyed = 0;
+    if let Some(subject) = &subject {
+        destroyed = biometrics::shred_subject(&mut tx, subject).await.api(retry)?;
+        crate::store::cases::delete_subject_crops(&mut tx, subject).await.api(retry)?;
+    }
     for action in [Action::WithdrawConsent, Action::EraseBiometrics] {
-        let event = principal.event(action, Some(purpose), Some(subject), Outcome::Success);
+        let event = about(principal.event(action, Some(purpose), None, Outcome::Success), &consent);
         audit::append(&mut tx, &event).await.api(retry)?;
     }
     tx.commit().await.api(retry)?;
-    state.gallery.remove_subject(subject);
+    if let Some(subject) = &subject {
+        state.gallery.remove_subject(subject);
+    }
+    // The destroyed data key must not survive in older log frames (SQLite; see Store::checkpoint_wal).
+    state.store.checkpoint_wal().await;
     Ok(HttpResponse::Ok().json(Withdrawn { consent_id: id, withdrawn: true, templates_destroyed: destroyed }))
+}
+
+/// `event` about the consent's subject, by its pseudonym.
+fn about<'a>(event: AuditEvent<'a>, consent: &'a consents::Consent) -> AuditEvent<'a> {
+    AuditEvent { subject_ref: Some(Subject::Pseudonym(&consent.subject_pseudonym)), ..event }
 }

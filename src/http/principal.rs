@@ -45,7 +45,7 @@ impl Principal {
         }
     }
 
-    /// An audit event for an action this principal performed.
+    /// An audit event for an action this principal performed; `subject_ref` in clear (the row stores its pseudonym).
     pub fn event<'a>(
         &'a self,
         action: Action,
@@ -58,7 +58,7 @@ impl Principal {
             role: self.role.as_str(),
             action,
             purpose,
-            subject_ref,
+            subject_ref: subject_ref.map(crate::audit::Subject::Clear),
             result,
             request_id: Some(&self.request_id),
         }

@@ -1,6 +1,7 @@
 //! Subject erasure for the DPO: `DELETE /v1/subjects/{ref}` erases everything stored about an applicant
-//! (database rows, sealed templates by crypto-shredding, case crops, the in-memory gallery);
-//! `GET /v1/subjects/{ref}/residue` is the query that proves nothing remains.
+//! (database rows, sealed templates by crypto-shredding, case crops, the in-memory gallery), then checkpoints
+//! SQLite's write-ahead log so no older copy stays there; `GET /v1/subjects/{ref}/residue` proves nothing remains:
+//! the per-table counts, a scan of every column of every table and, on SQLite, of the database and log files.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -9,7 +10,7 @@ use crate::audit::{self, Action, Outcome};
 use crate::domain::ApplicantRef;
 use crate::error::{ApiError, ErrorCode};
 use crate::policy::Permission;
-use crate::store::subjects;
+use crate::store::{residue, subjects};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/subjects/{subject}", web::delete().to(erase))
@@ -35,6 +36,7 @@ async fn erase(
     audit::append(&mut tx, &event).await.api(retry)?;
     tx.commit().await.api(retry)?;
     let from_memory = state.gallery.remove_subject(subject.expose());
+    state.store.checkpoint_wal().await;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "erased": erased, "gallery_templates_removed": from_memory })))
 }
 
@@ -47,9 +49,18 @@ async fn residue(
     let purpose = principal.authorize(Permission::EraseSubject, &req)?;
     let subject = subject(&path)?;
     let retry = state.retry_after_secs;
+    // The scan reads the whole database: outside the write transaction, so writers are not held up meanwhile.
+    let scan = residue::scan(&state.store, subject.expose()).await.api(retry)?;
     let mut tx = state.store.begin_write().await.api(retry)?;
-    let mut found = subjects::residue(&mut tx, subject.expose()).await.api(retry)?;
-    found.gallery = i64::try_from(state.gallery.count_subject(subject.expose())).unwrap_or(i64::MAX);
+    let pseudonym = tx.pseudonym(subject.expose());
+    let mut rows = subjects::counts(&mut tx, subject.expose(), &pseudonym).await.api(retry)?;
+    rows.gallery = i64::try_from(state.gallery.count_subject(subject.expose())).unwrap_or(i64::MAX);
+    let found = subjects::Residue {
+        rows,
+        stored_copies: scan.stored_copies,
+        database_file_copies: scan.database_file_copies,
+        wal_file_copies: scan.wal_file_copies,
+    };
     let event = principal.event(Action::CheckErasure, Some(purpose), Some(subject.expose()), Outcome::Success);
     audit::append(&mut tx, &event).await.api(retry)?;
     tx.commit().await.api(retry)?;

@@ -20,7 +20,7 @@ use crate::pipeline::{DecodeError, Evidence, Part, PipelineError};
 use crate::policy::Permission;
 use crate::store::biometrics::{self, NewTemplate};
 use crate::store::cases::{self, CaseStatus, NewCase};
-use crate::store::{consents, insert_verification, NewVerification, StoreError, StoredVerification, Tx};
+use crate::store::{consents, insert_verification, NewVerification, StoreError, StoredVerification, WriteTx};
 use crate::vault::{seal_crop, seal_template, TemplateBinding};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -74,8 +74,9 @@ async fn create(
     let form = form::read(&req, payload, state.form_limits).await?;
     principal.allow_purpose(Some(form.meta.purpose))?;
     // Consent first, replays included: after withdrawal nothing about the subject is processed or answered.
+    let pseudonym = state.store.pseudonym(form.meta.applicant_ref.expose()).api(state.retry_after_secs)?;
     let mut conn = state.store.acquire().await.api(state.retry_after_secs)?;
-    require_consent(&mut conn, &principal.actor, &form.meta, state.cross_border)
+    require_consent(&mut conn, &principal.actor, &form.meta, &pseudonym, state.cross_border)
         .await
         .api(state.retry_after_secs)??;
     drop(conn);
@@ -156,12 +157,14 @@ async fn create(
 }
 
 /// The consent reference must name an active consent of the same subject (policy §4, §7), recorded by the same
-/// client, one that allows cross-border transfer when the data is stored outside Kazakhstan. The outer error is a
-/// store failure, the inner one the refusal to answer.
+/// client, one that allows cross-border transfer when the data is stored outside Kazakhstan. Consents hold the
+/// subject's pseudonym, so `pseudonym` is the applicant's. The outer error is a store failure, the inner one the
+/// refusal to answer.
 async fn require_consent(
     conn: &mut sqlx::AnyConnection,
     client: &str,
     meta: &VerificationMeta,
+    pseudonym: &str,
     cross_border: bool,
 ) -> Result<Result<(), ApiError>, StoreError> {
     let refused = || ApiError::new(ErrorCode::ConsentRequired, "no active consent of this subject under consent_ref");
@@ -172,7 +175,7 @@ async fn require_consent(
         Err(e) => return Err(e),
     };
     let owned = consent.recorded_by == client;
-    if !owned || consent.subject_ref != meta.applicant_ref.expose() || consent.withdrawn_at.is_some() {
+    if !owned || consent.subject_pseudonym != pseudonym || consent.withdrawn_at.is_some() {
         return Ok(Err(refused()));
     }
     if cross_border && !consent.cross_border {
@@ -218,8 +221,9 @@ async fn store(
 ) -> Result<(), StoreFailure> {
     let meta = record.meta;
     let subject = meta.applicant_ref.expose();
-    let mut tx: Tx = state.store.begin_write().await?;
-    if require_consent(&mut tx, &principal.actor, meta, state.cross_border).await?.is_err() {
+    let mut tx: WriteTx = state.store.begin_write().await?;
+    let pseudonym = tx.pseudonym(subject);
+    if require_consent(&mut tx, &principal.actor, meta, &pseudonym, state.cross_border).await?.is_err() {
         return Err(StoreFailure::ConsentGone);
     }
     insert_verification(&mut tx, record).await?;

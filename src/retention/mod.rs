@@ -125,6 +125,8 @@ pub async fn sweep(
     };
     audit::append(&mut tx, &event).await?;
     tx.commit().await?;
+    // Shredded data keys and deleted rows must not survive in older log frames (SQLite).
+    store.checkpoint_wal().await;
     Ok(report)
 }
 

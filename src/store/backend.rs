@@ -83,6 +83,8 @@ pub(super) async fn open(backend: Backend, url: &str, busy_timeout: Duration) ->
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = FULL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
+                        // Deleted rows are overwritten with zeros, not left in free space (erasure, crypto-shredding).
+                        conn.execute("PRAGMA secure_delete = ON").await?;
                         conn.execute(format!("PRAGMA busy_timeout = {wait_ms}").as_str()).await?;
                         Ok(())
                     })
@@ -125,6 +127,14 @@ fn restrict_sqlite_files(url: &str) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// The database file of an SQLite URL, when it names one on disk (not `:memory:`).
+pub(super) fn sqlite_file_on_disk(backend: Backend, url: &str) -> Option<PathBuf> {
+    if backend != Backend::Sqlite {
+        return None;
+    }
+    sqlite_file(url).ok().filter(|p| p.is_file())
 }
 
 fn sqlite_file(url: &str) -> Result<PathBuf, StoreError> {

@@ -4,12 +4,15 @@
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
-use super::{now_rfc3339, StoreError};
+use super::{now_rfc3339, StoreError, WriteTx};
 use crate::domain::Purpose;
 use crate::vault::{DataKey, Kek, WrappedKey};
 
-/// The subject's data key, created (and stored wrapped) on first use.
-pub async fn data_key(conn: &mut AnyConnection, kek: &Kek, subject: &str) -> Result<DataKey, StoreError> {
+/// The subject's data key, created (and stored wrapped, with the subject's pseudonym for lookups from a consent)
+/// on first use.
+pub async fn data_key(tx: &mut WriteTx, kek: &Kek, subject: &str) -> Result<DataKey, StoreError> {
+    let pseudonym = tx.pseudonym(subject);
+    let conn: &mut AnyConnection = tx;
     let row = sqlx::query("SELECT kek_id, wrapped_dek FROM subject_keys WHERE subject_ref = $1")
         .bind(subject)
         .fetch_optional(&mut *conn)
@@ -20,9 +23,12 @@ pub async fn data_key(conn: &mut AnyConnection, kek: &Kek, subject: &str) -> Res
     }
     let key = DataKey::generate().map_err(StoreError::Vault)?;
     let wrapped = key.wrap(kek, subject).map_err(StoreError::Vault)?;
-    sqlx::query("INSERT INTO subject_keys (subject_ref, kek_id, wrapped_dek, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(subject)
-        .bind(&wrapped.kek_id)
+    sqlx::query(
+        "INSERT INTO subject_keys (subject_ref, pseudonym, kek_id, wrapped_dek, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(subject)
+    .bind(pseudonym)
+    .bind(&wrapped.kek_id)
         .bind(&wrapped.blob)
         .bind(now_rfc3339()?)
         .execute(&mut *conn)
@@ -88,6 +94,15 @@ pub async fn wrapped_key(conn: &mut AnyConnection, subject: &str) -> Result<Opti
         .fetch_optional(conn)
         .await?;
     row.map(|r| Ok(WrappedKey { kek_id: r.try_get("kek_id")?, blob: r.try_get("wrapped_dek")? })).transpose()
+}
+
+/// The subject (in clear) whose data key is filed under `pseudonym`: how a withdrawal, which knows the subject
+/// only by its consent's pseudonym, finds the biometric data to destroy. `None`: nothing biometric is stored.
+pub async fn subject_by_pseudonym(conn: &mut AnyConnection, pseudonym: &str) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT subject_ref FROM subject_keys WHERE pseudonym = $1")
+        .bind(pseudonym)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// Crypto-shreds a subject: destroys its data key, then deletes its templates. Returns the templates destroyed.

@@ -1,4 +1,6 @@
 //! Consent records (policy §4, §7): who consented, when, through which channel, to which text, cross-border or not.
+//! The subject is stored as its keyed pseudonym (`subject_scheme = 1`), so a withdrawn or erased subject's consent
+//! rows hold no clear reference.
 
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -30,10 +32,15 @@ impl ConsentChannel {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct Consent {
     pub consent_id: Uuid,
-    pub subject_ref: String,
+    /// In clear only in the answer to the request that recorded it (the client sent it); never stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_ref: Option<String>,
+    /// What is stored: the subject's keyed pseudonym.
+    #[serde(skip)]
+    pub subject_pseudonym: String,
     pub channel: ConsentChannel,
     pub text_version: String,
     pub cross_border: bool,
@@ -44,8 +51,16 @@ pub struct Consent {
     pub recorded_by: String,
 }
 
+impl std::fmt::Debug for Consent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consent").field("consent_id", &self.consent_id).finish_non_exhaustive()
+    }
+}
+
 pub struct NewConsent<'a> {
     pub subject_ref: &'a str,
+    /// `ServiceKeys::pseudonym(subject_ref)`: what is stored.
+    pub subject_pseudonym: &'a str,
     pub channel: ConsentChannel,
     pub text_version: &'a str,
     pub cross_border: bool,
@@ -57,7 +72,8 @@ pub struct NewConsent<'a> {
 pub async fn insert(conn: &mut AnyConnection, c: &NewConsent<'_>) -> Result<Consent, StoreError> {
     let consent = Consent {
         consent_id: Uuid::new_v4(),
-        subject_ref: c.subject_ref.to_owned(),
+        subject_ref: Some(c.subject_ref.to_owned()),
+        subject_pseudonym: c.subject_pseudonym.to_owned(),
         channel: c.channel,
         text_version: c.text_version.to_owned(),
         cross_border: c.cross_border,
@@ -69,11 +85,12 @@ pub async fn insert(conn: &mut AnyConnection, c: &NewConsent<'_>) -> Result<Cons
         recorded_by: c.recorded_by.to_owned(),
     };
     sqlx::query(
-        "INSERT INTO consents (id, subject_ref, channel, text_version, cross_border, given_at, recorded_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO consents (id, subject_ref, subject_scheme, channel, text_version, cross_border, given_at,
+                               recorded_by)
+         VALUES ($1, $2, 1, $3, $4, $5, $6, $7)",
     )
     .bind(consent.consent_id.to_string())
-    .bind(&consent.subject_ref)
+    .bind(&consent.subject_pseudonym)
     .bind(c.channel.as_str())
     .bind(&consent.text_version)
     .bind(i64::from(c.cross_border))
@@ -94,7 +111,8 @@ pub async fn get(conn: &mut AnyConnection, id: Uuid) -> Result<Consent, StoreErr
     .await?;
     Ok(Consent {
         consent_id: id,
-        subject_ref: r.try_get("subject_ref")?,
+        subject_ref: None,
+        subject_pseudonym: r.try_get("subject_ref")?,
         channel: ConsentChannel::parse(&r.try_get::<String, _>("channel")?).ok_or(StoreError::Corrupt("channel"))?,
         text_version: r.try_get("text_version")?,
         cross_border: r.try_get::<i64, _>("cross_border")? == 1,

@@ -7,10 +7,16 @@ mod backend;
 pub mod biometrics;
 pub mod cases;
 pub mod consents;
+mod file_scan;
 pub mod kek_check;
+pub mod residue;
+mod service_keys;
 pub mod subjects;
 mod verifications;
+mod write_tx;
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::AnyPool;
@@ -18,7 +24,9 @@ use sqlx::AnyPool;
 pub use access::{ServiceAccount, SessionRecord, StaffRecord};
 pub use backend::Backend;
 pub(crate) use backend::BindScore;
+pub use service_keys::rewrap as rewrap_service_keys;
 pub use verifications::{insert_verification, NewVerification, StoredVerification};
+pub use write_tx::WriteTx;
 
 use time::format_description::FormatItem;
 use time::macros::format_description;
@@ -58,6 +66,13 @@ pub enum StoreError {
     Vault(crate::vault::VaultError),
     #[error("migrations failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "the service keys (audit chain, pseudonyms, checkpoint signing) stored in the database do not open under \
+         key-encryption key `{kek_id}` ({source}): is this the KEK this database was created or rotated with?"
+    )]
+    ServiceKeys { kek_id: String, source: crate::vault::VaultError },
+    #[error("the store was opened without its service keys (Store::unlock)")]
+    Locked,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -80,6 +95,10 @@ impl From<sqlx::Error> for StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The database file, for SQLite on disk (the residue check reads it and its WAL).
+    sqlite_file: Option<PathBuf>,
+    /// Set by `unlock`: needed by every audited write (`begin_write`).
+    keys: Option<Arc<crate::vault::ServiceKeys>>,
 }
 
 impl Store {
@@ -96,7 +115,50 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        Ok(Self { pool, backend })
+        let sqlite_file = backend::sqlite_file_on_disk(backend, url);
+        Ok(Self { pool, backend, sqlite_file, keys: None })
+    }
+
+    /// Unwraps the service keys with `kek`, creating them on the first start (see `vault::ServiceKeys`), and
+    /// pseudonymises what earlier versions stored in clear. Refuses (an error) when they do not open under `kek`.
+    pub async fn unlock(mut self, kek: &crate::vault::Kek) -> Result<Self, StoreError> {
+        let (keys, rewritten) = service_keys::load_or_create(&self.pool, kek).await?;
+        self.keys = Some(Arc::new(keys));
+        if rewritten {
+            self.checkpoint_wal().await;
+        }
+        Ok(self)
+    }
+
+    /// The subject's keyed pseudonym, as stored in audit rows and consents.
+    pub fn pseudonym(&self, subject: &str) -> Result<String, StoreError> {
+        Ok(self.keys.as_ref().ok_or(StoreError::Locked)?.pseudonym(subject))
+    }
+
+    /// SQLite: copies the write-ahead log into the database file and truncates it, so deleted rows (overwritten in
+    /// the file by `secure_delete`) leave no older copy in the log. Returns whether it completed; a reader holding
+    /// an old snapshot makes it partial, and a failure is logged, not returned (it runs after a commit, which
+    /// stands). PostgreSQL: nothing to do here (see README, "Erasure").
+    pub async fn checkpoint_wal(&self) -> bool {
+        if self.backend != Backend::Sqlite {
+            return true;
+        }
+        let busy = match sqlx::query_scalar::<_, i64>("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.pool).await {
+            Ok(busy) => busy,
+            Err(e) => {
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+                return false;
+            }
+        };
+        if busy != 0 {
+            tracing::warn!("WAL checkpoint incomplete: a reader holds an older snapshot");
+        }
+        busy == 0
+    }
+
+    /// The SQLite database file (and so its `-wal` beside it), when the database is a file.
+    pub fn sqlite_file(&self) -> Option<&std::path::Path> {
+        self.sqlite_file.as_deref()
     }
 
     /// Which database this store talks to.
@@ -109,11 +171,12 @@ impl Store {
     }
 
     /// A transaction that takes the audit-chain lock first: every audited write goes through it, so writers
-    /// serialise on one row instead of failing a read-to-write lock upgrade.
-    pub async fn begin_write(&self) -> Result<Tx, StoreError> {
+    /// serialise on one row instead of failing a read-to-write lock upgrade. It carries the service keys.
+    pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let keys = self.keys.clone().ok_or(StoreError::Locked)?;
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
-        Ok(tx)
+        Ok(WriteTx::new(tx, keys))
     }
 
     /// A connection for one-off reads outside a transaction.

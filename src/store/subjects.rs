@@ -1,14 +1,37 @@
 //! Everything stored about one subject: erasure and the query that proves it.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
-use super::StoreError;
+use super::{StoreError, WriteTx};
 
-/// Rows still referring to a subject, per table. All zero after erasure (the audit log keeps its references: it is
-/// the record of processing the law requires, and holds no biometric data).
+/// What still refers to a subject. All zero after erasure. The audit log and the withdrawn consents keep rows
+/// about the subject (the record of processing the law requires; no biometric data), but only under its keyed
+/// pseudonym, which is not a copy of the reference.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Residue {
+    #[serde(flatten)]
+    pub rows: Counts,
+    /// Stored values holding the clear reference, per `table.column`, from a scan of every column of every table
+    /// (`store::residue`).
+    pub stored_copies: BTreeMap<String, i64>,
+    /// SQLite: copies of the reference's bytes in the database file and in its write-ahead log that no stored
+    /// value accounts for: deleted rows not yet overwritten, older log frames. Always 0 on PostgreSQL.
+    pub database_file_copies: i64,
+    pub wal_file_copies: i64,
+}
+
+impl Residue {
+    pub fn is_empty(&self) -> bool {
+        *self == Residue::default()
+    }
+}
+
+/// Rows per table still filed under the subject.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
     pub verifications: i64,
     pub templates: i64,
     pub subject_keys: i64,
@@ -19,13 +42,8 @@ pub struct Residue {
     pub gallery: i64,
 }
 
-impl Residue {
-    pub fn is_empty(&self) -> bool {
-        *self == Residue::default()
-    }
-}
-
-pub async fn residue(conn: &mut AnyConnection, subject: &str) -> Result<Residue, StoreError> {
+/// The per-table counts; `pseudonym` is the subject's (consents are filed under it).
+pub async fn counts(conn: &mut AnyConnection, subject: &str, pseudonym: &str) -> Result<Counts, StoreError> {
     let row = sqlx::query(
         "SELECT
             (SELECT COUNT(*) FROM verifications WHERE applicant_ref = $1) AS verifications,
@@ -33,12 +51,13 @@ pub async fn residue(conn: &mut AnyConnection, subject: &str) -> Result<Residue,
             (SELECT COUNT(*) FROM subject_keys WHERE subject_ref = $1) AS subject_keys,
             (SELECT COUNT(*) FROM cases WHERE subject_ref = $1) AS cases,
             (SELECT COUNT(*) FROM case_crops WHERE subject_ref = $1) AS case_crops,
-            (SELECT COUNT(*) FROM consents WHERE subject_ref = $1 AND withdrawn_at IS NULL) AS active_consents",
+            (SELECT COUNT(*) FROM consents WHERE subject_ref = $2 AND withdrawn_at IS NULL) AS active_consents",
     )
     .bind(subject)
+    .bind(pseudonym)
     .fetch_one(conn)
     .await?;
-    Ok(Residue {
+    Ok(Counts {
         verifications: row.try_get("verifications")?,
         templates: row.try_get("templates")?,
         subject_keys: row.try_get("subject_keys")?,
@@ -51,8 +70,10 @@ pub async fn residue(conn: &mut AnyConnection, subject: &str) -> Result<Residue,
 
 /// Crypto-shreds and deletes the subject's biometric data, cases and verification records, and withdraws its
 /// consents, inside the caller's transaction. Returns what was there before.
-pub async fn erase(conn: &mut AnyConnection, subject: &str) -> Result<Residue, StoreError> {
-    let before = residue(&mut *conn, subject).await?;
+pub async fn erase(tx: &mut WriteTx, subject: &str) -> Result<Counts, StoreError> {
+    let pseudonym = tx.pseudonym(subject);
+    let conn: &mut AnyConnection = tx;
+    let before = counts(&mut *conn, subject, &pseudonym).await?;
     super::biometrics::shred_subject(&mut *conn, subject).await?;
     for sql in [
         "DELETE FROM case_crops WHERE subject_ref = $1",
@@ -63,7 +84,7 @@ pub async fn erase(conn: &mut AnyConnection, subject: &str) -> Result<Residue, S
     }
     sqlx::query("UPDATE consents SET withdrawn_at = $1 WHERE subject_ref = $2 AND withdrawn_at IS NULL")
         .bind(super::now_rfc3339()?)
-        .bind(subject)
+        .bind(&pseudonym)
         .execute(&mut *conn)
         .await?;
     Ok(before)

@@ -94,6 +94,7 @@ async fn endpoints(app: &TestApp) -> Vec<Endpoint> {
         },
         Endpoint { method: Method::GET, path: "/v1/audit/export".into(), permission: Permission::ExportAudit },
         Endpoint { method: Method::GET, path: "/v1/audit/verify".into(), permission: Permission::VerifyAudit },
+        Endpoint { method: Method::GET, path: "/v1/audit/checkpoint".into(), permission: Permission::VerifyAudit },
         Endpoint {
             method: Method::GET,
             path: "/v1/subjects/SUBJ-6/residue".into(),

@@ -32,7 +32,7 @@ async fn actions_are_recorded_with_actor_role_purpose_and_subject() {
         ("onboarding", "onboarding", "record_consent")
     );
     assert_eq!(first.purpose.as_deref(), Some("identification"));
-    assert_eq!(first.subject_ref.as_deref(), Some("SUBJ-0"));
+    assert_eq!(first.subject_ref, Some(app.pseudonym("SUBJ-0")), "the subject, pseudonymised");
     assert!(first.request_id.as_deref().is_some_and(|r| !r.is_empty()));
     assert_eq!(rows[1].prev_hash, first.hash, "each row links to the one before");
 }

@@ -98,8 +98,11 @@ async fn withdrawal_crypto_shreds_the_subjects_templates() {
         0,
         "data key destroyed"
     );
-    let erased = "SELECT COUNT(*) FROM audit_log WHERE action = 'erase_biometrics' AND subject_ref = 'APP-5'";
-    assert_eq!(app.sql_count(erased).await, 1);
+    let erased = format!(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'erase_biometrics' AND subject_ref = '{}'",
+        app.pseudonym("APP-5")
+    );
+    assert_eq!(app.sql_count(&erased).await, 1);
     assert_error(withdraw().send().await.expect("request"), 409, "consent_already_withdrawn").await;
     let record = app.get_as_client(&format!("/v1/verifications/{id}")).await;
     assert_eq!(record.status().as_u16(), 200, "the decision record (credit dossier) stays; the biometrics go");

@@ -99,7 +99,8 @@ async fn sigkill_mid_write_loses_no_acknowledged_verification() {
     let db = TestDb::fresh(dir.path()).await;
     let mut server = serve(dir.path(), &db.url(), port);
     wait_ready(&client, &base).await;
-    let store = faceverify::store::Store::connect(&db.url()).await.expect("store");
+    let kek = faceverify::vault::load(&dir.path().join("kek.key")).expect("kek");
+    let store = faceverify::store::Store::connect(&db.url()).await.expect("store").unlock(&kek).await.expect("unlock");
     let key =
         faceverify::auth::create_service_account(&store, "onboarding").await.expect("account").plaintext.to_string();
     let consent: Value = client

@@ -125,8 +125,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build_with_pool(settings.clone(), pool()).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    let store = Store::connect(&settings.database.url).await.expect("store");
     let kek = faceverify::vault::load(&kek_file).expect("kek");
+    let store = Store::connect(&settings.database.url).await.expect("store").unlock(&kek).await.expect("unlock");
     let key = faceverify::auth::create_service_account(&store, "onboarding").await.expect("service account");
     let api_key = key.plaintext.to_string();
     TestApp { address, client: reqwest::Client::new(), store, kek, kek_file, db, api_key, dir }
@@ -228,6 +228,11 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// The subject's keyed pseudonym: how audit rows and consents store it.
+    pub fn pseudonym(&self, subject: &str) -> String {
+        self.store.pseudonym(subject).expect("service keys")
     }
 
     pub async fn sql_count(&self, sql: &str) -> i64 {

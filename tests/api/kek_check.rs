@@ -19,8 +19,9 @@ async fn start_with(app: &TestApp, kek_file: &std::path::Path) -> Result<(), Str
 
 /// A data key wrapped under the app's KEK, as every enrolled subject has.
 async fn enrol_key(app: &TestApp, subject: &str) {
-    let mut conn = app.store.acquire().await.expect("connection");
-    faceverify::store::biometrics::data_key(&mut conn, &app.kek, subject).await.expect("data key");
+    let mut tx = app.store.begin_write().await.expect("transaction");
+    faceverify::store::biometrics::data_key(&mut tx, &app.kek, subject).await.expect("data key");
+    tx.commit().await.expect("commit");
 }
 
 #[tokio::test]

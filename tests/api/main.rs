@@ -3,6 +3,7 @@
 //! One test binary: every module shares the inference pool and the telemetry set-up in `helpers`.
 
 mod access;
+mod audit_keyed;
 mod audit_log;
 mod bad_input;
 mod batching;
@@ -10,6 +11,7 @@ mod cases;
 mod clients;
 mod consent;
 mod console;
+mod erasure_residue;
 mod eval_accuracy;
 mod faults;
 mod health;
@@ -18,6 +20,7 @@ mod kek_check;
 mod openapi;
 mod reference;
 mod retention;
+mod service_keys;
 mod startup;
 mod store;
 mod subjects;

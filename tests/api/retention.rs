@@ -63,7 +63,8 @@ async fn concurrent_sweeps_from_several_replicas_destroy_each_record_once() {
     app.sql_exec("UPDATE verifications SET created_at = '2019-01-01T00:00:00.000000Z'").await;
     let mut replicas = Vec::new();
     for _ in 0..4 {
-        replicas.push(faceverify::store::Store::connect(&app.db.url()).await.expect("replica store"));
+        let store = faceverify::store::Store::connect(&app.db.url()).await.expect("replica store");
+        replicas.push(store.unlock(&app.kek).await.expect("unlock"));
     }
     let sweeps = replicas.iter().map(|store| async move {
         faceverify::retention::sweep(store, &settings().retention, time::OffsetDateTime::now_utc()).await

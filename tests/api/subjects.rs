@@ -39,10 +39,11 @@ async fn erasure_removes_everything_about_a_subject_and_proves_it() {
     assert_eq!(erased["gallery_templates_removed"], 1);
     let after = dpo_request(&app, &dpo, reqwest::Method::GET, "/v1/subjects/APP-E/residue").await;
     assert_eq!(after["nothing_remains"], true, "{after}");
-    assert_eq!(
-        app.sql_count("SELECT COUNT(*) FROM audit_log WHERE action = 'erase_subject' AND subject_ref = 'APP-E'").await,
-        1
+    let erasure = format!(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'erase_subject' AND subject_ref = '{}'",
+        app.pseudonym("APP-E")
     );
+    assert_eq!(app.sql_count(&erasure).await, 1);
 
     let again = app.consented_meta("APP-F").await;
     let same_face =

@@ -1,0 +1,116 @@
+//! Looking for a subject reference's bytes where SQL cannot see: the SQLite database file and its write-ahead
+//! log, free space and old frames included. A stored record packs its values without separators, so a copy of
+//! "APP-3" cannot be told from the start of a stored "APP-30" by its neighbours; instead an occurrence counts
+//! unless the bytes around it spell a live stored value that contains the reference (an `explainer`, from the SQL
+//! scan). What is left is a copy no live value accounts for: a deleted row not overwritten, an older log frame.
+
+use std::fs::File;
+use std::io::{ErrorKind, Read};
+use std::path::Path;
+
+use memchr::memmem;
+
+const CHUNK: usize = 4 << 20;
+
+/// Occurrences of `needle` in the file at `path` that no `explainers` value accounts for; 0 when there is no file.
+pub(crate) fn unexplained_copies(path: &Path, needle: &[u8], explainers: &[Vec<u8>]) -> std::io::Result<i64> {
+    match File::open(path) {
+        Ok(file) => scan(file, needle, explainers, CHUNK),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
+fn scan(mut input: impl Read, needle: &[u8], explainers: &[Vec<u8>], chunk: usize) -> std::io::Result<i64> {
+    if needle.is_empty() {
+        return Ok(0);
+    }
+    let finder = memmem::Finder::new(needle);
+    let context = explainers.iter().map(Vec::len).max().unwrap_or(0);
+    // `buf` holds the file's bytes from `buf_start`; occurrences starting before `next` are already counted.
+    let (mut buf, mut buf_start, mut next) = (Vec::new(), 0usize, 0usize);
+    let mut count = 0;
+    loop {
+        let old_len = buf.len();
+        buf.resize(old_len + chunk, 0);
+        let read = read_full(&mut input, &mut buf[old_len..])?;
+        buf.truncate(old_len + read);
+        let eof = read == 0;
+        let buf_end = buf_start + buf.len();
+        // An occurrence can be judged once its right-hand context is in `buf` (or the file ended).
+        let decidable = if eof { buf_end } else { buf_end.saturating_sub(needle.len() + context) };
+        let from = next - buf_start;
+        for i in finder.find_iter(&buf[from..]).map(|i| from + i) {
+            if buf_start + i >= decidable {
+                break;
+            }
+            if !explained(&buf, i, needle, explainers) {
+                count += 1;
+            }
+        }
+        next = next.max(decidable);
+        if eof {
+            return Ok(count);
+        }
+        let keep_from = next.saturating_sub(context).max(buf_start);
+        buf.drain(..keep_from - buf_start);
+        buf_start = keep_from;
+    }
+}
+
+fn read_full(input: &mut impl Read, out: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < out.len() {
+        match input.read(&mut out[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Whether the occurrence at `at` lies inside a copy of one of `explainers` in `buf`.
+fn explained(buf: &[u8], at: usize, needle: &[u8], explainers: &[Vec<u8>]) -> bool {
+    explainers.iter().any(|value| {
+        memmem::find_iter(value, needle).any(|k| {
+            at.checked_sub(k).is_some_and(|start| buf.get(start..start + value.len()) == Some(value.as_slice()))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(hay: &[u8], explainers: &[&[u8]], chunk: usize) -> i64 {
+        let explainers: Vec<Vec<u8>> = explainers.iter().map(|e| e.to_vec()).collect();
+        scan(hay, b"APP-3", &explainers, chunk).expect("scan")
+    }
+
+    #[test]
+    fn counts_every_copy_across_chunk_boundaries() {
+        let hay = b"xxAPP-3yyAPP-3\0\0APP-3APP-3zz";
+        for chunk in 1..hay.len() + 2 {
+            assert_eq!(count(hay, &[], chunk), 4, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn copies_inside_live_longer_values_are_explained_and_others_are_not() {
+        // A live "APP-30" packed between other values, a live hex pseudonym that happens to hold the bytes, and
+        // one dead copy.
+        let hay = b"\x05e4f1APP-30checkbox\x00\x00deadAPP-3\x00\x00ffAPP-3aa";
+        for chunk in 1..hay.len() + 2 {
+            assert_eq!(count(hay, &[b"APP-30", b"ffAPP-3aa"], chunk), 1, "chunk {chunk}");
+            assert_eq!(count(hay, &[], chunk), 3, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn a_missing_file_holds_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(unexplained_copies(&dir.path().join("none-wal"), b"APP-3", &[]).expect("scan"), 0);
+    }
+}

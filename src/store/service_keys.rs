@@ -1,0 +1,122 @@
+//! The `service_keys` table: the audit-chain, pseudonym and checkpoint-signing keys, wrapped by the KEK.
+//! Created on the first start (under the audit-head lock, so replicas starting together agree on one set), then
+//! unwrapped at every start; rewrapped by `keys rotate`.
+
+use sqlx::{AnyConnection, AnyPool, Row};
+
+use super::{now_rfc3339, StoreError};
+use crate::audit::{self, SecurityEvent, Severity};
+use crate::vault::{Kek, ServiceKeys, WrappedServiceKey};
+
+/// The stored keys opened under `kek`, or new ones. Also pseudonymises rows stored in clear by earlier versions
+/// (consents, subject-key lookups); the flag says whether any was rewritten.
+pub(super) async fn load_or_create(pool: &AnyPool, kek: &Kek) -> Result<(ServiceKeys, bool), StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
+    let (stored, chain_from) = stored(&mut tx).await?;
+    let keys = match chain_from {
+        Some(chain_from) => ServiceKeys::unwrap(&stored, kek, chain_from)
+            .map_err(|source| StoreError::ServiceKeys { kek_id: kek.id().to_owned(), source })?,
+        None => create(&mut tx, kek).await?,
+    };
+    let rewritten = pseudonymise_legacy(&mut tx, &keys).await?;
+    tx.commit().await?;
+    Ok((keys, rewritten))
+}
+
+async fn stored(conn: &mut AnyConnection) -> Result<(Vec<WrappedServiceKey>, Option<i64>), StoreError> {
+    let rows = sqlx::query("SELECT kind, kek_id, wrapped, chain_from FROM service_keys").fetch_all(&mut *conn).await?;
+    let mut chain_from = None;
+    let mut stored = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let from: i64 = r.try_get("chain_from")?;
+        if chain_from.is_some_and(|c| c != from) {
+            return Err(StoreError::Corrupt("service_keys.chain_from"));
+        }
+        chain_from = Some(from);
+        stored.push(WrappedServiceKey {
+            kind: r.try_get("kind")?,
+            kek_id: r.try_get("kek_id")?,
+            blob: r.try_get("wrapped")?,
+        });
+    }
+    Ok((stored, chain_from))
+}
+
+/// New keys; the keyed chain starts after the rows already there. A database that already has audit rows (an
+/// upgrade, or service keys removed from a running installation) raises a security event: every earlier row is
+/// from now on verified only as the legacy, unkeyed chain, and earlier checkpoints no longer match the key.
+async fn create(conn: &mut AnyConnection, kek: &Kek) -> Result<ServiceKeys, StoreError> {
+    let head_seq: i64 = sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
+    let keys = ServiceKeys::generate(head_seq + 1).map_err(StoreError::Vault)?;
+    let at = now_rfc3339()?;
+    for wrapped in keys.wrap(kek).map_err(StoreError::Vault)? {
+        sqlx::query(
+            "INSERT INTO service_keys (kind, kek_id, wrapped, chain_from, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&wrapped.kind)
+        .bind(&wrapped.kek_id)
+        .bind(&wrapped.blob)
+        .bind(keys.chain_from())
+        .bind(&at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    audit::seal_head(&mut *conn, &keys).await?;
+    if head_seq > 0 {
+        let detail = format!(
+            "service keys created for a database with {head_seq} earlier audit rows: rows 1 to {head_seq} are the \
+             legacy unkeyed chain; expected once, when upgrading"
+        );
+        audit::raise(&mut *conn, SecurityEvent::ServiceKeysCreated, Severity::Warning, &detail).await?;
+    }
+    tracing::info!(chain_from = keys.chain_from(), "service keys created");
+    Ok(keys)
+}
+
+/// Consents and subject-key lookups written before pseudonyms existed: the clear reference becomes its pseudonym.
+/// Idempotent (marked by `consents.subject_scheme` and a filled `subject_keys.pseudonym`).
+async fn pseudonymise_legacy(conn: &mut AnyConnection, keys: &ServiceKeys) -> Result<bool, StoreError> {
+    let consents =
+        sqlx::query("SELECT id, subject_ref FROM consents WHERE subject_scheme = 0").fetch_all(&mut *conn).await?;
+    for r in &consents {
+        let (id, subject): (String, String) = (r.try_get("id")?, r.try_get("subject_ref")?);
+        sqlx::query("UPDATE consents SET subject_ref = $1, subject_scheme = 1 WHERE id = $2")
+            .bind(keys.pseudonym(&subject))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let subjects =
+        sqlx::query("SELECT subject_ref FROM subject_keys WHERE pseudonym IS NULL").fetch_all(&mut *conn).await?;
+    for r in &subjects {
+        let subject: String = r.try_get("subject_ref")?;
+        sqlx::query("UPDATE subject_keys SET pseudonym = $1 WHERE subject_ref = $2")
+            .bind(keys.pseudonym(&subject))
+            .bind(subject)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if !consents.is_empty() || !subjects.is_empty() {
+        tracing::info!(consents = consents.len(), subject_keys = subjects.len(), "pseudonymised legacy rows");
+    }
+    Ok(!consents.is_empty() || !subjects.is_empty())
+}
+
+/// Rewraps the service keys from `old` to `new` (inside the rotation's transaction). Returns the keys rewrapped.
+pub async fn rewrap(conn: &mut AnyConnection, old: &Kek, new: &Kek) -> Result<u64, StoreError> {
+    let (stored, Some(chain_from)) = stored(&mut *conn).await? else { return Ok(0) };
+    let keys = ServiceKeys::unwrap(&stored, old, chain_from)
+        .map_err(|source| StoreError::ServiceKeys { kek_id: old.id().to_owned(), source })?;
+    let mut count = 0;
+    for wrapped in keys.wrap(new).map_err(StoreError::Vault)? {
+        sqlx::query("UPDATE service_keys SET kek_id = $1, wrapped = $2 WHERE kind = $3")
+            .bind(&wrapped.kek_id)
+            .bind(&wrapped.blob)
+            .bind(&wrapped.kind)
+            .execute(&mut *conn)
+            .await?;
+        count += 1;
+    }
+    Ok(count)
+}
