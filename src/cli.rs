@@ -95,6 +95,12 @@ pub enum AccountsCommand {
         #[arg(long, value_enum)]
         role: crate::policy::Role,
     },
+    /// Revoke an API key at once: KEY_ID is the 16 hex characters after `fvk_`.
+    Revoke { key_id: String },
+    /// Disable a staff account and end its open sessions at once.
+    Disable { username: String },
+    /// Clear a staff account's lockout and sign-in limit.
+    Unlock { username: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +138,18 @@ impl Cli {
         }
         Ok(settings)
     }
+}
+
+/// A new staff password from FACEVERIFY_NEW_PASSWORD or the first line of standard input, only ever in zeroizing
+/// buffers (the line buffer is reserved up front, so that growing it leaves no copies behind).
+pub fn read_new_password() -> anyhow::Result<zeroize::Zeroizing<String>> {
+    use zeroize::Zeroizing;
+    if let Ok(p) = std::env::var("FACEVERIFY_NEW_PASSWORD") {
+        return Ok(Zeroizing::new(p));
+    }
+    let mut line = Zeroizing::new(String::with_capacity(1024));
+    std::io::stdin().read_line(&mut line)?;
+    Ok(Zeroizing::new(line.trim_end().to_owned()))
 }
 
 pub fn verify(settings: &Settings, selfie: PathBuf, document: PathBuf) -> anyhow::Result<String> {

@@ -57,8 +57,85 @@ pub struct AuthSettings {
     pub secure_cookies: bool,
     /// Consecutive failed logins that lock a staff account.
     pub max_failed_logins: i64,
-    /// First lockout period; doubles with each further failure.
+    /// First lockout period; doubles with each further lockout, up to `lockout_max_secs`.
     pub lockout_secs: i64,
+    pub lockout_max_secs: i64,
+    /// Sessions end this long after sign-in, however active.
+    pub session_max_lifetime_secs: i64,
+    /// Password verifications (argon2id, 19 MiB each) at once; beyond: 503. 0: one per CPU core, at most 4.
+    pub password_checks_in_flight: usize,
+    /// Sign-in attempts per client address, and per username, within their windows; beyond: 429.
+    pub address_max_attempts: u32,
+    pub address_window_secs: u64,
+    pub username_max_attempts: u32,
+    pub username_window_secs: u64,
+    /// Addresses and usernames the in-memory limiters remember at most (each); the least recent is forgotten.
+    pub limiter_entries: usize,
+    /// Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; empty: the peer address counts.
+    pub trusted_proxies: Vec<String>,
+}
+
+impl AuthSettings {
+    /// The sign-in throttle's settings (validated by [`Settings::validate`]).
+    pub fn throttle(&self) -> Result<crate::auth::ThrottleSettings, ConfigError> {
+        use crate::auth::{ProxyNet, Rate};
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .map(|p| ProxyNet::parse(p))
+            .collect::<Result<_, _>>()
+            .map_err(ConfigError::Invalid)?;
+        let checks = match self.password_checks_in_flight {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()).min(4),
+            n => n,
+        };
+        let rate = |attempts, secs| Rate { attempts, window: std::time::Duration::from_secs(secs) };
+        Ok(crate::auth::ThrottleSettings {
+            password_checks_in_flight: checks,
+            per_address: rate(self.address_max_attempts, self.address_window_secs),
+            per_username: rate(self.username_max_attempts, self.username_window_secs),
+            limiter_entries: self.limiter_entries,
+            trusted_proxies,
+        })
+    }
+
+    pub fn lockout(&self) -> crate::auth::Lockout {
+        crate::auth::Lockout {
+            threshold: self.max_failed_logins,
+            base_secs: self.lockout_secs,
+            max_secs: self.lockout_max_secs,
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if self.max_failed_logins < 1 || self.lockout_secs < 1 {
+            return invalid("auth.max_failed_logins and auth.lockout_secs must be positive");
+        }
+        if !(self.lockout_secs..=86_400).contains(&self.lockout_max_secs) {
+            return invalid("auth.lockout_max_secs must be at least auth.lockout_secs and at most 86400");
+        }
+        if !(60..=86_400).contains(&self.session_ttl_secs) {
+            return invalid("auth.session_ttl_secs must be 60..=86400");
+        }
+        if !(self.session_ttl_secs..=7 * 86_400).contains(&self.session_max_lifetime_secs) {
+            return invalid("auth.session_max_lifetime_secs must be at least auth.session_ttl_secs, at most 7 days");
+        }
+        if self.password_checks_in_flight > 256 {
+            return invalid("auth.password_checks_in_flight must be 0..=256");
+        }
+        let rates = [
+            (self.address_max_attempts, self.address_window_secs),
+            (self.username_max_attempts, self.username_window_secs),
+        ];
+        if rates.iter().any(|&(n, secs)| n == 0 || secs == 0 || secs > 86_400) {
+            return invalid("auth sign-in limits need at least one attempt per window of 1..=86400 seconds");
+        }
+        if !(1..=1_000_000).contains(&self.limiter_entries) {
+            return invalid("auth.limiter_entries must be 1..=1000000");
+        }
+        self.throttle().map(drop)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -178,6 +255,7 @@ impl Settings {
             builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml).required(true));
         }
         let env = config::Environment::with_prefix("FACEVERIFY").prefix_separator("__").separator("__");
+        let env = env.list_separator(",").with_list_parse_key("auth.trusted_proxies");
         builder = builder.add_source(env.try_parsing(true));
         if std::env::var_os("FACEVERIFY__DATABASE__URL").is_none() {
             if let Ok(url) = std::env::var("DATABASE_URL") {
@@ -221,12 +299,7 @@ impl Settings {
         {
             return invalid("retention periods must be at least one day");
         }
-        if self.auth.max_failed_logins < 1 || self.auth.lockout_secs < 1 {
-            return invalid("auth.max_failed_logins and auth.lockout_secs must be positive");
-        }
-        if !(60..=86_400).contains(&self.auth.session_ttl_secs) {
-            return invalid("auth.session_ttl_secs must be 60..=86400");
-        }
+        self.auth.validate()?;
         if self.models.workers == 0 || self.models.workers > 64 {
             return invalid("models.workers must be 1..=64");
         }
@@ -300,6 +373,26 @@ mod tests {
         assert!(shown.contains("postgres://fv:***@db.internal:5432/faceverify?sslmode=require"), "{shown}");
         assert_eq!(without_password("postgres://fv@db/x"), "postgres://fv@db/x");
         assert_eq!(without_password("sqlite://data/faceverify.db"), "sqlite://data/faceverify.db");
+    }
+
+    #[test]
+    fn auth_limits_are_checked() {
+        let s = Settings::defaults().expect("defaults");
+        let throttle = s.auth.throttle().expect("valid");
+        assert!((1..=4).contains(&throttle.password_checks_in_flight), "0: one per core, at most 4");
+        assert!(throttle.trusted_proxies.is_empty(), "X-Forwarded-For is ignored by default");
+        for tweak in [
+            (|a: &mut AuthSettings| a.trusted_proxies = vec!["10.0.0.0/40".into()]) as fn(&mut AuthSettings),
+            |a| a.lockout_max_secs = a.lockout_secs - 1,
+            |a| a.session_max_lifetime_secs = a.session_ttl_secs - 1,
+            |a| a.address_max_attempts = 0,
+            |a| a.username_window_secs = 0,
+            |a| a.limiter_entries = 0,
+        ] {
+            let mut bad = s.clone();
+            tweak(&mut bad.auth);
+            assert!(bad.validate().is_err(), "{:?}", bad.auth);
+        }
     }
 
     #[test]

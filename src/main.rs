@@ -2,6 +2,7 @@ use clap::Parser;
 use faceverify::admin;
 use faceverify::cli::{self, AccountsCommand, AuditCommand, Cli, Command, KeysCommand, RetentionCommand, VaultCommand};
 use faceverify::startup::Application;
+use faceverify::store::Store;
 use faceverify::telemetry;
 
 fn main() -> anyhow::Result<()> {
@@ -73,15 +74,17 @@ async fn operate(command: &Command, settings: &faceverify::config::Settings) -> 
     Ok(match command {
         Command::Accounts(AccountsCommand::AddService { name }) => (admin::add_service(settings, name).await?, true),
         Command::Accounts(AccountsCommand::AddStaff { username, role }) => {
-            let password = match std::env::var("FACEVERIFY_NEW_PASSWORD") {
-                Ok(p) => zeroize::Zeroizing::new(p),
-                Err(_) => {
-                    let mut line = zeroize::Zeroizing::new(String::new());
-                    std::io::stdin().read_line(&mut line)?;
-                    zeroize::Zeroizing::new(line.trim_end().to_owned())
-                }
-            };
+            let password = cli::read_new_password()?;
             (admin::add_staff(settings, username, *role, &password).await?, true)
+        }
+        Command::Accounts(AccountsCommand::Revoke { key_id }) => {
+            (admin::revoke_key(&Store::connect(&settings.database.url).await?, key_id).await?, true)
+        }
+        Command::Accounts(AccountsCommand::Disable { username }) => {
+            (admin::disable_staff(&Store::connect(&settings.database.url).await?, username).await?, true)
+        }
+        Command::Accounts(AccountsCommand::Unlock { username }) => {
+            (admin::unlock_staff(&Store::connect(&settings.database.url).await?, username).await?, true)
         }
         Command::Keys(KeysCommand::Rotate { new_kek_file }) => {
             (serde_json::to_string_pretty(&admin::rotate(settings, new_kek_file).await?)?, true)

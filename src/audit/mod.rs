@@ -33,6 +33,9 @@ pub enum Action {
     CheckErasure,
     RetentionSweep,
     ReadSecurityEvents,
+    RevokeKey,
+    DisableAccount,
+    UnlockAccount,
 }
 
 impl Action {
@@ -61,6 +64,9 @@ impl Action {
             Action::CheckErasure => "check_erasure",
             Action::RetentionSweep => "retention_sweep",
             Action::ReadSecurityEvents => "read_security_events",
+            Action::RevokeKey => "revoke_key",
+            Action::DisableAccount => "disable_account",
+            Action::UnlockAccount => "unlock_account",
         }
     }
 }

@@ -7,6 +7,8 @@ mod backend;
 pub mod biometrics;
 pub mod cases;
 pub mod consents;
+pub mod lockout;
+pub mod revocation;
 pub mod subjects;
 mod verifications;
 
