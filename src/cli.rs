@@ -59,6 +59,17 @@ pub enum Command {
         #[arg(long, default_value = "bench.svg")]
         svg: PathBuf,
     },
+    /// Sign-in flood with unknown usernames (issue 11 item 1): answers by status, the password-hashing bound, and
+    /// the process's RSS before, during and after; prints JSON.
+    BenchLogin {
+        #[arg(long, default_value_t = 96)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Lift the per-address and per-username limits (what a flood from many addresses meets).
+        #[arg(long)]
+        no_limits: bool,
+    },
     /// Time one whole verification per pair, one pair at a time, over the first N rows of a pairs file, and print
     /// JSON (faceverify's side of scripts/bench-peer.sh).
     TimePairs {

@@ -48,6 +48,18 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
+        Command::BenchLogin { concurrency, seconds, no_limits } => {
+            telemetry::init("warn", std::io::stderr);
+            let opts = faceverify::bench::LoginFloodOptions {
+                concurrency: *concurrency,
+                seconds: *seconds,
+                no_limits: *no_limits,
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let report = runtime.block_on(faceverify::bench::run_login_flood(cli.settings()?, &opts))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::TimePairs { pairs, n } => {
             telemetry::init("warn", std::io::stderr);
             let report = faceverify::pair_timing::time_pairs(&cli.settings()?, pairs, *n)?;
