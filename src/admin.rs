@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::audit::{self, Action, AuditEvent, ChainReport, Checkpoint, Outcome, SecurityEvent, Severity};
 use crate::config::Settings;
 use crate::policy::Role;
-use crate::store::{biometrics, Store, WriteTx};
+use crate::store::{biometrics, lockout, revocation, Store, WriteTx};
 use crate::vault::{self, open_template, DataKey, Kek, TemplateBinding};
 
 const OPERATOR: &str = "operator";
@@ -46,6 +46,64 @@ pub async fn add_staff(settings: &Settings, username: &str, role: Role, password
     let totp = crate::auth::create_staff(&store, &kek, username, role, password).await?;
     record(&store, Action::CreateAccount).await?;
     Ok(format!("TOTP enrolment for `{username}` (shown once):\n{}", totp.provisioning_uri(username)))
+}
+
+/// Commits `action` on the account `target` (`staff:NAME` or `api_key:ID`, the audit row's subject) with its audit
+/// row, or rolls back and fails when `changed` says there was nothing to change.
+async fn audited_account_change(
+    mut tx: WriteTx,
+    changed: bool,
+    action: Action,
+    target: &str,
+    missing: &str,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(changed, "{missing}");
+    let event =
+        AuditEvent { subject_ref: Some(audit::Subject::Account(target)), ..operator_event(action, Outcome::Success) };
+    audit::append(&mut tx, &event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Revokes an API key (`fvk_<KEY_ID>_…`): its next request is refused.
+pub async fn revoke_key(store: &Store, key_id: &str) -> anyhow::Result<String> {
+    let mut tx = store.begin_write().await?;
+    let changed = revocation::revoke_key(&mut tx, key_id).await?;
+    audited_account_change(
+        tx,
+        changed,
+        Action::RevokeKey,
+        &format!("api_key:{key_id}"),
+        "no active API key has this id",
+    )
+    .await?;
+    Ok(format!("API key {key_id} revoked"))
+}
+
+/// Disables a staff account and ends its sessions at once, in one transaction with the audit row.
+pub async fn disable_staff(store: &Store, username: &str) -> anyhow::Result<String> {
+    let mut tx = store.begin_write().await?;
+    let ended = revocation::disable_staff(&mut tx, username).await?;
+    let target = format!("staff:{username}");
+    audited_account_change(
+        tx,
+        ended.is_some(),
+        Action::DisableAccount,
+        &target,
+        "no enabled staff account has this name",
+    )
+    .await?;
+    Ok(format!("staff account {username} disabled; {} session(s) ended", ended.unwrap_or(0)))
+}
+
+/// Clears a staff account's lockout and back-off, and its per-username sign-in limit on every replica.
+pub async fn unlock_staff(store: &Store, username: &str) -> anyhow::Result<String> {
+    let mut tx = store.begin_write().await?;
+    let changed = lockout::unlock(&mut tx, username).await?;
+    let target = format!("staff:{username}");
+    audited_account_change(tx, changed, Action::UnlockAccount, &target, "no enabled staff account has this name")
+        .await?;
+    Ok(format!("staff account {username} unlocked"))
 }
 
 #[derive(Serialize)]

@@ -3,6 +3,10 @@
 //! latency percentiles, status counts (only 201 and the documented 503 back-pressure are acceptable), process CPU
 //! and peak RSS. Writes a JSON result and an SVG plot.
 
+mod login_flood;
+
+pub use login_flood::{run_login_flood, LoginFloodOptions, LoginFloodReport};
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -59,6 +59,17 @@ pub enum Command {
         #[arg(long, default_value = "bench.svg")]
         svg: PathBuf,
     },
+    /// Sign-in flood with unknown usernames (issue 11 item 1): answers by status, the password-hashing bound, and
+    /// the process's RSS before, during and after; prints JSON.
+    BenchLogin {
+        #[arg(long, default_value_t = 96)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Lift the per-address and per-username limits (what a flood from many addresses meets).
+        #[arg(long)]
+        no_limits: bool,
+    },
     /// Time one whole verification per pair, one pair at a time, over the first N rows of a pairs file, and print
     /// JSON (faceverify's side of scripts/bench-peer.sh).
     TimePairs {
@@ -95,6 +106,12 @@ pub enum AccountsCommand {
         #[arg(long, value_enum)]
         role: crate::policy::Role,
     },
+    /// Revoke an API key at once: KEY_ID is the 16 hex characters after `fvk_`.
+    Revoke { key_id: String },
+    /// Disable a staff account and end its open sessions at once.
+    Disable { username: String },
+    /// Clear a staff account's lockout and sign-in limit.
+    Unlock { username: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,6 +161,18 @@ impl Cli {
         }
         Ok(settings)
     }
+}
+
+/// A new staff password from FACEVERIFY_NEW_PASSWORD or the first line of standard input, only ever in zeroizing
+/// buffers (the line buffer is reserved up front, so that growing it leaves no copies behind).
+pub fn read_new_password() -> anyhow::Result<zeroize::Zeroizing<String>> {
+    use zeroize::Zeroizing;
+    if let Ok(p) = std::env::var("FACEVERIFY_NEW_PASSWORD") {
+        return Ok(Zeroizing::new(p));
+    }
+    let mut line = Zeroizing::new(String::with_capacity(1024));
+    std::io::stdin().read_line(&mut line)?;
+    Ok(Zeroizing::new(line.trim_end().to_owned()))
 }
 
 pub fn verify(settings: &Settings, selfie: PathBuf, document: PathBuf) -> anyhow::Result<String> {

@@ -8,6 +8,8 @@ use serde::Deserialize;
 use crate::decision::Thresholds;
 use crate::pipeline::{Device, PipelineSettings, SessionOptions};
 
+mod auth;
+
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
 #[derive(Debug, Clone, Deserialize)]
@@ -57,8 +59,22 @@ pub struct AuthSettings {
     pub secure_cookies: bool,
     /// Consecutive failed logins that lock a staff account.
     pub max_failed_logins: i64,
-    /// First lockout period; doubles with each further failure.
+    /// First lockout period; doubles with each further lockout, up to `lockout_max_secs`.
     pub lockout_secs: i64,
+    pub lockout_max_secs: i64,
+    /// Sessions end this long after sign-in, however active.
+    pub session_max_lifetime_secs: i64,
+    /// Password verifications (argon2id, 19 MiB each) at once; beyond: 503. 0: one per CPU core, at most 4.
+    pub password_checks_in_flight: usize,
+    /// Sign-in attempts per client address, and per username, within their windows; beyond: 429.
+    pub address_max_attempts: u32,
+    pub address_window_secs: u64,
+    pub username_max_attempts: u32,
+    pub username_window_secs: u64,
+    /// Addresses and usernames the in-memory limiters remember at most (each); the least recent is forgotten.
+    pub limiter_entries: usize,
+    /// Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; empty: the peer address counts.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -178,6 +194,7 @@ impl Settings {
             builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml).required(true));
         }
         let env = config::Environment::with_prefix("FACEVERIFY").prefix_separator("__").separator("__");
+        let env = env.list_separator(",").with_list_parse_key("auth.trusted_proxies");
         builder = builder.add_source(env.try_parsing(true));
         if std::env::var_os("FACEVERIFY__DATABASE__URL").is_none() {
             if let Ok(url) = std::env::var("DATABASE_URL") {
@@ -221,12 +238,7 @@ impl Settings {
         {
             return invalid("retention periods must be at least one day");
         }
-        if self.auth.max_failed_logins < 1 || self.auth.lockout_secs < 1 {
-            return invalid("auth.max_failed_logins and auth.lockout_secs must be positive");
-        }
-        if !(60..=86_400).contains(&self.auth.session_ttl_secs) {
-            return invalid("auth.session_ttl_secs must be 60..=86400");
-        }
+        self.auth.validate()?;
         if self.models.workers == 0 || self.models.workers > 64 {
             return invalid("models.workers must be 1..=64");
         }

@@ -51,6 +51,7 @@ error_codes! {
     ImageTooLarge => (PAYLOAD_TOO_LARGE, "image_too_large"),
     UnsupportedMediaType => (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
     UnsupportedImageFormat => (UNPROCESSABLE_ENTITY, "unsupported_image_format"),
+    TooManyAttempts => (TOO_MANY_REQUESTS, "too_many_attempts"),
     CorruptImage => (UNPROCESSABLE_ENTITY, "corrupt_image"),
     Internal => (INTERNAL_SERVER_ERROR, "internal_error"),
     Overloaded => (SERVICE_UNAVAILABLE, "overloaded"),
@@ -92,6 +93,11 @@ impl ApiError {
             retry_after: Some(retry_after),
             ..Self::new(ErrorCode::Overloaded, "too many verifications in progress, retry later")
         }
+    }
+
+    /// Tells the client when to retry (`Retry-After`, seconds).
+    pub fn with_retry_after(self, secs: u64) -> Self {
+        Self { retry_after: Some(secs), ..self }
     }
 
     pub fn message(&self) -> &str {

@@ -49,6 +49,19 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
+        Command::BenchLogin { concurrency, seconds, no_limits } => {
+            // Thousands of refused sign-ins a second would each log a line: the report is the output.
+            telemetry::init("warn", std::io::sink);
+            let opts = faceverify::bench::LoginFloodOptions {
+                concurrency: *concurrency,
+                seconds: *seconds,
+                no_limits: *no_limits,
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let report = runtime.block_on(faceverify::bench::run_login_flood(cli.settings()?, &opts))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::TimePairs { pairs, n } => {
             telemetry::init("warn", std::io::stderr);
             let report = faceverify::pair_timing::time_pairs(&cli.settings()?, pairs, *n)?;
@@ -75,15 +88,17 @@ async fn operate(command: &Command, settings: &faceverify::config::Settings) -> 
     Ok(match command {
         Command::Accounts(AccountsCommand::AddService { name }) => (admin::add_service(settings, name).await?, true),
         Command::Accounts(AccountsCommand::AddStaff { username, role }) => {
-            let password = match std::env::var("FACEVERIFY_NEW_PASSWORD") {
-                Ok(p) => zeroize::Zeroizing::new(p),
-                Err(_) => {
-                    let mut line = zeroize::Zeroizing::new(String::new());
-                    std::io::stdin().read_line(&mut line)?;
-                    zeroize::Zeroizing::new(line.trim_end().to_owned())
-                }
-            };
+            let password = cli::read_new_password()?;
             (admin::add_staff(settings, username, *role, &password).await?, true)
+        }
+        Command::Accounts(AccountsCommand::Revoke { key_id }) => {
+            (admin::revoke_key(&admin::open(settings).await?.0, key_id).await?, true)
+        }
+        Command::Accounts(AccountsCommand::Disable { username }) => {
+            (admin::disable_staff(&admin::open(settings).await?.0, username).await?, true)
+        }
+        Command::Accounts(AccountsCommand::Unlock { username }) => {
+            (admin::unlock_staff(&admin::open(settings).await?.0, username).await?, true)
         }
         Command::Keys(KeysCommand::Rotate { new_kek_file }) => {
             (serde_json::to_string_pretty(&admin::rotate(settings, new_kek_file).await?)?, true)

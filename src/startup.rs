@@ -17,6 +17,7 @@ use crate::store::Store;
 pub struct Application {
     port: u16,
     server: Server,
+    login: Arc<crate::auth::LoginThrottle>,
 }
 
 impl Application {
@@ -46,6 +47,7 @@ impl Application {
         if let Some(delivery) = delivery {
             crate::notify::spawn(delivery, store.clone());
         }
+        let login = Arc::new(crate::auth::LoginThrottle::new(&settings.auth.throttle()?));
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
@@ -62,13 +64,12 @@ impl Application {
             },
             retry_after_secs: settings.server.retry_after_secs,
             session_ttl_secs: settings.auth.session_ttl_secs,
+            session_max_lifetime_secs: settings.auth.session_max_lifetime_secs,
+            login: login.clone(),
             cross_border: settings.residency.cross_border(),
             burst_threshold: settings.security.burst_threshold,
             burst_window_secs: settings.security.burst_window_secs,
-            lockout: crate::auth::Lockout {
-                threshold: settings.auth.max_failed_logins,
-                base_secs: settings.auth.lockout_secs,
-            },
+            lockout: settings.auth.lockout(),
             webhook,
             secure_cookies: settings.auth.secure_cookies,
         });
@@ -94,11 +95,16 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(port, "listening");
-        Ok(Self { port, server })
+        Ok(Self { port, server, login })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The sign-in throttle, to read what the password-hashing bound has done.
+    pub fn login_throttle(&self) -> Arc<crate::auth::LoginThrottle> {
+        self.login.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

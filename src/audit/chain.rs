@@ -39,6 +39,9 @@ pub enum Subject<'a> {
     Clear(&'a str),
     /// Already a pseudonym (`ServiceKeys::pseudonym`), e.g. read from a consent.
     Pseudonym(&'a str),
+    /// A staff account or API key an operator acted on (`staff:NAME`, `api_key:ID`): no applicant, stored as is,
+    /// like the actor column.
+    Account(&'a str),
 }
 
 impl std::fmt::Debug for Subject<'_> {
@@ -197,7 +200,7 @@ pub async fn append(tx: &mut WriteTx, event: &AuditEvent<'_>) -> Result<i64, Sto
         purpose: event.purpose.map(|p| p.as_str().to_owned()),
         subject_ref: event.subject_ref.map(|s| match s {
             Subject::Clear(subject) => keys.pseudonym(subject),
-            Subject::Pseudonym(pseudonym) => pseudonym.to_owned(),
+            Subject::Pseudonym(pseudonym) | Subject::Account(pseudonym) => pseudonym.to_owned(),
         }),
         result: event.result.as_str().to_owned(),
         request_id: event.request_id.map(str::to_owned),

@@ -40,6 +40,9 @@ pub enum Action {
     RetentionSweep,
     ReadSecurityEvents,
     SignCheckpoint,
+    RevokeKey,
+    DisableAccount,
+    UnlockAccount,
 }
 
 impl Action {
@@ -69,6 +72,9 @@ impl Action {
             Action::RetentionSweep => "retention_sweep",
             Action::ReadSecurityEvents => "read_security_events",
             Action::SignCheckpoint => "sign_checkpoint",
+            Action::RevokeKey => "revoke_key",
+            Action::DisableAccount => "disable_account",
+            Action::UnlockAccount => "unlock_account",
         }
     }
 }

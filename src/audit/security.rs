@@ -1,6 +1,7 @@
 //! Security events (policy §11 breach detection): stored for the DPO, logged at error level, and delivered to the
 //! webhook as `security.event` alerts when one is configured (notify::alerts).
-//! Details never carry personal or biometric data.
+//! Details never carry applicants' personal data or biometric data; they may name a staff account (a lockout, an
+//! access burst), which the DPO needs to act on. Webhook alerts carry no details.
 
 use sqlx::AnyConnection;
 use time::OffsetDateTime;
@@ -19,7 +20,7 @@ pub enum SecurityEvent {
     AeadFailure,
     /// The audit chain is broken: a row was edited, deleted or reordered.
     AuditChainBreak,
-    /// A staff account reached the failed-login threshold and was locked.
+    /// A staff account reached the failed-login threshold and was locked (the detail names it).
     RepeatedFailedLogins,
     /// One user viewed crops or exported the audit log unusually often.
     AccessBurst,
@@ -50,7 +51,8 @@ pub async fn raise(
         Severity::Warning => "warning",
         Severity::Critical => "critical",
     };
-    tracing::error!(security_event = event.as_str(), severity, detail, "security event");
+    // The detail may name a staff account: it stays in the database for the DPO; the log gets the kind only.
+    tracing::error!(security_event = event.as_str(), severity, "security event");
     let at = crate::store::now_rfc3339()?;
     sqlx::query("INSERT INTO security_events (at, kind, severity, detail) VALUES ($1, $2, $3, $4)")
         .bind(at)

@@ -1,6 +1,11 @@
 //! Provisioning accounts and signing staff in.
 
-use super::{hash_password, verify_password, ApiKey, SessionToken, Totp};
+use std::time::Instant;
+
+use zeroize::Zeroizing;
+
+use super::throttle::{LoginThrottle, Refusal};
+use super::{hash_password, ApiKey, RandomnessUnavailable, SessionToken, Totp};
 use crate::policy::Role;
 use crate::store::{Store, StoreError};
 use crate::vault::{open_secret, seal_secret, Kek};
@@ -21,12 +26,14 @@ pub enum AccountError {
     #[error("{0}")]
     Internal(String),
     #[error(transparent)]
+    Randomness(#[from] RandomnessUnavailable),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 pub async fn create_service_account(store: &Store, name: &str) -> Result<ApiKey, AccountError> {
     valid_name(name)?;
-    let key = ApiKey::generate();
+    let key = ApiKey::generate()?;
     store.insert_service_account(&key.key_id, name, &key.secret_sha256).await?;
     Ok(key)
 }
@@ -47,7 +54,7 @@ pub async fn create_staff(
         return Err(AccountError::WeakPassword);
     }
     let hash = hash_password(password).map_err(AccountError::Internal)?;
-    let totp = Totp::generate();
+    let totp = Totp::generate()?;
     let sealed =
         seal_secret(kek, totp.seed(), &totp_aad(username)).map_err(|e| AccountError::Internal(e.to_string()))?;
     store.insert_staff(username, role, &hash, &sealed).await?;
@@ -61,74 +68,105 @@ fn valid_name(name: &str) -> Result<(), AccountError> {
     ok.then_some(()).ok_or(AccountError::Username)
 }
 
-/// Lock a staff account after this many consecutive failures, for `base_secs` doubling with each further one.
+/// A staff account locks after `threshold` consecutive failed sign-ins, for `base_secs` doubling with each further
+/// lockout since the last success or unlock, never longer than `max_secs`. Attempts while locked neither count nor
+/// extend the lock; after it expires, `threshold` fresh failures are needed to lock again.
 #[derive(Debug, Clone, Copy)]
 pub struct Lockout {
     pub threshold: i64,
     pub base_secs: i64,
+    pub max_secs: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
-    /// Unknown user, wrong password, wrong or replayed code, or a locked account: one answer for all.
+    /// Unknown user, disabled or locked account, wrong password, wrong or replayed code: one answer for all, after
+    /// the same work (one argon2 verification).
     #[error("invalid credentials")]
     Invalid,
-    /// As `Invalid` to the caller; this failure reached the lockout threshold (a security event).
-    #[error("invalid credentials")]
-    LockedOut,
+    /// Refused before any credential was checked (rate limit or no free hashing slot).
+    #[error("sign-in refused")]
+    Refused(Refusal),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<Refusal> for LoginError {
+    fn from(r: Refusal) -> Self {
+        LoginError::Refused(r)
+    }
+}
+
+/// One sign-in attempt.
+pub struct Attempt<'a> {
+    pub username: &'a str,
+    pub password: Zeroizing<String>,
+    pub code: &'a str,
+    /// The client as the throttle keys it ([`LoginThrottle::client_key`]).
+    pub client: &'a str,
 }
 
 /// A staff member who passed both factors; the caller opens the session with its audit row.
 pub struct Login {
     pub username: String,
     pub role: Role,
+    /// Failures or lockouts are on record, to be cleared with the session's audit row.
+    pub had_failures: bool,
 }
 
 impl Login {
     /// A new session token and its expiry; store `token.sha256` with `store::access::insert_session`.
-    pub fn new_session(&self, now: i64, ttl_secs: i64) -> (SessionToken, i64) {
-        (SessionToken::generate(), now + ttl_secs)
+    pub fn new_session(&self, now: i64, ttl_secs: i64) -> Result<(SessionToken, i64), RandomnessUnavailable> {
+        Ok((SessionToken::generate()?, now + ttl_secs))
     }
 }
 
-/// Password and TOTP, both required; a used TOTP step cannot be replayed.
+/// Password and TOTP, both required; a used TOTP step cannot be replayed. Throttled first (address, hashing slot,
+/// username); the caller records a failure with its audit row (`store::lockout::record_failed_login`).
 pub async fn login(
     store: &Store,
     kek: &Kek,
-    username: &str,
-    password: String,
-    code: &str,
+    throttle: &LoginThrottle,
+    attempt: Attempt<'_>,
     now: i64,
-    lockout: Lockout,
 ) -> Result<Login, LoginError> {
-    let Some(user) = store.staff(username).await? else {
-        // Spend the same effort as for a real user, so timing does not reveal which usernames exist.
-        let _ = tokio::task::spawn_blocking(move || verify_password(&password, DUMMY_HASH)).await;
+    let clock = Instant::now();
+    throttle.admit_address(attempt.client, clock)?;
+    let permit = throttle.enter_gate()?;
+    let user = store.staff(attempt.username).await?;
+    throttle.admit_username(attempt.username, user.as_ref().map_or(0, |u| u.unlocks), clock)?;
+    // The same argon2 work whoever asks: a stored hash, or for an unknown or disabled name one of the same cost.
+    let stored = user.as_ref().map_or(DUMMY_HASH, |u| u.password_hash.as_str()).to_owned();
+    let password_ok = permit.verify(attempt.password, stored).await;
+    let Some(user) = user.filter(|u| password_ok && u.locked_until <= now) else {
         return Err(LoginError::Invalid);
     };
-    if user.locked_until > now {
+    let seed = open_secret(kek, &user.totp_sealed, &totp_aad(&user.username)).map_err(StoreError::Vault)?;
+    let Some(step) = Totp::from_seed(seed.to_vec()).verify(attempt.code, u64::try_from(now).unwrap_or(0)) else {
+        return Err(LoginError::Invalid);
+    };
+    if !store.consume_totp_step(&user.username, i64::try_from(step).unwrap_or(i64::MAX)).await? {
         return Err(LoginError::Invalid);
     }
-    let stored = user.password_hash.clone();
-    let password_ok = tokio::task::spawn_blocking(move || verify_password(&password, &stored)).await.unwrap_or(false);
-    let seed = open_secret(kek, &user.totp_sealed, &totp_aad(username)).map_err(StoreError::Vault)?;
-    let step = Totp::from_seed(seed.to_vec()).verify(code, u64::try_from(now).unwrap_or(0));
-    let fresh = match (password_ok, step) {
-        (true, Some(step)) => store.consume_totp_step(username, i64::try_from(step).unwrap_or(i64::MAX)).await?,
-        _ => false,
-    };
-    if !fresh {
-        let failures = store.record_failed_login(username, now, lockout.threshold, lockout.base_secs).await?;
-        return Err(if failures == lockout.threshold { LoginError::LockedOut } else { LoginError::Invalid });
-    }
-    if user.failed_logins > 0 {
-        store.reset_failed_logins(username).await?;
-    }
-    Ok(Login { username: user.username, role: user.role })
+    throttle.succeeded(attempt.client, attempt.username, clock);
+    let had_failures = user.failed_logins > 0 || user.lockouts > 0;
+    Ok(Login { username: user.username, role: user.role, had_failures })
 }
 
-/// An argon2id hash of a random string, verified against when the username does not exist.
-const DUMMY_HASH: &str =
+/// An argon2id hash (of a random password) with the parameters `hash_password` uses, verified against when the
+/// username does not exist or is disabled.
+pub(crate) const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Wn3JZ3YJpPv3xV3s1Z8oX5o0Jb3E0m0yq0d8Xz6Q9kU";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_does() {
+        let real = super::super::hash_password("a password of twelve").expect("hash");
+        let params = |phc: &str| phc.split('$').nth(3).map(str::to_owned);
+        assert_eq!(params(DUMMY_HASH), params(&real), "same argon2 parameters");
+        assert_eq!(super::super::password::check_password("guess", DUMMY_HASH), Some(false), "argon2 runs");
+    }
+}

@@ -3,11 +3,23 @@
 //! constant time.
 
 mod accounts;
+mod client_addr;
+mod gate;
+mod limiter;
 mod password;
+mod random;
+mod throttle;
 mod tokens;
 mod totp;
 
-pub use accounts::{create_service_account, create_staff, login, totp_aad, AccountError, Lockout, Login, LoginError};
+pub use accounts::{
+    create_service_account, create_staff, login, totp_aad, AccountError, Attempt, Lockout, Login, LoginError,
+};
+pub use client_addr::ProxyNet;
+pub use gate::GateStats;
+pub use limiter::Rate;
 pub use password::{hash_password, verify_password};
+pub use random::RandomnessUnavailable;
+pub use throttle::{LoginThrottle, Refusal, ThrottleSettings};
 pub use tokens::{digests_equal, sha256_hex, ApiKey, SessionToken, TokenKind};
 pub use totp::{Totp, TOTP_STEP_SECS};

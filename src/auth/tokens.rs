@@ -5,13 +5,12 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-fn random_hex(bytes: usize) -> Zeroizing<String> {
+use super::random::{self, RandomnessUnavailable, Source};
+
+fn random_hex(bytes: usize, source: Source) -> Result<Zeroizing<String>, RandomnessUnavailable> {
     let mut buf = Zeroizing::new(vec![0u8; bytes]);
-    // getrandom only fails without an OS entropy source, where nothing here can work.
-    if getrandom::getrandom(&mut buf).is_err() {
-        buf.fill(0);
-    }
-    Zeroizing::new(hex::encode(&*buf))
+    random::fill(&mut buf, source)?;
+    Ok(Zeroizing::new(hex::encode(&*buf)))
 }
 
 pub fn sha256_hex(s: &str) -> String {
@@ -49,11 +48,16 @@ pub struct ApiKey {
 }
 
 impl ApiKey {
-    pub fn generate() -> Self {
-        let key_id = random_hex(8).to_string();
-        let secret = random_hex(32);
+    /// Fails closed: without OS randomness there is no key, never a predictable one.
+    pub fn generate() -> Result<Self, RandomnessUnavailable> {
+        Self::generate_from(random::OS)
+    }
+
+    pub(crate) fn generate_from(source: Source) -> Result<Self, RandomnessUnavailable> {
+        let key_id = random_hex(8, source)?.to_string();
+        let secret = random_hex(32, source)?;
         let plaintext = Zeroizing::new(format!("fvk_{key_id}_{}", *secret));
-        Self { secret_sha256: sha256_hex(&secret), key_id, plaintext }
+        Ok(Self { secret_sha256: sha256_hex(&secret), key_id, plaintext })
     }
 }
 
@@ -64,9 +68,14 @@ pub struct SessionToken {
 }
 
 impl SessionToken {
-    pub fn generate() -> Self {
-        let secret = random_hex(32);
-        Self { sha256: sha256_hex(&secret), plaintext: Zeroizing::new(format!("fvs_{}", *secret)) }
+    /// Fails closed, as [`ApiKey::generate`].
+    pub fn generate() -> Result<Self, RandomnessUnavailable> {
+        Self::generate_from(random::OS)
+    }
+
+    pub(crate) fn generate_from(source: Source) -> Result<Self, RandomnessUnavailable> {
+        let secret = random_hex(32, source)?;
+        Ok(Self { sha256: sha256_hex(&secret), plaintext: Zeroizing::new(format!("fvs_{}", *secret)) })
     }
 }
 
@@ -76,7 +85,7 @@ mod tests {
 
     #[test]
     fn generated_keys_parse_and_hash_to_their_stored_digest() {
-        let key = ApiKey::generate();
+        let key = ApiKey::generate().expect("randomness");
         match TokenKind::parse(&key.plaintext) {
             Some(TokenKind::ApiKey { key_id, secret }) => {
                 assert_eq!(key_id, key.key_id);
@@ -84,8 +93,18 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let session = SessionToken::generate();
+        let session = SessionToken::generate().expect("randomness");
         assert!(matches!(TokenKind::parse(&session.plaintext), Some(TokenKind::Session { .. })));
+    }
+
+    #[test]
+    fn without_os_randomness_no_key_or_token_is_made() {
+        assert_eq!(ApiKey::generate_from(random::broken).err(), Some(RandomnessUnavailable));
+        assert_eq!(SessionToken::generate_from(random::broken).err(), Some(RandomnessUnavailable));
+        let a = ApiKey::generate().expect("randomness");
+        let b = ApiKey::generate().expect("randomness");
+        assert_ne!(a.key_id, b.key_id);
+        assert_ne!(*a.plaintext, *b.plaintext);
     }
 
     #[test]

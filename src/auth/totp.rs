@@ -5,6 +5,8 @@ use sha1::Sha1;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use super::random::{self, RandomnessUnavailable, Source};
+
 pub const TOTP_STEP_SECS: u64 = 30;
 
 /// A TOTP seed. Zeroed on drop, never printed.
@@ -20,12 +22,15 @@ impl std::fmt::Debug for Totp {
 }
 
 impl Totp {
-    pub fn generate() -> Self {
-        let mut seed = vec![0u8; 20];
-        if getrandom::getrandom(&mut seed).is_err() {
-            seed.fill(0);
-        }
-        Self { seed }
+    /// A fresh 160-bit seed; fails closed without OS randomness.
+    pub fn generate() -> Result<Self, RandomnessUnavailable> {
+        Self::generate_from(random::OS)
+    }
+
+    pub(crate) fn generate_from(source: Source) -> Result<Self, RandomnessUnavailable> {
+        let mut seed = Self { seed: vec![0u8; 20] };
+        random::fill(&mut seed.seed, source)?;
+        Ok(seed)
     }
 
     pub fn from_seed(seed: Vec<u8>) -> Self {
@@ -82,7 +87,7 @@ mod tests {
 
     #[test]
     fn accepts_one_step_of_drift_and_nothing_further() {
-        let totp = Totp::generate();
+        let totp = Totp::generate().expect("randomness");
         let now = 1_800_000_000;
         let step = now / TOTP_STEP_SECS;
         assert_eq!(totp.verify(&totp.code_at(step), now), Some(step));
@@ -90,5 +95,11 @@ mod tests {
         assert_eq!(totp.verify(&totp.code_at(step + 3), now), None);
         assert_eq!(totp.verify("", now), None);
         assert_eq!(format!("{totp:?}"), "Totp(<redacted>)");
+    }
+
+    #[test]
+    fn without_os_randomness_no_seed_is_made() {
+        assert_eq!(Totp::generate_from(random::broken).err(), Some(RandomnessUnavailable));
+        assert_ne!(Totp::generate().expect("randomness").seed(), [0u8; 20]);
     }
 }

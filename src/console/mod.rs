@@ -5,13 +5,13 @@
 mod pages;
 
 use actix_web::http::header;
-use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
 use crate::auth::{digests_equal, sha256_hex};
 use crate::domain::Purpose;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::{close_session, open_session, session_cookie};
 use crate::http::cases::{audited_case, case_id, crop_png, decide_case, png_response, CaseOutcome};
 use crate::http::{AppState, Principal, StoreResultExt};
@@ -70,10 +70,11 @@ fn nav(principal: &Principal) -> Nav {
 #[derive(Deserialize)]
 struct LoginQuery {
     failed: Option<u8>,
+    busy: Option<u8>,
 }
 
 async fn login_page(query: web::Query<LoginQuery>) -> Result<HttpResponse, ApiError> {
-    html(LoginPage { failed: query.failed.is_some() })
+    html(LoginPage { failed: query.failed.is_some(), busy: query.busy.is_some() })
 }
 
 #[derive(Deserialize)]
@@ -88,14 +89,17 @@ async fn login(
     form: web::Form<LoginForm>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let request_id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
-    match open_session(&state, &form.username, &form.password, &form.totp, request_id.as_deref()).await {
+    let LoginForm { username, password, totp } = form.into_inner();
+    match open_session(&state, &req, &username, password, &totp).await {
         Ok(session) if session.role.is_staff() => {
             let mut response = redirect("/console");
             response
                 .add_cookie(&session_cookie(&state, session.token.plaintext.to_string(), state.session_ttl_secs))
                 .map_err(|e| ApiError::internal(&e))?;
             Ok(response)
+        }
+        Err(e) if matches!(e.code, ErrorCode::TooManyAttempts | ErrorCode::Overloaded) => {
+            Ok(redirect("/console/login?busy=1"))
         }
         Ok(_) | Err(_) => Ok(redirect("/console/login?failed=1")),
     }

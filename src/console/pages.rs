@@ -14,6 +14,8 @@ pub(super) struct Nav {
 #[template(path = "login.html")]
 pub(super) struct LoginPage {
     pub failed: bool,
+    /// The sign-in was refused by a rate limit or a full password-hashing bound.
+    pub busy: bool,
 }
 
 pub(super) struct QueueRow {

@@ -3,14 +3,14 @@
 use actix_web::cookie::{time::Duration, Cookie, SameSite};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::principal::SESSION_COOKIE;
 use super::{store_error, unix_now, AppState, Principal, StoreResultExt};
 use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::auth::{login as sign_in, LoginError};
+use crate::auth::{login as sign_in, Attempt, LoginError, Refusal};
 use crate::error::{ApiError, ErrorCode};
-use crate::store::access;
+use crate::store::{access, lockout};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth/login", web::post().to(login)).route("/auth/logout", web::post().to(logout));
@@ -42,12 +42,21 @@ pub(crate) fn session_cookie(state: &AppState, value: String, max_age: i64) -> C
 
 #[tracing::instrument(name = "auth.login", skip_all)]
 async fn login(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let LoginRequest { username, password, totp } = super::parse_json(&body)?;
-    let request_id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
-    let session = open_session(&state, &username, &password, &totp, request_id.as_deref()).await?;
+    let parsed = super::parse_json::<LoginRequest>(&body);
+    wipe(body);
+    let LoginRequest { username, password, totp } = parsed?;
+    let session = open_session(&state, &req, &username, password, &totp).await?;
     Ok(HttpResponse::Ok()
         .cookie(session_cookie(&state, session.token.plaintext.to_string(), state.session_ttl_secs))
         .json(LoginResponse { role: session.role.as_str(), expires_at: session.expires_at }))
+}
+
+/// Zeroes the request body, which held the password, when nothing else shares its buffer (best effort).
+fn wipe(body: web::Bytes) {
+    if let Ok(mut buffer) = body.try_into_mut() {
+        let bytes: &mut [u8] = &mut buffer;
+        bytes.zeroize();
+    }
 }
 
 pub(crate) struct OpenedSession {
@@ -56,44 +65,88 @@ pub(crate) struct OpenedSession {
     pub expires_at: i64,
 }
 
-/// Password + TOTP; on success a session row, and either way an audit row (login / login_failed), together.
+/// The `X-Forwarded-For` values, joined (only believed from `auth.trusted_proxies`).
+fn forwarded_for(req: &HttpRequest) -> Option<String> {
+    let values: Vec<&str> = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
+    (!values.is_empty()).then(|| values.join(","))
+}
+
+/// Password + TOTP, after the throttle; on success a session row, and either way (unless refused before any
+/// credential was checked) an audit row (login / login_failed) with the stored failure count, together.
 pub(crate) async fn open_session(
     state: &AppState,
+    req: &HttpRequest,
     username: &str,
-    password: &str,
+    password: Zeroizing<String>,
     totp: &str,
-    request_id: Option<&str>,
 ) -> Result<OpenedSession, ApiError> {
     let retry = state.retry_after_secs;
-    let outcome =
-        sign_in(&state.store, &state.kek, username, password.to_owned(), totp, unix_now(), state.lockout).await;
-    let actor: String = username.chars().take(64).collect();
-    let (role, result, action) = match &outcome {
-        Ok(l) => (l.role.as_str(), Outcome::Success, Action::Login),
-        Err(_) => ("unknown", Outcome::Denied, Action::LoginFailed),
+    let request_id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
+    let client = state.login.client_key(req.peer_addr().map(|a| a.ip()), forwarded_for(req).as_deref());
+    let now = unix_now();
+    let attempt = Attempt { username, password, code: totp, client: &client };
+    let outcome = sign_in(&state.store, &state.kek, &state.login, attempt, now).await;
+    let login = match outcome {
+        Ok(login) => Some(login),
+        Err(LoginError::Invalid) => None,
+        Err(LoginError::Refused(refusal)) => return Err(refused(refusal, retry)),
+        Err(LoginError::Store(e)) => return Err(store_error(e, retry)),
     };
-    let event = AuditEvent { actor: &actor, role, action, purpose: None, subject_ref: None, result, request_id };
+    let actor: String = username.chars().take(64).collect();
+    let (role, result, action) = match &login {
+        Some(l) => (l.role.as_str(), Outcome::Success, Action::Login),
+        None => ("unknown", Outcome::Denied, Action::LoginFailed),
+    };
+    let event = AuditEvent {
+        actor: &actor,
+        role,
+        action,
+        purpose: None,
+        subject_ref: None,
+        result,
+        request_id: request_id.as_deref(),
+    };
     let mut tx = state.store.begin_write().await.api(retry)?;
-    let session = match &outcome {
-        Ok(login) => {
-            let (token, expires_at) = login.new_session(unix_now(), state.session_ttl_secs);
-            access::insert_session(&mut tx, &token.sha256, &login.username, login.role, expires_at).await.api(retry)?;
+    let session = match &login {
+        Some(login) => {
+            let (token, expires_at) =
+                login.new_session(now, state.session_ttl_secs).map_err(|e| ApiError::internal(&e))?;
+            access::insert_session(&mut tx, &token.sha256, &login.username, login.role, now, expires_at)
+                .await
+                .api(retry)?;
+            if login.had_failures {
+                lockout::clear_failed_logins(&mut tx, &login.username).await.api(retry)?;
+            }
             Some(OpenedSession { token, role: login.role, expires_at })
         }
-        Err(_) => None,
+        None => {
+            // Runs for unknown names too (changing nothing): the same statements whoever is asked about.
+            if let Some(secs) = lockout::record_failed_login(&mut tx, username, now, state.lockout).await.api(retry)? {
+                let detail = format!(
+                    "staff account {actor} locked for {secs} s after {} consecutive failed logins",
+                    state.lockout.threshold
+                );
+                audit::raise(&mut tx, audit::SecurityEvent::RepeatedFailedLogins, audit::Severity::Warning, &detail)
+                    .await
+                    .api(retry)?;
+            }
+            None
+        }
     };
     audit::append(&mut tx, &event).await.api(retry)?;
-    if matches!(outcome, Err(LoginError::LockedOut)) {
-        let detail = format!("staff account locked after {} failed logins", state.lockout.threshold);
-        audit::raise(&mut tx, audit::SecurityEvent::RepeatedFailedLogins, audit::Severity::Warning, &detail)
-            .await
-            .api(retry)?;
-    }
     tx.commit().await.api(retry)?;
-    match (outcome, session) {
-        (Ok(_), Some(session)) => Ok(session),
-        (Err(LoginError::Store(e)), _) => Err(store_error(e, retry)),
-        _ => Err(ApiError::new(ErrorCode::InvalidCredentials, "invalid username, password or code")),
+    session.ok_or_else(|| ApiError::new(ErrorCode::InvalidCredentials, "invalid username, password or code"))
+}
+
+fn refused(refusal: Refusal, retry: u64) -> ApiError {
+    match refusal {
+        Refusal::TooManyAttempts { retry_after_secs } => {
+            ApiError::new(ErrorCode::TooManyAttempts, "too many sign-in attempts, retry later")
+                .with_retry_after(retry_after_secs)
+        }
+        Refusal::Overloaded => {
+            ApiError::new(ErrorCode::Overloaded, "too many sign-ins in progress, retry later").with_retry_after(retry)
+        }
     }
 }
 

@@ -38,7 +38,10 @@ pub struct AppState {
     pub(crate) form_limits: FormLimits,
     pub(crate) retry_after_secs: u64,
     pub(crate) session_ttl_secs: i64,
+    pub(crate) session_max_lifetime_secs: i64,
     pub(crate) lockout: crate::auth::Lockout,
+    /// Sign-in limits and the bound on concurrent password hashing.
+    pub(crate) login: Arc<crate::auth::LoginThrottle>,
     /// Storage is outside KZ (consented cross-border mode): consents must allow cross-border transfer.
     pub(crate) cross_border: bool,
     /// Crop views / audit exports by one user within `burst_window_secs` above which an access_burst is raised.

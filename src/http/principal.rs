@@ -130,7 +130,7 @@ impl FromRequest for Principal {
                     let now = super::unix_now();
                     let session = state
                         .store
-                        .touch_session(&digest, now, now + state.session_ttl_secs)
+                        .touch_session(&digest, now, now + state.session_ttl_secs, state.session_max_lifetime_secs)
                         .await
                         .api(retry)?
                         .ok_or_else(unauthenticated)?;

@@ -19,6 +19,10 @@ pub struct StaffRecord {
     pub password_hash: String,
     pub totp_sealed: Vec<u8>,
     pub totp_last_step: i64,
+    /// Lockouts since the last success or unlock: the next one lasts longer (up to the cap).
+    pub lockouts: i64,
+    /// Operator unlocks so far; a change resets the in-memory per-username limit of every replica.
+    pub unlocks: i64,
 }
 
 pub struct SessionRecord {
@@ -86,7 +90,8 @@ impl Store {
 
     pub async fn staff(&self, username: &str) -> Result<Option<StaffRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT username, role, password_hash, totp_sealed, totp_last_step, failed_logins, locked_until
+            "SELECT username, role, password_hash, totp_sealed, totp_last_step, failed_logins, locked_until, lockouts,
+                 unlocks
              FROM staff_users WHERE username = $1 AND disabled_at IS NULL",
         )
         .bind(username)
@@ -101,43 +106,11 @@ impl Store {
                 password_hash: r.try_get("password_hash")?,
                 totp_sealed: r.try_get("totp_sealed")?,
                 totp_last_step: r.try_get("totp_last_step")?,
+                lockouts: r.try_get("lockouts")?,
+                unlocks: r.try_get("unlocks")?,
             })
         })
         .transpose()
-    }
-
-    /// Counts a failed login; from `threshold` failures on, locks the account for `base_secs` doubling with each
-    /// further failure. Returns the failure count.
-    pub async fn record_failed_login(
-        &self,
-        username: &str,
-        now: i64,
-        threshold: i64,
-        base_secs: i64,
-    ) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "UPDATE staff_users SET failed_logins = failed_logins + 1,
-                 locked_until = CASE WHEN failed_logins + 1 >= $1
-                     THEN $2 + ($3 << CAST(CASE WHEN failed_logins + 1 - $1 > 10 THEN 10
-                                           ELSE failed_logins + 1 - $1 END AS INTEGER))
-                     ELSE locked_until END
-             WHERE username = $4 RETURNING failed_logins",
-        )
-        .bind(threshold)
-        .bind(now)
-        .bind(base_secs)
-        .bind(username)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| r.try_get::<i64, _>("failed_logins")).transpose()?.unwrap_or(0))
-    }
-
-    pub async fn reset_failed_logins(&self, username: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE staff_users SET failed_logins = 0, locked_until = 0 WHERE username = $1")
-            .bind(username)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 
     /// Records a used TOTP step; false when it was already used (a replayed code).
@@ -152,19 +125,25 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// A live session, its expiry slid forward to `new_expiry`.
+    /// A live session of an enabled account, its idle expiry slid forward to `new_expiry` but never past
+    /// `max_lifetime_secs` after it was opened.
     pub async fn touch_session(
         &self,
         token_sha256: &str,
         now: i64,
         new_expiry: i64,
+        max_lifetime_secs: i64,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query(
-            "UPDATE sessions SET expires_at = $1 WHERE token_sha256 = $2 AND expires_at > $3 RETURNING username, role, expires_at",
+            "UPDATE sessions SET expires_at = CASE WHEN $1 < created_at + $4 THEN $1 ELSE created_at + $4 END
+             WHERE token_sha256 = $2 AND expires_at > $3 AND created_at + $4 > $3
+               AND username IN (SELECT username FROM staff_users WHERE disabled_at IS NULL)
+             RETURNING username, role, expires_at",
         )
         .bind(new_expiry)
         .bind(token_sha256)
         .bind(now)
+        .bind(max_lifetime_secs)
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| {
@@ -184,15 +163,19 @@ pub async fn insert_session(
     token_sha256: &str,
     username: &str,
     role: Role,
+    created_at: i64,
     expires_at: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO sessions (token_sha256, username, role, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(token_sha256)
-        .bind(username)
-        .bind(role.as_str())
-        .bind(expires_at)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO sessions (token_sha256, username, role, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_sha256)
+    .bind(username)
+    .bind(role.as_str())
+    .bind(created_at)
+    .bind(expires_at)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -98,6 +98,8 @@ pub struct TestApp {
     /// The onboarding service account's bearer key.
     pub api_key: String,
     pub dir: tempfile::TempDir,
+    /// The app's sign-in throttle (what its password-hashing bound has done).
+    pub login: Arc<faceverify::auth::LoginThrottle>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -124,12 +126,13 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     tweak(&mut settings);
     let app = Application::build_with_pool(settings.clone(), pool()).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let login = app.login_throttle();
     tokio::spawn(app.run_until_stopped());
     let kek = faceverify::vault::load(&kek_file).expect("kek");
     let store = Store::connect(&settings.database.url).await.expect("store").unlock(&kek).await.expect("unlock");
     let key = faceverify::auth::create_service_account(&store, "onboarding").await.expect("service account");
     let api_key = key.plaintext.to_string();
-    TestApp { address, client: reqwest::Client::new(), store, kek, kek_file, db, api_key, dir }
+    TestApp { address, client: reqwest::Client::new(), store, kek, kek_file, db, api_key, dir, login }
 }
 
 /// A small face-free JPEG: it decodes, finds no face, and (with both parts) opens a case.
