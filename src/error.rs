@@ -43,6 +43,7 @@ error_codes! {
     ConsentRequired => (FORBIDDEN, "consent_required"),
     NotFound => (NOT_FOUND, "not_found"),
     MethodNotAllowed => (METHOD_NOT_ALLOWED, "method_not_allowed"),
+    UploadTooSlow => (REQUEST_TIMEOUT, "upload_too_slow"),
     IdempotencyConflict => (CONFLICT, "idempotency_key_reused"),
     ConsentWithdrawn => (CONFLICT, "consent_already_withdrawn"),
     CaseClosed => (CONFLICT, "case_closed"),

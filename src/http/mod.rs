@@ -34,6 +34,9 @@ pub struct AppState {
     /// Verifications admitted at once (in a worker or waiting for one); beyond it: 503 overloaded.
     pub(crate) admission: Arc<Semaphore>,
     pub(crate) max_in_flight: usize,
+    /// Verification bodies being read (before admission); beyond it: 503 overloaded.
+    pub(crate) uploads: Arc<Semaphore>,
+    pub(crate) max_uploads: usize,
     pub(crate) thresholds: Thresholds,
     pub(crate) form_limits: FormLimits,
     pub(crate) retry_after_secs: u64,

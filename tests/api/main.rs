@@ -19,6 +19,7 @@ mod retention;
 mod startup;
 mod store;
 mod subjects;
+mod uploads;
 mod vault;
 mod verifications;
 mod webhook;
