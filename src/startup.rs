@@ -76,6 +76,10 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap_fn(|req, srv| {
+                    let call = actix_web::dev::Service::call(srv, req);
+                    async move { Ok(http::edges::finish(call.await?)) }
+                })
+                .wrap_fn(|req, srv| {
                     let method = req.method().to_string();
                     let pattern = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
                     let call = actix_web::dev::Service::call(srv, req);
@@ -88,6 +92,10 @@ impl Application {
                 .wrap(TracingLogger::<crate::telemetry::PrivacyRootSpan>::new())
                 .app_data(state.clone())
                 .app_data(http::body_config())
+                .app_data(http::edges::query_config())
+                .app_data(http::edges::path_config())
+                .app_data(http::edges::json_config())
+                .app_data(http::edges::form_config())
                 .configure(http::configure)
                 .configure(crate::console::configure)
                 .default_service(web::to(http::not_found))

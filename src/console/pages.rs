@@ -14,6 +14,15 @@ pub(super) struct Nav {
 #[template(path = "login.html")]
 pub(super) struct LoginPage {
     pub failed: bool,
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub(super) struct ErrorPage {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
 }
 
 pub(super) struct QueueRow {

@@ -9,6 +9,8 @@ mod batching;
 mod cases;
 mod consent;
 mod console;
+mod console_csrf;
+mod edges;
 mod eval_accuracy;
 mod faults;
 mod health;
