@@ -32,7 +32,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 actix_web::middleware::DefaultHeaders::new()
                     .add((header::CONTENT_SECURITY_POLICY, "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"))
                     .add((header::X_FRAME_OPTIONS, "DENY"))
-                    .add((header::REFERRER_POLICY, "no-referrer"))
+                    // Not no-referrer: under it browsers send `Origin: null` even to this site, and the origin
+                    // check needs the real one; same-origin still sends nothing to other sites.
+                    .add((header::REFERRER_POLICY, "same-origin"))
                     .add((header::CACHE_CONTROL, "no-store")),
             )
             .wrap_fn(|req, srv| match csrf::check_origin(req.request()) {
