@@ -100,6 +100,13 @@ pub struct ServerSettings {
     pub port: u16,
     pub max_request_bytes: usize,
     pub retry_after_secs: u64,
+    /// Verification bodies being read at once (before admission); beyond it: 503 overloaded. 0: four per worker.
+    pub max_uploads_in_flight: usize,
+    /// A verification body must have arrived within this many seconds (else 408 upload_too_slow).
+    pub upload_timeout_secs: u64,
+    /// After `upload_grace_secs`, the average upload rate must stay at or above this (0: no rate floor).
+    pub upload_min_bytes_per_sec: u64,
+    pub upload_grace_secs: u64,
 }
 
 #[derive(Clone, Deserialize)]
@@ -216,6 +223,9 @@ impl Settings {
     fn finish(builder: config::ConfigBuilder<config::builder::DefaultState>) -> Result<Self, ConfigError> {
         let mut settings: Settings = builder.build()?.try_deserialize()?;
         settings.models.size_for_this_machine();
+        if settings.server.max_uploads_in_flight == 0 {
+            settings.server.max_uploads_in_flight = 4 * settings.models.workers;
+        }
         settings.validate()?;
         Ok(settings)
     }
@@ -254,6 +264,13 @@ impl Settings {
         let limits = &self.pipeline.limits;
         if limits.max_bytes == 0 || limits.max_pixels == 0 || limits.max_side == 0 {
             return invalid("pipeline.limits must be positive");
+        }
+        let server = &self.server;
+        if server.max_uploads_in_flight == 0 || server.upload_timeout_secs == 0 {
+            return invalid("server.max_uploads_in_flight and server.upload_timeout_secs must be positive");
+        }
+        if server.upload_grace_secs > server.upload_timeout_secs {
+            return invalid("server.upload_grace_secs must not exceed server.upload_timeout_secs");
         }
         if self.server.max_request_bytes < limits.max_bytes {
             return invalid("server.max_request_bytes must be at least pipeline.limits.max_bytes");
@@ -319,6 +336,10 @@ mod tests {
         let mut s = Settings::defaults().expect("defaults");
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(64);
         assert_eq!((s.models.workers, s.models.max_in_flight), (cores, 4 * cores), "the defaults are automatic");
+        assert_eq!(s.server.max_uploads_in_flight, 4 * cores, "upload slots: four per worker");
+        let mut slow = s.clone();
+        slow.server.upload_grace_secs = slow.server.upload_timeout_secs + 1;
+        assert!(slow.validate().is_err(), "the grace period ends before the deadline");
         s.models.workers = 3;
         s.models.max_in_flight = 0;
         s.models.size_for_this_machine();

@@ -142,3 +142,15 @@ pub fn render(in_flight: usize, capacity: usize) -> String {
     let _ = writeln!(out, "faceverify_embed_batched_faces_total {}", r.embed_batched_faces.load(Ordering::Relaxed));
     out
 }
+
+/// The upload gauges: verification bodies being read now, and their bound (server.max_uploads_in_flight).
+pub fn render_uploads(in_flight: usize, capacity: usize) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# HELP faceverify_uploads_in_flight Verification bodies being read, before admission.");
+    let _ = writeln!(out, "# TYPE faceverify_uploads_in_flight gauge");
+    let _ = writeln!(out, "faceverify_uploads_in_flight {in_flight}");
+    let _ = writeln!(out, "# HELP faceverify_uploads_capacity Upload limit (server.max_uploads_in_flight).");
+    let _ = writeln!(out, "# TYPE faceverify_uploads_capacity gauge");
+    let _ = writeln!(out, "faceverify_uploads_capacity {capacity}");
+    out
+}

@@ -57,10 +57,15 @@ impl Application {
             gallery,
             admission: Arc::new(Semaphore::new(settings.models.max_in_flight)),
             max_in_flight: settings.models.max_in_flight,
+            uploads: Arc::new(Semaphore::new(settings.server.max_uploads_in_flight)),
+            max_uploads: settings.server.max_uploads_in_flight,
             thresholds: settings.thresholds.clone(),
             form_limits: FormLimits {
                 image_bytes: settings.pipeline.limits.max_bytes,
                 request_bytes: settings.server.max_request_bytes,
+                timeout: std::time::Duration::from_secs(settings.server.upload_timeout_secs),
+                min_bytes_per_sec: settings.server.upload_min_bytes_per_sec,
+                grace: std::time::Duration::from_secs(settings.server.upload_grace_secs),
             },
             retry_after_secs: settings.server.retry_after_secs,
             session_ttl_secs: settings.auth.session_ttl_secs,
@@ -76,6 +81,10 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap_fn(|req, srv| {
+                    let call = actix_web::dev::Service::call(srv, req);
+                    async move { Ok(http::edges::finish(call.await?)) }
+                })
+                .wrap_fn(|req, srv| {
                     let method = req.method().to_string();
                     let pattern = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
                     let call = actix_web::dev::Service::call(srv, req);
@@ -88,6 +97,10 @@ impl Application {
                 .wrap(TracingLogger::<crate::telemetry::PrivacyRootSpan>::new())
                 .app_data(state.clone())
                 .app_data(http::body_config())
+                .app_data(http::edges::query_config())
+                .app_data(http::edges::path_config())
+                .app_data(http::edges::json_config())
+                .app_data(http::edges::form_config())
                 .configure(http::configure)
                 .configure(crate::console::configure)
                 .default_service(web::to(http::not_found))

@@ -1,15 +1,19 @@
 //! The analysts' web console: server-rendered pages (askama, auto-escaping), no external assets. Sessions are the
 //! API's (password + TOTP, HttpOnly SameSite=Strict cookie, sliding timeout); every form carries a CSRF token
-//! derived from the session. Console work is anti-fraud work: that is the purpose it declares.
+//! (csrf.rs), and POSTs from another origin are refused. Errors are HTML pages with the stable code. Console work
+//! is anti-fraud work: that is the purpose it declares.
 
+mod csrf;
 mod pages;
 
+use actix_web::body::BoxBody;
+use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use futures_util::future::{ready, Either};
 use serde::Deserialize;
 
-use crate::auth::{digests_equal, sha256_hex};
 use crate::domain::Purpose;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::{close_session, open_session, session_cookie};
@@ -17,7 +21,7 @@ use crate::http::cases::{audited_case, case_id, crop_png, decide_case, png_respo
 use crate::http::{AppState, Principal, StoreResultExt};
 use crate::policy::Permission;
 use crate::store::cases::{self, CaseStatus};
-use pages::{CasePage, LoginPage, Nav, QueuePage};
+use pages::{CasePage, ErrorPage, LoginPage, Nav, QueuePage};
 
 const PURPOSE: Purpose = Purpose::AntiFraud;
 
@@ -28,17 +32,50 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                 actix_web::middleware::DefaultHeaders::new()
                     .add((header::CONTENT_SECURITY_POLICY, "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"))
                     .add((header::X_FRAME_OPTIONS, "DENY"))
-                    .add((header::REFERRER_POLICY, "no-referrer"))
+                    // Not no-referrer: under it browsers send `Origin: null` even to this site, and the origin
+                    // check needs the real one; same-origin still sends nothing to other sites.
+                    .add((header::REFERRER_POLICY, "same-origin"))
                     .add((header::CACHE_CONTROL, "no-store")),
             )
-            .route("", web::get().to(queue))
-            .route("/login", web::get().to(login_page))
-            .route("/login", web::post().to(login))
-            .route("/logout", web::post().to(logout))
-            .route("/cases/{id}", web::get().to(case_page))
-            .route("/cases/{id}/crops/{kind}", web::get().to(crop))
-            .route("/cases/{id}/decision", web::post().to(decision)),
+            .wrap_fn(|req, srv| match csrf::check_origin(req.request()) {
+                Ok(()) => Either::Left(srv.call(req)),
+                Err(e) => Either::Right(ready(Ok(req.error_response(e)))),
+            })
+            .service(web::resource("").route(web::get().to(queue)).default_service(allow("GET")))
+            .service(
+                web::resource("/login")
+                    .route(web::get().to(login_page))
+                    .route(web::post().to(login))
+                    .default_service(allow("GET, POST")),
+            )
+            .service(web::resource("/logout").route(web::post().to(logout)).default_service(allow("POST")))
+            .service(web::resource("/cases/{id}").route(web::get().to(case_page)).default_service(allow("GET")))
+            .service(
+                web::resource("/cases/{id}/crops/{kind}").route(web::get().to(crop)).default_service(allow("GET")),
+            )
+            .service(
+                web::resource("/cases/{id}/decision").route(web::post().to(decision)).default_service(allow("POST")),
+            ),
     );
+}
+
+/// 405 with the methods the path answers (the error page comes from `error_page`).
+fn allow(methods: &'static str) -> actix_web::Route {
+    web::to(move || async move { HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, methods)).finish() })
+}
+
+/// An error answer under /console as an HTML page with its status and stable code, replacing whatever body it had
+/// (JSON from `ApiError`, actix's plain text, nothing). Other headers (CSP, Retry-After, Allow) stay.
+pub(crate) fn error_page(res: ServiceResponse<BoxBody>, code: &'static str, message: &str) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let page = ErrorPage { status: status.as_u16(), code, message: message.to_owned() };
+    let body =
+        page.render().unwrap_or_else(|_| format!("<!doctype html><title>{}</title><p>{code}</p>", status.as_u16()));
+    res.map_body(|head, _| {
+        head.headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
+        head.headers.remove(header::CONTENT_LENGTH);
+        BoxBody::new(body)
+    })
 }
 
 fn redirect(to: &str) -> HttpResponse {
@@ -50,31 +87,25 @@ fn html(page: impl Template) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
 }
 
-/// The CSRF token of a session: bound to it, unguessable without the session cookie.
-fn csrf_token(principal: &Principal) -> String {
-    sha256_hex(&format!("faceverify/csrf/v1\0{}", principal.session.as_deref().unwrap_or("")))
+fn check_csrf(state: &AppState, principal: &Principal, presented: &str) -> Result<(), ApiError> {
+    csrf::check_session(&state.kek, principal.session.as_deref(), presented)
 }
 
-fn check_csrf(principal: &Principal, presented: &str) -> Result<(), ApiError> {
-    if principal.session.is_some() && digests_equal(&csrf_token(principal), presented) {
-        Ok(())
-    } else {
-        Err(ApiError::new(crate::error::ErrorCode::Forbidden, "missing or wrong CSRF token"))
-    }
+fn nav(state: &AppState, principal: &Principal) -> Nav {
+    let csrf = csrf::session_token(&state.kek, principal.session.as_deref().unwrap_or(""));
+    Nav { actor: principal.actor.clone(), role: principal.role.as_str(), csrf }
 }
 
-fn nav(principal: &Principal) -> Nav {
-    Nav { actor: principal.actor.clone(), role: principal.role.as_str(), csrf: csrf_token(principal) }
-}
-
-#[derive(Deserialize)]
-struct LoginQuery {
-    failed: Option<u8>,
-    busy: Option<u8>,
-}
-
-async fn login_page(query: web::Query<LoginQuery>) -> Result<HttpResponse, ApiError> {
-    html(LoginPage { failed: query.failed.is_some(), busy: query.busy.is_some() })
+/// The login page sets (or keeps) the nonce cookie its form token is bound to; `?failed` shows the error line,
+/// `?busy` the throttled one.
+async fn login_page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let flag = |name: &str| req.query_string().split('&').any(|pair| pair.split('=').next() == Some(name));
+    let (failed, busy) = (flag("failed"), flag("busy"));
+    let nonce = csrf::login_nonce(&req);
+    let page = LoginPage { failed, busy, csrf: csrf::login_token(&state.kek, &nonce) };
+    let mut response = html(page)?;
+    response.add_cookie(&csrf::login_cookie(nonce, state.secure_cookies, None)).map_err(|e| ApiError::internal(&e))?;
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -82,6 +113,8 @@ struct LoginForm {
     username: String,
     password: zeroize::Zeroizing<String>,
     totp: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 async fn login(
@@ -89,12 +122,16 @@ async fn login(
     form: web::Form<LoginForm>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let LoginForm { username, password, totp } = form.into_inner();
+    csrf::check_login(&state.kek, &req, &form.csrf)?;
+    let LoginForm { username, password, totp, .. } = form.into_inner();
     match open_session(&state, &req, &username, password, &totp).await {
         Ok(session) if session.role.is_staff() => {
             let mut response = redirect("/console");
             response
                 .add_cookie(&session_cookie(&state, session.token.plaintext.to_string(), state.session_ttl_secs))
+                .map_err(|e| ApiError::internal(&e))?;
+            response
+                .add_cookie(&csrf::login_cookie(String::new(), state.secure_cookies, Some(0)))
                 .map_err(|e| ApiError::internal(&e))?;
             Ok(response)
         }
@@ -105,8 +142,10 @@ async fn login(
     }
 }
 
+/// A form's CSRF field; absent is the same as wrong (403 csrf_failed, not a parse error).
 #[derive(Deserialize)]
 struct CsrfForm {
+    #[serde(default)]
     csrf: String,
 }
 
@@ -116,7 +155,7 @@ async fn logout(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(principal) = principal else { return Ok(redirect("/console/login")) };
-    check_csrf(&principal, &form.csrf)?;
+    check_csrf(&state, &principal, &form.csrf)?;
     close_session(&state, &principal).await?;
     let mut response = redirect("/console/login");
     response.add_cookie(&session_cookie(&state, String::new(), 0)).map_err(|e| ApiError::internal(&e))?;
@@ -137,7 +176,7 @@ async fn queue(principal: Option<Principal>, state: web::Data<AppState>) -> Resu
     let event = principal.event(crate::audit::Action::ListCases, Some(PURPOSE), None, crate::audit::Outcome::Success);
     crate::audit::append(&mut tx, &event).await.api(retry)?;
     tx.commit().await.api(retry)?;
-    html(QueuePage { nav: nav(&principal), rows: rows.iter().map(pages::QueueRow::from).collect() })
+    html(QueuePage { nav: nav(&state, &principal), rows: rows.iter().map(pages::QueueRow::from).collect() })
 }
 
 async fn case_page(
@@ -147,7 +186,7 @@ async fn case_page(
 ) -> Result<HttpResponse, ApiError> {
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
     let case = audited_case(&state, &principal, case_id(&path)?, crate::audit::Action::ViewCase, PURPOSE).await?;
-    html(CasePage::new(nav(&principal), &case))
+    html(CasePage::new(nav(&state, &principal), &case))
 }
 
 async fn crop(
@@ -162,6 +201,7 @@ async fn crop(
 
 #[derive(Deserialize)]
 struct DecisionForm {
+    #[serde(default)]
     csrf: String,
     outcome: CaseOutcome,
     comment: String,
@@ -174,7 +214,7 @@ async fn decision(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
-    check_csrf(&principal, &form.csrf)?;
+    check_csrf(&state, &principal, &form.csrf)?;
     let id = case_id(&path)?;
     decide_case(&state, &principal, id, form.outcome, &form.comment, PURPOSE).await?;
     Ok(redirect(&format!("/console/cases/{id}")))

@@ -16,6 +16,15 @@ pub(super) struct LoginPage {
     pub failed: bool,
     /// The sign-in was refused by a rate limit or a full password-hashing bound.
     pub busy: bool,
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub(super) struct ErrorPage {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
 }
 
 pub(super) struct QueueRow {

@@ -42,6 +42,17 @@ pub(crate) fn session_cookie(state: &AppState, value: String, max_age: i64) -> C
 
 #[tracing::instrument(name = "auth.login", skip_all)]
 async fn login(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    // JSON only: a cross-site HTML form can post text/plain without a preflight, and so could sign a victim's
+    // browser in to an account the attacker controls (login CSRF). A JSON content type needs a CORS preflight,
+    // which this service never grants.
+    let json =
+        req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+            v.split(';').next().is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !json {
+        wipe(body);
+        return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "expected application/json"));
+    }
     let parsed = super::parse_json::<LoginRequest>(&body);
     wipe(body);
     let LoginRequest { username, password, totp } = parsed?;

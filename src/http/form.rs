@@ -1,28 +1,66 @@
 //! Reading the verification multipart form under limits: exactly `selfie`, `document` and `meta`, each once,
-//! none empty, each bounded in bytes while it streams in.
+//! none empty, each bounded in bytes while it streams in, the whole within a deadline and above a minimum rate.
+
+use std::time::Duration;
 
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
+use tokio::time::Instant;
 
 use crate::domain::{MetaError, VerificationMeta};
 use crate::error::{ApiError, ErrorCode};
+use crate::pipeline::UploadBytes;
 
 const META_MAX_BYTES: usize = 16 * 1024;
 
 pub(crate) struct VerificationForm {
-    pub selfie: Vec<u8>,
-    pub document: Vec<u8>,
+    pub selfie: UploadBytes,
+    pub document: UploadBytes,
     pub meta: VerificationMeta,
     /// Raw meta bytes, for the request digest.
-    pub meta_raw: Vec<u8>,
+    pub meta_raw: UploadBytes,
 }
 
 #[derive(Clone, Copy)]
 pub(crate) struct FormLimits {
     pub image_bytes: usize,
     pub request_bytes: usize,
+    /// The whole body must have arrived within this.
+    pub timeout: Duration,
+    /// After `grace`, the average rate since the start must stay at or above this (0: no floor).
+    pub min_bytes_per_sec: u64,
+    pub grace: Duration,
+}
+
+/// When the next piece of the body must have arrived, given how much has: the total deadline, or earlier when the
+/// average rate would fall below the floor.
+struct Pace {
+    started: Instant,
+    limits: FormLimits,
+}
+
+impl Pace {
+    fn deadline(&self, received: usize) -> Instant {
+        let total = self.started + self.limits.timeout;
+        if self.limits.min_bytes_per_sec == 0 {
+            return total;
+        }
+        let earned = Duration::from_secs_f64(received as f64 / self.limits.min_bytes_per_sec as f64);
+        total.min(self.started + earned.max(self.limits.grace))
+    }
+
+    async fn next<S: futures_util::Stream + Unpin>(
+        &self,
+        stream: &mut S,
+        received: usize,
+    ) -> Result<Option<S::Item>, ApiError> {
+        tokio::time::timeout_at(self.deadline(received), stream.next()).await.map_err(|_| {
+            tracing::info!(received, "upload too slow: refused");
+            ApiError::new(ErrorCode::UploadTooSlow, "the upload was too slow or stalled")
+        })
+    }
 }
 
 /// Refuses anything that is not `multipart/form-data` or that declares a body over the limit, before reading it.
@@ -46,9 +84,10 @@ pub(crate) async fn read(
     limits: FormLimits,
 ) -> Result<VerificationForm, ApiError> {
     let mut multipart = Multipart::new(req.headers(), payload);
+    let pace = Pace { started: Instant::now(), limits };
     let (mut selfie, mut document, mut meta) = (None, None, None);
     let mut total = 0usize;
-    while let Some(field) = multipart.next().await {
+    while let Some(field) = pace.next(&mut multipart, total).await? {
         let mut field = field.map_err(malformed)?;
         let name = field.name().unwrap_or("").to_owned();
         let (slot, max) = match name.as_str() {
@@ -65,8 +104,8 @@ pub(crate) async fn read(
         if slot.is_some() {
             return Err(ApiError::new(ErrorCode::DuplicateField, format!("part `{name}` appears more than once")));
         }
-        let mut data = Vec::new();
-        while let Some(chunk) = field.next().await {
+        let mut data = UploadBytes::new();
+        while let Some(chunk) = pace.next(&mut field, total).await? {
             let chunk = chunk.map_err(malformed)?;
             total += chunk.len();
             if data.len() + chunk.len() > max || total > limits.request_bytes {

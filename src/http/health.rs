@@ -16,7 +16,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let capacity = state.max_in_flight;
     let in_flight = capacity.saturating_sub(state.admission.available_permits());
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(crate::metrics::render(in_flight, capacity))
+    let mut body = crate::metrics::render(in_flight, capacity);
+    let uploading = state.max_uploads.saturating_sub(state.uploads.available_permits());
+    body.push_str(&crate::metrics::render_uploads(uploading, state.max_uploads));
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
 }
 
 /// The API description (openapi/openapi.json); `tests/api/openapi.rs` checks it against the routes.

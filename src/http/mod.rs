@@ -4,9 +4,11 @@ mod audit;
 pub(crate) mod auth;
 pub(crate) mod cases;
 mod consents;
+pub(crate) mod edges;
 mod form;
 mod health;
 mod principal;
+mod routes;
 mod security;
 mod subjects;
 mod verifications;
@@ -34,6 +36,9 @@ pub struct AppState {
     /// Verifications admitted at once (in a worker or waiting for one); beyond it: 503 overloaded.
     pub(crate) admission: Arc<Semaphore>,
     pub(crate) max_in_flight: usize,
+    /// Verification bodies being read (before admission); beyond it: 503 overloaded.
+    pub(crate) uploads: Arc<Semaphore>,
+    pub(crate) max_uploads: usize,
     pub(crate) thresholds: Thresholds,
     pub(crate) form_limits: FormLimits,
     pub(crate) retry_after_secs: u64,
@@ -65,8 +70,11 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// JSON 404 for unknown paths, instead of actix's empty body.
-pub(crate) async fn not_found() -> Result<HttpResponse, ApiError> {
+/// What no route took: 405 for a documented path with another method (`edges` adds `Allow`), else 404.
+pub(crate) async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    if routes::allowed(req.path()).is_some() {
+        return Err(ApiError::new(ErrorCode::MethodNotAllowed, "method not allowed"));
+    }
     Err(ApiError::new(ErrorCode::NotFound, "no such resource"))
 }
 

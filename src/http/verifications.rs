@@ -67,11 +67,18 @@ async fn create(
     }
     form::check_headers(&req, state.form_limits)?;
     let idempotency_key = idempotency_key(&req)?;
+    // The body is read first, under its own bound and deadline: a slow client holds an upload slot, never a
+    // verification's.
+    let upload = state.uploads.clone().try_acquire_owned().map_err(|_| {
+        tracing::warn!("upload refused: too many uploads in progress");
+        ApiError::overloaded(state.retry_after_secs)
+    })?;
+    let form = form::read(&req, payload, state.form_limits).await?;
+    drop(upload);
     let _permit = state.admission.clone().try_acquire_owned().map_err(|_| {
         tracing::warn!("admission refused: verification capacity full");
         ApiError::overloaded(state.retry_after_secs)
     })?;
-    let form = form::read(&req, payload, state.form_limits).await?;
     principal.allow_purpose(Some(form.meta.purpose))?;
     // Consent first, replays included: after withdrawal nothing about the subject is processed or answered.
     let pseudonym = state.store.pseudonym(form.meta.applicant_ref.expose()).api(state.retry_after_secs)?;
@@ -333,7 +340,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 /// A one-way digest of the whole request, to tell a retry from a different request under the same key.
 fn request_digest(form: &VerificationForm) -> String {
     let mut h = Sha256::new();
-    for part in [&form.meta_raw, &form.selfie, &form.document] {
+    for part in [&*form.meta_raw, &*form.selfie, &*form.document] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part);
     }

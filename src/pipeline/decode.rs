@@ -8,6 +8,9 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 use serde::Deserialize;
 
+use super::buffers::Pixels;
+use super::jpeg_scan::{self, ScanError};
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct DecodeLimits {
     pub max_bytes: usize,
@@ -48,7 +51,9 @@ pub enum DecodeError {
     Corrupt,
 }
 
-pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbImage, DecodeError> {
+/// Decodes an upload to RGB. The pixels are zeroed when the result drops (intermediate conversions and rotations
+/// are zeroed as they go).
+pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Pixels, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -58,9 +63,6 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbImage, DecodeErr
     let format = image::guess_format(bytes).map_err(|_| DecodeError::UnsupportedFormat)?;
     if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP) {
         return Err(DecodeError::UnsupportedFormat);
-    }
-    if format == ImageFormat::Jpeg && !has_jpeg_end(bytes) {
-        return Err(DecodeError::Corrupt);
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut image_limits = Limits::default();
@@ -76,17 +78,23 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbImage, DecodeErr
     if u64::from(w) * u64::from(h) > limits.max_pixels {
         return Err(DecodeError::TooManyPixels);
     }
+    if format == ImageFormat::Jpeg {
+        // After the pixel limit: the walk's work and memory grow with the image.
+        jpeg_scan::check(bytes).map_err(|e| match e {
+            ScanError::Unsupported => DecodeError::UnsupportedFormat,
+            ScanError::Truncated | ScanError::Corrupt => DecodeError::Corrupt,
+        })?;
+    }
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let scaled = match scale_denominator(w, h, limits.downscale_min_side) {
         Some(denominator) if format == ImageFormat::Jpeg => decode_jpeg_scaled(bytes, w, h, denominator)?,
         _ => None,
     };
-    let mut img = match scaled {
-        Some(img) => DynamicImage::ImageRgb8(img),
-        None => DynamicImage::from_decoder(decoder).map_err(classify)?,
+    let img = match scaled {
+        Some(img) => img,
+        None => Pixels::from_dynamic(DynamicImage::from_decoder(decoder).map_err(classify)?),
     };
-    img.apply_orientation(orientation);
-    Ok(img.into_rgb8())
+    Ok(img.oriented(orientation))
 }
 
 /// The largest of 8, 4 and 2 that keeps the shorter side at or above `min_side`, if any.
@@ -98,7 +106,7 @@ fn scale_denominator(w: u32, h: u32, min_side: u32) -> Option<u32> {
 }
 
 /// Decodes at 1/`denominator` scale; `None` for pixel formats left to the full decoder (CMYK, 16-bit grey).
-fn decode_jpeg_scaled(bytes: &[u8], w: u32, h: u32, denominator: u32) -> Result<Option<RgbImage>, DecodeError> {
+fn decode_jpeg_scaled(bytes: &[u8], w: u32, h: u32, denominator: u32) -> Result<Option<Pixels>, DecodeError> {
     let corrupt = |_| DecodeError::Corrupt;
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     let want = |side: u32| u16::try_from(side.div_ceil(denominator)).map_err(|_| DecodeError::TooManyPixels);
@@ -107,43 +115,16 @@ fn decode_jpeg_scaled(bytes: &[u8], w: u32, h: u32, denominator: u32) -> Result<
     if !matches!(format, Some(jpeg_decoder::PixelFormat::RGB24 | jpeg_decoder::PixelFormat::L8)) {
         return Ok(None);
     }
-    let pixels = decoder.decode().map_err(corrupt)?;
+    let mut pixels = zeroize::Zeroizing::new(decoder.decode().map_err(corrupt)?);
     let (sw, sh) = (u32::from(sw), u32::from(sh));
+    let raw = std::mem::take(&mut *pixels);
     let img = match format {
         Some(jpeg_decoder::PixelFormat::L8) => {
-            image::GrayImage::from_raw(sw, sh, pixels).map(|g| DynamicImage::ImageLuma8(g).into_rgb8())
+            image::GrayImage::from_raw(sw, sh, raw).map(|g| Pixels::from_dynamic(DynamicImage::ImageLuma8(g)))
         }
-        _ => RgbImage::from_raw(sw, sh, pixels),
+        _ => RgbImage::from_raw(sw, sh, raw).map(Pixels::new),
     };
     img.map(Some).ok_or(DecodeError::Corrupt)
-}
-
-/// A complete JPEG has an end-of-image marker (FF D9) somewhere after its first top-level start-of-scan.
-/// A truncated upload has none (the decoder would fill the missing part with grey and carry on); data a phone
-/// appends after the image (motion-photo video, vendor trailers) is allowed. Entropy-coded data never holds FF D9,
-/// and an EXIF thumbnail's markers sit inside an APP segment, which the walk skips by its length.
-fn has_jpeg_end(bytes: &[u8]) -> bool {
-    let mut i = 2; // after SOI
-    while i + 4 <= bytes.len() {
-        if bytes[i] != 0xFF {
-            return false;
-        }
-        let marker = bytes[i + 1];
-        if marker == 0xFF {
-            i += 1; // fill byte
-            continue;
-        }
-        if marker == 0x01 || (0xD0..=0xD7).contains(&marker) {
-            i += 2; // standalone markers carry no length
-            continue;
-        }
-        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
-        if marker == 0xDA {
-            return bytes[i..].windows(2).any(|w| w == [0xFF, 0xD9]);
-        }
-        i += 2 + len;
-    }
-    false
 }
 
 fn classify(e: image::ImageError) -> DecodeError {
@@ -193,6 +174,18 @@ mod tests {
         assert_eq!(decode(&jpeg[..jpeg.len() / 2], &limits), Err(DecodeError::Corrupt));
         let png = encode(&sample(), ImageFormat::Png);
         assert_eq!(decode(&png[..png.len() / 2], &limits), Err(DecodeError::Corrupt));
+    }
+
+    #[test]
+    fn rejects_a_jpeg_cut_short_with_an_end_marker_appended() {
+        let limits = DecodeLimits::default();
+        let img = RgbImage::from_fn(256, 192, |x, y| Rgb([(x ^ y) as u8, (x * 3) as u8, (y * 7) as u8]));
+        let jpeg = encode(&img, ImageFormat::Jpeg);
+        assert!(decode(&jpeg, &limits).is_ok());
+        let forged = [&jpeg[..jpeg.len() / 2], &[0xFF, 0xD9]].concat();
+        assert_eq!(decode(&forged, &limits), Err(DecodeError::Corrupt), "half a JPEG + EOI");
+        let nearly = [&jpeg[..jpeg.len() - 40], &[0xFF, 0xD9]].concat();
+        assert_eq!(decode(&nearly, &limits), Err(DecodeError::Corrupt), "all but the last 40 bytes + EOI");
     }
 
     #[test]

@@ -3,11 +3,13 @@
 
 mod align;
 pub mod batch;
+mod buffers;
 mod decode;
 mod detect;
 mod embed;
 mod face;
 mod image_ops;
+mod jpeg_scan;
 mod liveness;
 pub mod models;
 pub mod onnx_graph;
@@ -19,6 +21,7 @@ use image::{ImageEncoder, RgbImage};
 use serde::Deserialize;
 
 pub use align::{align, ALIGNED_SIZE};
+pub use buffers::{Pixels, UploadBytes};
 pub use decode::{decode, DecodeError, DecodeLimits};
 pub use embed::{Embedding, EMBEDDING_DIM};
 pub use face::{largest, Face};

@@ -117,7 +117,13 @@ fn restrict_sqlite_files(url: &str) -> Result<(), StoreError> {
         return Ok(());
     }
     let io = |e| StoreError::Unavailable(sqlx::Error::Io(e));
-    std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(&file).map_err(io)?;
+    // Only a new file is opened (and closed) here: closing a descriptor of a database that SQLite connections of
+    // this process already hold would drop their POSIX locks. Existing files are narrowed by path.
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&file) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io(e)),
+    }
     for suffix in ["", "-wal", "-shm"] {
         let mut path = file.as_os_str().to_owned();
         path.push(suffix);

@@ -4,9 +4,12 @@
 //! unless the bytes around it spell a live stored value that contains the reference (an `explainer`, from the SQL
 //! scan). What is left is a copy no live value accounts for: a deleted row not overwritten, an older log frame.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{ErrorKind, Read};
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
+use std::sync::{Mutex, OnceLock};
 
 use memchr::memmem;
 
@@ -14,10 +17,44 @@ const CHUNK: usize = 4 << 20;
 
 /// Occurrences of `needle` in the file at `path` that no `explainers` value accounts for; 0 when there is no file.
 pub(crate) fn unexplained_copies(path: &Path, needle: &[u8], explainers: &[Vec<u8>]) -> std::io::Result<i64> {
-    match File::open(path) {
-        Ok(file) => scan(file, needle, explainers, CHUNK),
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(0),
-        Err(e) => Err(e),
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut handles = open_files().lock().unwrap_or_else(|p| p.into_inner());
+    let file = match handles.entry((meta.dev(), meta.ino())) {
+        std::collections::hash_map::Entry::Occupied(held) => held.into_mut(),
+        std::collections::hash_map::Entry::Vacant(slot) => match File::open(path) {
+            Ok(file) => slot.insert(file),
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        },
+    };
+    scan(Positioned { file, offset: 0 }, needle, explainers, CHUNK)
+}
+
+/// Every database or log file this process has read, open for the life of the process. SQLite's locks are POSIX
+/// advisory locks, which belong to the process and the file: closing *any* descriptor of the file, ours included,
+/// silently drops the locks SQLite's own connections hold on it, and another process could then write under them.
+/// So a file read here is never closed; there is one handle per file (device, inode): the database file, and a log
+/// file per incarnation (SQLite deletes the log when the last connection closes), so the set stays small.
+fn open_files() -> &'static Mutex<HashMap<(u64, u64), File>> {
+    static FILES: OnceLock<Mutex<HashMap<(u64, u64), File>>> = OnceLock::new();
+    FILES.get_or_init(Mutex::default)
+}
+
+/// Reads a shared handle from the start by position (`pread`), leaving the handle's own offset alone.
+struct Positioned<'a> {
+    file: &'a File,
+    offset: u64,
+}
+
+impl Read for Positioned<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.file.read_at(buf, self.offset)?;
+        self.offset += read as u64;
+        Ok(read)
     }
 }
 
@@ -106,6 +143,18 @@ mod tests {
             assert_eq!(count(hay, &[b"APP-30", b"ffAPP-3aa"], chunk), 1, "chunk {chunk}");
             assert_eq!(count(hay, &[], chunk), 3, "chunk {chunk}");
         }
+    }
+
+    #[test]
+    fn a_file_is_read_whole_from_the_start_every_time_through_one_kept_handle() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db");
+        std::fs::write(&path, b"..APP-3..APP-3").expect("write");
+        assert_eq!(unexplained_copies(&path, b"APP-3", &[]).expect("scan"), 2);
+        assert_eq!(unexplained_copies(&path, b"APP-3", &[]).expect("scan again"), 2, "from the start again");
+        let meta = std::fs::metadata(&path).expect("meta");
+        let held = open_files().lock().expect("lock").contains_key(&(meta.dev(), meta.ino()));
+        assert!(held, "the handle is kept, never closed");
     }
 
     #[test]

@@ -40,6 +40,21 @@ impl Kek {
     pub fn expose(&self) -> &[u8; 32] {
         &self.key
     }
+
+    /// A 256-bit key for another use, HMAC-SHA256(KEK, `label`): every replica holding this KEK derives the same
+    /// one, and it is no help in unwrapping data keys.
+    pub fn derive(&self, label: &str) -> Zeroizing<[u8; 32]> {
+        use hmac::digest::{generic_array::GenericArray, KeyInit};
+        use hmac::{Hmac, Mac};
+        // HMAC pads a key shorter than the hash's block with zeros; doing it here makes the key length infallible.
+        let mut block = Zeroizing::new([0u8; 64]);
+        block[..32].copy_from_slice(&self.key);
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new(GenericArray::from_slice(&block[..]));
+        mac.update(label.as_bytes());
+        let mut out = Zeroizing::new([0u8; 32]);
+        out.copy_from_slice(&mac.finalize().into_bytes());
+        out
+    }
 }
 
 impl std::fmt::Debug for Kek {
@@ -156,6 +171,17 @@ mod tests {
         assert_eq!((kek.id(), kek.expose()), ("env-1", &[0xcd; 32]));
         assert!(std::env::var_os(KEK_ENV).is_none(), "no longer in the environment");
         assert_eq!(env_kek().expect("kept").expect("parses").expose(), &[0xcd; 32], "still loadable");
+    }
+
+    #[test]
+    fn derived_keys_are_hmac_sha256_of_the_label_and_differ_by_label() {
+        use hmac::{Hmac, Mac};
+        let kek = Kek::from_bytes("k", [7; 32]);
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&[7; 32]).expect("key");
+        mac.update(b"faceverify/csrf/v1");
+        assert_eq!(&kek.derive("faceverify/csrf/v1")[..], &mac.finalize().into_bytes()[..]);
+        assert_ne!(kek.derive("a")[..], kek.derive("b")[..]);
+        assert_ne!(kek.derive("a")[..], Kek::from_bytes("k", [8; 32]).derive("a")[..]);
     }
 
     #[test]

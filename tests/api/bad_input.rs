@@ -3,7 +3,7 @@
 use faceverify::pipeline::testing::png_with_dimensions;
 use reqwest::multipart::{Form, Part};
 
-use crate::helpers::{assert_error, form, spawn_app, spawn_app_with, TestApp, META};
+use crate::helpers::{assert_error, face, form, require_shared, spawn_app, spawn_app_with, TestApp, META};
 
 fn jpeg(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 251) as u8, (y % 241) as u8, 60]));
@@ -98,4 +98,52 @@ async fn a_face_free_photo_is_rejected_not_an_error() {
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["decision"], "rejected");
     assert_eq!(body["reasons"], serde_json::json!(["selfie_no_face", "document_no_face"]));
+}
+
+/// Half a JPEG followed by an end-of-image marker: both decoders would pad the missing half with grey.
+fn cut_in_half_with_end_marker(jpeg: &[u8]) -> Vec<u8> {
+    [&jpeg[..jpeg.len() / 2], &[0xFF, 0xD9]].concat()
+}
+
+#[tokio::test]
+async fn half_a_jpeg_with_an_end_marker_is_corrupt_and_the_whole_one_passes() {
+    let app = spawn_app().await;
+    let meta = app.consented_meta("APP-0001").await;
+    let whole = jpeg(256, 256);
+    let forged = cut_in_half_with_end_marker(&whole);
+    let body = assert_error(post(&app, form(jpeg(64, 64), forged, &meta)).await, 422, "corrupt_image").await;
+    assert!(body["message"].as_str().expect("message").starts_with("document"), "names the part: {body}");
+    assert_eq!(post(&app, form(jpeg(64, 64), whole, &meta)).await.status().as_u16(), 201);
+}
+
+fn jpeg_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            jpeg_files(&path, out);
+        } else if std::fs::read(&path).is_ok_and(|b| b.starts_with(&[0xFF, 0xD8])) {
+            out.push(path);
+        }
+    }
+}
+
+/// Every JPEG of ../shared (baseline, progressive, with restart markers) decodes, and none cut in half does.
+#[tokio::test]
+async fn no_shared_photo_is_refused_and_every_one_cut_in_half_is() {
+    use faceverify::pipeline::{decode, DecodeError, DecodeLimits};
+    let shared = require_shared!();
+    let mut files = Vec::new();
+    jpeg_files(&shared.join("data/faces"), &mut files);
+    assert!(files.len() >= 150, "found {} JPEGs", files.len());
+    for path in &files {
+        let bytes = std::fs::read(path).expect("read");
+        let shown = path.display();
+        assert!(decode(&bytes, &DecodeLimits::default()).is_ok(), "{shown} is refused");
+        let forged = cut_in_half_with_end_marker(&bytes);
+        assert_eq!(decode(&forged, &DecodeLimits::default()), Err(DecodeError::Corrupt), "{shown} cut in half");
+    }
+    let app = spawn_app().await;
+    let meta = app.consented_meta("APP-0001").await;
+    let real = cut_in_half_with_end_marker(&face(&shared, "images/deepface/img20.jpg"));
+    assert_error(post(&app, form(real, jpeg(64, 64), &meta)).await, 422, "corrupt_image").await;
 }

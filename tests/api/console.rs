@@ -182,9 +182,11 @@ async fn console_forms_need_the_sessions_csrf_token_and_pages_need_a_session() {
     let csp =
         login.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert!(csp.contains("default-src 'self'"), "{csp}");
+    let (nonce, csrf) = crate::console_csrf::login_form(&app).await;
     let failed = no_session
         .post(app.url("/console/login"))
-        .form(&[("username", "ana2"), ("password", "wrong"), ("totp", "000000")])
+        .header("cookie", format!("fv_login={nonce}"))
+        .form(&[("username", "ana2"), ("password", "wrong"), ("totp", "000000"), ("csrf", &csrf)])
         .send()
         .await
         .expect("request");
