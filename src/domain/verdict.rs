@@ -53,6 +53,22 @@ impl Reason {
         )
     }
 
+    /// A photo that cannot be used: the client is asked to retake it.
+    fn is_retake_hint(self) -> bool {
+        matches!(
+            self,
+            Self::SelfieNoFace
+                | Self::SelfieMultipleFaces
+                | Self::SelfieFaceTooSmall
+                | Self::SelfieExtremePose
+                | Self::SelfieBlurry
+                | Self::DocumentNoFace
+                | Self::DocumentFaceTooSmall
+                | Self::DocumentExtremePose
+                | Self::DocumentBlurry
+        )
+    }
+
     /// The reasons as the onboarding client (API answers, webhooks) sees them: `under_review` alone when any
     /// review signal is among them, else the reasons themselves (retake hints for unusable photos).
     pub fn for_client(reasons: &[Reason]) -> Vec<Reason> {
@@ -101,16 +117,25 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// What the onboarding client is told. A `review` is honest and opaque: liveness `inconclusive` and the one
-    /// reason `under_review`, whatever caught it (spoof, 1:N duplicate, borderline score, inconclusive liveness);
-    /// analysts see the full verdict. `spoof` never reaches a client.
+    /// What the onboarding client is told; analysts see the full verdict.
+    /// - Unusable photos: `rejected` with their retake hints only, whether or not a spoof was also suspected (the
+    ///   case still opens for analysts), so a deliberately unusable photo cannot be used to read the liveness model.
+    /// - Any other review: `review`, liveness `inconclusive` and the one reason `under_review`, whatever caught it
+    ///   (spoof, 1:N duplicate, borderline score, inconclusive liveness).
+    /// - `match` / `no_match` as decided (their liveness is `live`). `spoof` never reaches a client.
     pub fn for_client(&self) -> Verdict {
-        let hide_liveness = self.decision == Decision::Review || self.liveness == Liveness::Spoof;
-        Verdict {
-            decision: self.decision,
-            liveness: if hide_liveness { Liveness::Inconclusive } else { self.liveness },
-            reasons: Reason::for_client(&self.reasons),
+        let hints: Vec<Reason> = self.reasons.iter().copied().filter(|r| r.is_retake_hint()).collect();
+        if !hints.is_empty() {
+            return Verdict { decision: Decision::Rejected, liveness: Liveness::Inconclusive, reasons: hints };
         }
+        if self.decision == Decision::Review || self.liveness != Liveness::Live {
+            return Verdict {
+                decision: self.decision,
+                liveness: Liveness::Inconclusive,
+                reasons: Reason::for_client(&self.reasons),
+            };
+        }
+        self.clone()
     }
 }
 
@@ -147,13 +172,25 @@ mod tests {
             review(Liveness::Live, &[Reason::FacesMatch, Reason::DuplicateIdentity]),
             review(Liveness::Live, &[Reason::BorderlineScore]),
             review(Liveness::Inconclusive, &[Reason::LivenessInconclusive, Reason::FacesMatch]),
-            review(Liveness::Spoof, &[Reason::SelfieBlurry, Reason::SpoofSuspected]),
         ] {
             assert_eq!(verdict.for_client(), opaque, "{verdict:?}");
         }
-        let retake =
-            Verdict { decision: Decision::Rejected, liveness: Liveness::Live, reasons: vec![Reason::DocumentBlurry] };
-        assert_eq!(retake.for_client(), retake, "retake hints stay");
+        // Unusable photos read the same whether the selfie passed liveness, was borderline or was caught as a spoof
+        // (an attacker sending a face-free document on purpose learns nothing about the liveness model).
+        let retake = Verdict {
+            decision: Decision::Rejected,
+            liveness: Liveness::Inconclusive,
+            reasons: vec![Reason::DocumentNoFace],
+        };
+        for (decision, liveness, reasons) in [
+            (Decision::Rejected, Liveness::Live, vec![Reason::DocumentNoFace]),
+            (Decision::Rejected, Liveness::Inconclusive, vec![Reason::DocumentNoFace]),
+            (Decision::Review, Liveness::Spoof, vec![Reason::DocumentNoFace, Reason::SpoofSuspected]),
+            (Decision::Review, Liveness::Live, vec![Reason::DocumentNoFace, Reason::DuplicateIdentity]),
+        ] {
+            let verdict = Verdict { decision, liveness, reasons };
+            assert_eq!(verdict.for_client(), retake, "{verdict:?}");
+        }
         let matched =
             Verdict { decision: Decision::Match, liveness: Liveness::Live, reasons: vec![Reason::FacesMatch] };
         assert_eq!(matched.for_client(), matched);

@@ -8,7 +8,7 @@ use crate::store::{biometrics, Store, StoreError};
 use crate::vault::{open_template, DataKey, Kek, TemplateBinding};
 
 /// Opens every sealed template of every subject that still has a data key. A template that fails its integrity
-/// check is left out and raises a security event.
+/// check is left out, raises a security event and keeps the service not ready (1:N search would miss that face).
 pub async fn load(store: &Store, kek: &Kek) -> Result<Gallery, StoreError> {
     let gallery = Gallery::new();
     let mut tx = store.begin_write().await?;
@@ -40,7 +40,7 @@ pub async fn load(store: &Store, kek: &Kek) -> Result<Gallery, StoreError> {
         }
     }
     tx.commit().await?;
-    gallery.mark_loaded();
+    gallery.mark_loaded(failed);
     tracing::info!(templates = gallery.len(), failed, "gallery loaded");
     Ok(gallery)
 }

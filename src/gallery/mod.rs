@@ -5,7 +5,7 @@
 mod index;
 mod load;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::RwLock;
 
 use uuid::Uuid;
@@ -21,6 +21,8 @@ pub struct Gallery {
     index: RwLock<Index>,
     /// Set once every stored template has been read: until then 1:N search would miss enrolled faces.
     loaded: AtomicBool,
+    /// Stored templates that did not open at load (integrity failures): 1:N search misses those faces.
+    unreadable: AtomicUsize,
 }
 
 impl Gallery {
@@ -33,7 +35,13 @@ impl Gallery {
         self.loaded.load(Ordering::Acquire)
     }
 
-    pub(crate) fn mark_loaded(&self) {
+    /// Whether the load is done and every stored template opened: what readiness needs.
+    pub fn is_complete(&self) -> bool {
+        self.is_loaded() && self.unreadable.load(Ordering::Acquire) == 0
+    }
+
+    pub(crate) fn mark_loaded(&self, unreadable: usize) {
+        self.unreadable.store(unreadable, Ordering::Release);
         self.loaded.store(true, Ordering::Release);
     }
 

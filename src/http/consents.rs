@@ -33,7 +33,7 @@ struct ConsentRequest {
 }
 
 fn no_such_consent() -> ApiError {
-    ApiError::new(ErrorCode::NotFound, "no such consent")
+    ApiError::new(ErrorCode::NotFound, "no such resource")
 }
 
 fn consent_id(path: &str) -> Result<Uuid, ApiError> {
@@ -124,7 +124,9 @@ async fn show(
 struct Withdrawn {
     consent_id: Uuid,
     withdrawn: bool,
-    templates_destroyed: u64,
+    /// For staff only: a client would learn from it whether another client enrolled the same applicant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    templates_destroyed: Option<u64>,
 }
 
 #[tracing::instrument(name = "consent.withdraw", skip_all)]
@@ -142,14 +144,22 @@ async fn withdraw(
     if !consents::withdraw(&mut tx, id).await.api(retry)? {
         return Err(ApiError::new(ErrorCode::ConsentWithdrawn, "this consent was already withdrawn"));
     }
+    // Biometric processing ends with the subject's last active consent: another client's consent for the same
+    // applicant (applicant references are the lender's, shared by its clients) keeps what was enrolled under it.
+    let last = consents::active_for(&mut tx, &consent.subject_pseudonym).await.api(retry)? == 0;
     // The consent knows its subject only by pseudonym; the subject's data key is filed under it too.
-    let subject = biometrics::subject_by_pseudonym(&mut tx, &consent.subject_pseudonym).await.api(retry)?;
+    let subject = match last {
+        true => biometrics::subject_by_pseudonym(&mut tx, &consent.subject_pseudonym).await.api(retry)?,
+        false => None,
+    };
     let mut destroyed = 0;
     if let Some(subject) = &subject {
         destroyed = biometrics::shred_subject(&mut tx, subject).await.api(retry)?;
         crate::store::cases::delete_subject_crops(&mut tx, subject).await.api(retry)?;
     }
-    for action in [Action::WithdrawConsent, Action::EraseBiometrics] {
+    let actions: &[Action] =
+        if last { &[Action::WithdrawConsent, Action::EraseBiometrics] } else { &[Action::WithdrawConsent] };
+    for &action in actions {
         let event = about(principal.event(action, Some(purpose), None, Outcome::Success), &consent);
         audit::append(&mut tx, &event).await.api(retry)?;
     }
@@ -159,7 +169,8 @@ async fn withdraw(
     }
     // The destroyed data key must not survive in older log frames (SQLite; see Store::checkpoint_wal).
     state.store.checkpoint_wal().await;
-    Ok(HttpResponse::Ok().json(Withdrawn { consent_id: id, withdrawn: true, templates_destroyed: destroyed }))
+    let templates_destroyed = principal.client().is_none().then_some(destroyed);
+    Ok(HttpResponse::Ok().json(Withdrawn { consent_id: id, withdrawn: true, templates_destroyed }))
 }
 
 /// `event` about the consent's subject, by its pseudonym.

@@ -34,11 +34,12 @@ async fn healthz() -> HttpResponse {
 }
 
 /// Ready when the models are loaded (workers alive), the database answers and the gallery holds every stored
-/// template (without it, 1:N search would silently miss enrolled faces).
+/// template (without it, 1:N search would silently miss enrolled faces: a template that failed its integrity check
+/// keeps the service not ready until the operator has dealt with it, see `faceverify vault check`).
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let models = state.pool.is_alive();
     let database = state.store.ping().await.is_ok();
-    let gallery = state.gallery.is_loaded();
+    let gallery = state.gallery.is_complete();
     let ready = models && database && gallery;
     let body = json!({
         "status": if ready { "ready" } else { "not_ready" },

@@ -293,11 +293,11 @@ async fn show(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::ReadVerification, &req)?;
-    let id = Uuid::parse_str(&path).map_err(|_| ApiError::new(ErrorCode::NotFound, "no such verification"))?;
+    let id = Uuid::parse_str(&path).map_err(|_| ApiError::new(ErrorCode::NotFound, "no such resource"))?;
     let retry = state.retry_after_secs;
     let stored = state.store.verification(id).await.api(retry)?;
     if !principal.owns(stored.client.as_deref()) {
-        return Err(ApiError::new(ErrorCode::NotFound, "no such verification"));
+        return Err(ApiError::new(ErrorCode::NotFound, "no such resource"));
     }
     let event = principal.event(Action::ReadVerification, Some(purpose), Some(&stored.applicant_ref), Outcome::Success);
     state.audit(&event).await?;

@@ -131,3 +131,13 @@ pub async fn withdraw(conn: &mut AnyConnection, id: Uuid) -> Result<bool, StoreE
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Active consents of the subject with this pseudonym, whichever client recorded them.
+pub async fn active_for(conn: &mut AnyConnection, subject_pseudonym: &str) -> Result<i64, StoreError> {
+    let count =
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM consents WHERE subject_ref = $1 AND withdrawn_at IS NULL")
+            .bind(subject_pseudonym)
+            .fetch_one(conn)
+            .await?;
+    Ok(count)
+}

@@ -37,10 +37,17 @@ pub async fn verify_or_record(store: &Store, kek: &Kek) -> Result<(), KekCheckEr
         return Ok(());
     }
     probe_legacy(&mut tx, kek).await?;
-    record(&mut tx, kek).await?;
+    // Replicas starting together race here: the first value in wins, and every replica checks against it.
+    let value = check::check_value(kek).map_err(StoreError::Vault)?;
+    sqlx::query("INSERT INTO kek_checks (kek_id, check_value, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(kek.id())
+        .bind(value)
+        .bind(now_rfc3339()?)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(kek_id = kek.id(), "key check value recorded");
-    Ok(())
+    Box::pin(verify_or_record(store, kek)).await
 }
 
 /// Replaces the check value by `kek`'s, inside the caller's transaction (key rotation).
@@ -56,7 +63,8 @@ pub async fn record(conn: &mut AnyConnection, kek: &Kek) -> Result<(), StoreErro
     Ok(())
 }
 
-/// Before check values: one data key of each stored KEK id and one TOTP seed must open under `kek`.
+/// Before check values: one data key of each stored KEK id, one TOTP seed and the service keys must open under
+/// `kek`.
 async fn probe_legacy(conn: &mut AnyConnection, kek: &Kek) -> Result<(), KekCheckError> {
     let ids = sqlx::query("SELECT DISTINCT kek_id FROM subject_keys").fetch_all(&mut *conn).await?;
     for row in &ids {
@@ -73,6 +81,28 @@ async fn probe_legacy(conn: &mut AnyConnection, kek: &Kek) -> Result<(), KekChec
         let wrapped = WrappedKey { kek_id: r.try_get("kek_id")?, blob: r.try_get("wrapped_dek")? };
         if DataKey::unwrap(&wrapped, kek, &subject).is_err() {
             return Err(KekMismatch::WrongKey(kek.id().to_owned()).into());
+        }
+    }
+    let service =
+        sqlx::query("SELECT kind, kek_id, wrapped, chain_from FROM service_keys").fetch_all(&mut *conn).await?;
+    if let Some(first) = service.first() {
+        let chain_from: i64 = first.try_get("chain_from")?;
+        let wrapped = service
+            .iter()
+            .map(|r| {
+                Ok(vault::WrappedServiceKey {
+                    kind: r.try_get("kind")?,
+                    kek_id: r.try_get("kek_id")?,
+                    blob: r.try_get("wrapped")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        match vault::ServiceKeys::unwrap(&wrapped, kek, chain_from) {
+            Ok(_) => {}
+            Err(vault::VaultError::UnknownKek(stored)) => {
+                return Err(KekMismatch::OtherId { stored, configured: kek.id().to_owned() }.into())
+            }
+            Err(_) => return Err(KekMismatch::WrongKey(kek.id().to_owned()).into()),
         }
     }
     let seed = sqlx::query("SELECT username, totp_sealed FROM staff_users LIMIT 1").fetch_optional(&mut *conn).await?;

@@ -90,7 +90,9 @@ async fn a_spoof_opens_a_case_whose_crops_analysts_can_see_and_clients_cannot() 
         face(&shared, "images/deepface/img20.jpg"),
     )
     .await;
-    assert_eq!((&v["liveness"], &v["reasons"]), (&Value::from("inconclusive"), &serde_json::json!(["under_review"])));
+    // The client sees no spoof (this photo of a photo is also unusable: it gets the retake hints); analysts do.
+    assert_eq!(v["liveness"], "inconclusive", "{v}");
+    assert!(!v["reasons"].to_string().contains("spoof"), "{v}");
     let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
     let case = case_of(&app, &analyst, v["verification_id"].as_str().expect("id")).await;
     assert!(case["reasons"].as_array().expect("reasons").contains(&Value::from("spoof_suspected")));

@@ -6,7 +6,7 @@ use faceverify::policy::Role;
 use reqwest::RequestBuilder;
 use serde_json::Value;
 
-use crate::helpers::{assert_error, form, meta, spawn_app, tiny_jpeg, TestApp};
+use crate::helpers::{assert_error, face, form, meta, require_shared, spawn_app, tiny_jpeg, TestApp};
 
 /// A second onboarding client's API key.
 async fn second_client(app: &TestApp) -> String {
@@ -34,7 +34,10 @@ async fn another_client_cannot_read_use_or_withdraw_a_consent() {
     let consent = app.consent("APP-CLIENT-1").await;
     let path = format!("/v1/consents/{consent}");
     let read = as_client(app.client.get(app.url(&path)), &other).send().await.expect("request");
-    assert_error(read, 404, "not_found").await;
+    let foreign = assert_error(read, 404, "not_found").await;
+    let missing = as_client(app.client.get(app.url(&format!("/v1/consents/{}", uuid::Uuid::new_v4()))), &other);
+    let missing = assert_error(missing.send().await.expect("request"), 404, "not_found").await;
+    assert_eq!(foreign, missing, "another client's consent reads exactly as one that does not exist");
     let withdraw = as_client(app.client.delete(app.url(&path)), &other).send().await.expect("request");
     assert_error(withdraw, 404, "not_found").await;
     let used = verify_as(&app, &other, &meta("APP-CLIENT-1", &consent), "k-1").await;
@@ -56,7 +59,10 @@ async fn verifications_and_idempotency_keys_belong_to_their_client() {
     let first: Value = first.json().await.expect("json");
     let path = format!("/v1/verifications/{}", first["verification_id"].as_str().expect("id"));
     let read = as_client(app.client.get(app.url(&path)), &other).send().await.expect("request");
-    assert_error(read, 404, "not_found").await;
+    let foreign = assert_error(read, 404, "not_found").await;
+    let missing = as_client(app.client.get(app.url(&format!("/v1/verifications/{}", uuid::Uuid::new_v4()))), &other);
+    let missing = assert_error(missing.send().await.expect("request"), 404, "not_found").await;
+    assert_eq!(foreign, missing, "another client's verification reads exactly as one that does not exist");
     assert_eq!(app.get_as_client(&path).await.status().as_u16(), 200, "its own client reads it");
 
     // The same key from the other client is a new request of that client: neither a replay nor a conflict.
@@ -88,4 +94,36 @@ async fn a_replay_after_consent_withdrawal_is_refused() {
     let withdrawn = as_client(app.client.delete(app.url(&format!("/v1/consents/{consent}"))), &app.api_key);
     assert_eq!(withdrawn.send().await.expect("request").status().as_u16(), 200);
     assert_error(verify_as(&app, &app.api_key, &meta, "k-4").await, 403, "consent_required").await;
+}
+
+#[tokio::test]
+async fn another_clients_withdrawal_for_the_same_applicant_leaves_the_enrolment_alone() {
+    let shared = require_shared!();
+    let app = spawn_app().await;
+    let other = second_client(&app).await;
+    let photo = |n: &str| face(&shared, &format!("images/deepface/{n}"));
+    let ours = app.consent("APP-SHARED-1").await;
+    let enrolled =
+        app.post_verification(form(photo("img20.jpg"), photo("img21.jpg"), &meta("APP-SHARED-1", &ours))).await;
+    assert_eq!(enrolled.status().as_u16(), 201);
+    let templates = "SELECT COUNT(*) FROM templates WHERE subject_ref = 'APP-SHARED-1'";
+    assert_eq!(app.sql_count(templates).await, 1);
+    // The other client records and withdraws its own consent for the same applicant reference.
+    let theirs = as_client(app.client.post(app.url("/v1/consents")), &other)
+        .json(&serde_json::json!({
+            "subject_ref": "APP-SHARED-1", "channel": "checkbox", "text_version": "2026-03-17", "cross_border": false
+        }))
+        .send()
+        .await
+        .expect("request");
+    let theirs = theirs.json::<Value>().await.expect("json")["consent_id"].as_str().expect("id").to_owned();
+    let withdrawn = as_client(app.client.delete(app.url(&format!("/v1/consents/{theirs}"))), &other);
+    let body: Value = withdrawn.send().await.expect("request").json().await.expect("json");
+    assert_eq!(body["withdrawn"], true);
+    assert!(body.get("templates_destroyed").is_none(), "no hint of what another client enrolled: {body}");
+    assert_eq!(app.sql_count(templates).await, 1, "our consent still stands: the enrolment stays");
+    // Our own withdrawal, the last active consent, erases it.
+    let ours_withdrawn = as_client(app.client.delete(app.url(&format!("/v1/consents/{ours}"))), &app.api_key);
+    assert_eq!(ours_withdrawn.send().await.expect("request").status().as_u16(), 200);
+    assert_eq!(app.sql_count(templates).await, 0);
 }

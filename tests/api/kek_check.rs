@@ -71,3 +71,16 @@ async fn a_database_from_before_check_values_is_probed_through_its_stored_keys()
     start_with(&app, &app.kek_file).await.expect("the right key starts");
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM kek_checks WHERE kek_id = 'kek-test'").await, 1, "recorded");
 }
+
+#[tokio::test]
+async fn without_a_check_value_the_service_keys_alone_refuse_another_kek() {
+    // A fresh installation: no subject keys, no staff, only the service keys the first start created.
+    let app = spawn_app().await;
+    app.sql_exec("DELETE FROM kek_checks").await;
+    let other_dir = tempfile::tempdir().expect("tempdir");
+    let impostor = other_dir.path().join("kek-test.key");
+    write_kek(&impostor);
+    let refused = start_with(&app, &impostor).await.expect_err("the service keys do not open");
+    assert!(refused.contains("is not the key"), "{refused}");
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM kek_checks").await, 0, "the wrong key is not recorded");
+}

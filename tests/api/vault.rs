@@ -127,3 +127,27 @@ async fn kek_rotation_rewraps_keys_without_touching_ciphertexts() {
     );
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM audit_log WHERE action = 'rotate_keys'").await, 1);
 }
+
+#[tokio::test]
+async fn a_template_that_does_not_open_keeps_the_service_not_ready() {
+    let shared = require_shared!();
+    let app = spawn_app().await;
+    verified_subject(&app, &shared, "APP-READY-1").await;
+    let mut sealed = app.sql_blobs("SELECT sealed FROM templates").await.remove(0);
+    sealed[40] ^= 0x01;
+    let mut conn = app.store.acquire().await.expect("connection");
+    sqlx::query("UPDATE templates SET sealed = $1").bind(&sealed).execute(&mut *conn).await.expect("tamper");
+    drop(conn);
+    // A restart over the tampered store: it serves, but is not ready, and says why.
+    let mut s = settings();
+    s.database.url = app.db.url();
+    s.vault.kek_file = Some(app.kek_file.clone());
+    let restarted = faceverify::startup::Application::build_with_pool(s, crate::helpers::pool()).await.expect("starts");
+    let url = format!("http://127.0.0.1:{}/readyz", restarted.port());
+    tokio::spawn(restarted.run_until_stopped());
+    let ready = app.client.get(url).send().await.expect("request");
+    assert_eq!(ready.status().as_u16(), 503);
+    let body: serde_json::Value = ready.json().await.expect("json");
+    assert_eq!(body["checks"]["gallery"], false, "{body}");
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM security_events WHERE kind = 'aead_failure'").await, 1);
+}

@@ -59,12 +59,19 @@ async fn printed_photo_and_screen_replay_are_spoofs_sent_to_review() {
     assert_eq!(attacks.len(), 2, "the print and replay samples of liveness.csv");
     for attack in attacks {
         let body = verify(&app, face(&shared, attack), face(&shared, SAME_A)).await;
-        assert_eq!(body["decision"], "review", "{attack}: a human decides on suspected fraud");
-        // The client learns nothing about what caught the attempt; the stored verdict (analysts) says spoof.
+        // The client learns nothing about what caught the attempt: an opaque review, or (these photos of photos
+        // are also unusable) the same retake hints an honest unusable photo gets. Never `spoof`.
         assert_eq!(body["liveness"], "inconclusive", "{attack}: {body}");
-        assert_eq!(body["reasons"], serde_json::json!(["under_review"]), "{attack}: {body}");
+        let reasons = body["reasons"].to_string();
+        assert!(!reasons.contains("spoof") && !reasons.contains("liveness"), "{attack}: {body}");
+        match body["decision"].as_str() {
+            Some("review") => assert_eq!(body["reasons"], serde_json::json!(["under_review"]), "{attack}: {body}"),
+            Some("rejected") => assert!(reasons.contains("selfie_") || reasons.contains("document_"), "{body}"),
+            other => panic!("{attack}: {other:?}"),
+        }
+        // A human decides on suspected fraud: the stored verdict (analysts) says review and spoof.
         let id = body["verification_id"].as_str().expect("id");
-        let stored = format!("SELECT COUNT(*) FROM verifications WHERE id = '{id}' AND liveness = 'spoof' AND reasons LIKE '%spoof_suspected%'");
+        let stored = format!("SELECT COUNT(*) FROM verifications WHERE id = '{id}' AND decision = 'review' AND liveness = 'spoof' AND reasons LIKE '%spoof_suspected%'");
         assert_eq!(app.sql_count(&stored).await, 1, "{attack}: analysts see the spoof");
     }
 }
