@@ -28,6 +28,11 @@ const PURPOSE: Purpose = Purpose::AntiFraud;
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/console")
+            // The last `wrap` is the outermost layer: the origin check's refusal must pass through the headers.
+            .wrap_fn(|req, srv| match csrf::check_origin(req.request()) {
+                Ok(()) => Either::Left(srv.call(req)),
+                Err(e) => Either::Right(ready(Ok(req.error_response(e)))),
+            })
             .wrap(
                 actix_web::middleware::DefaultHeaders::new()
                     .add((header::CONTENT_SECURITY_POLICY, "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"))
@@ -37,10 +42,6 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     .add((header::REFERRER_POLICY, "same-origin"))
                     .add((header::CACHE_CONTROL, "no-store")),
             )
-            .wrap_fn(|req, srv| match csrf::check_origin(req.request()) {
-                Ok(()) => Either::Left(srv.call(req)),
-                Err(e) => Either::Right(ready(Ok(req.error_response(e)))),
-            })
             .service(web::resource("").route(web::get().to(queue)).default_service(allow("GET")))
             .service(
                 web::resource("/login")

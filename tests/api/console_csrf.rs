@@ -59,6 +59,10 @@ async fn post_login(app: &TestApp, nonce: Option<&str>, fields: &[(&str, String)
 
 async fn assert_refused(response: Response) {
     assert_eq!(response.status().as_u16(), 403);
+    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(header("content-security-policy").contains("frame-ancestors 'none'"), "the refusal carries the CSP");
+    assert_eq!(header("x-frame-options"), "DENY");
+    assert_eq!(header("cache-control"), "no-store");
     let page = response.text().await.expect("page");
     assert!(page.contains(r#"id="error-code">csrf_failed<"#), "{page}");
 }

@@ -100,11 +100,11 @@ pub(super) fn ac_refine(
         }
     }
     if *eob_run > 0 {
-        while k <= se {
-            if *nonzero & (1 << k) != 0 {
-                r.skip(1)?;
-            }
-            k += 1;
+        // A correction bit for each coefficient of the rest of the band already non-zero: one skip, not a loop,
+        // so that a block inside an end-of-band run costs the same whatever the band's width.
+        if k <= se {
+            let rest = (u64::MAX >> (63 - se)) & (u64::MAX << k);
+            r.skip((*nonzero & rest).count_ones())?;
         }
         *eob_run -= 1;
     }

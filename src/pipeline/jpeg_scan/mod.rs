@@ -5,6 +5,11 @@
 //! needs bits beyond its end (or where a restart marker should be), and when the scans leave a coefficient of a
 //! component undelivered (a progressive file cut between two scans). Data after the end-of-image marker is not
 //! looked at. Huffman-coded baseline, extended and progressive JPEGs (SOF0-2); other processes are refused.
+//!
+//! The work is bounded whatever the file: at most `MAX_SCANS` scans, and the scans together visit at most
+//! `PASSES_PER_BLOCK` times the frame's blocks (or `MIN_BLOCK_VISITS`, for small images). Blocks inside an
+//! end-of-band run consume no data, so without this a few bytes per scan could make each scan cost a pass over
+//! the whole image. Real progressive files have about ten scans and visit each block under ten times.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ScanError {
@@ -16,6 +21,13 @@ pub(crate) enum ScanError {
 }
 
 type Result<T> = std::result::Result<T, ScanError>;
+
+/// libjpeg-turbo's default limit on scans.
+const MAX_SCANS: usize = 1000;
+/// Block visits allowed per block of the frame, summed over all scans (each visit costs a few nanoseconds).
+const PASSES_PER_BLOCK: usize = 32;
+/// The floor of that budget, so that small images may have as many scans as any other.
+const MIN_BLOCK_VISITS: usize = 1 << 20;
 
 mod bits;
 mod blocks;
@@ -65,6 +77,7 @@ pub(crate) fn check(bytes: &[u8]) -> Result<()> {
         return Err(ScanError::Corrupt);
     }
     let (mut pos, mut frame, mut tables, mut restart) = (2usize, None::<Frame>, Tables::default(), 0usize);
+    let (mut scans, mut visits_left) = (0usize, 0usize);
     loop {
         let (marker, after) = next_marker(bytes, pos)?;
         match marker {
@@ -87,13 +100,22 @@ pub(crate) fn check(bytes: &[u8]) -> Result<()> {
         let next = after + len;
         match marker {
             0xC0..=0xC2 if frame.is_some() => return Err(ScanError::Corrupt),
-            0xC0..=0xC2 => frame = Some(parse_frame(segment, marker == 0xC2)?),
+            0xC0..=0xC2 => {
+                let parsed = parse_frame(segment, marker == 0xC2)?;
+                let blocks: usize = parsed.components.iter().map(|c| c.blocks_w * c.blocks_h).sum();
+                visits_left = blocks.saturating_mul(PASSES_PER_BLOCK).max(MIN_BLOCK_VISITS);
+                frame = Some(parsed);
+            }
             0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF | 0xDC | 0xDE => return Err(ScanError::Unsupported),
             0xC4 => parse_tables(segment, &mut tables)?,
             0xDD => restart = segment.get(..2).map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]]))),
             0xDA => {
                 let frame = frame.as_mut().ok_or(ScanError::Corrupt)?;
-                pos = walk_scan(bytes, next, segment, frame, &tables, restart)?;
+                scans += 1;
+                if scans > MAX_SCANS {
+                    return Err(ScanError::Corrupt);
+                }
+                pos = walk_scan(bytes, next, segment, frame, &tables, restart, &mut visits_left)?;
                 continue;
             }
             _ => {}
@@ -175,7 +197,8 @@ enum Kind {
     AcRefine,
 }
 
-/// One scan (its header is `header`, its data starts at `start`); returns where the marker after it starts.
+/// One scan (its header is `header`, its data starts at `start`); returns where the marker after it starts. The
+/// scan's block visits are taken from `visits_left` before it is walked.
 fn walk_scan(
     bytes: &[u8],
     start: usize,
@@ -183,6 +206,7 @@ fn walk_scan(
     frame: &mut Frame,
     tables: &Tables,
     restart: usize,
+    visits_left: &mut usize,
 ) -> Result<usize> {
     let count = usize::from(*header.first().ok_or(ScanError::Corrupt)?);
     if !(1..=4).contains(&count) {
@@ -225,6 +249,8 @@ fn walk_scan(
     } else {
         frame.width.div_ceil(8 * frame.h_max) * frame.height.div_ceil(8 * frame.v_max)
     };
+    let visits = mcus * members.iter().map(|m| m.1).sum::<usize>();
+    *visits_left = visits_left.checked_sub(visits).ok_or(ScanError::Corrupt)?;
     let mut r = BitReader::new(bytes, start);
     let (index, _, _, ac) = members[0];
     let nonzero = &mut frame.components[index].nonzero;

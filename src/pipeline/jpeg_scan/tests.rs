@@ -119,3 +119,66 @@ fn mangled_files_are_refused_or_accepted_but_never_panic() {
     no_components[sos + 4] = 0;
     assert_eq!(check(&no_components), Err(ScanError::Corrupt), "a scan of no component");
 }
+
+/// A progressive greyscale JPEG built by hand: every coefficient zero, one DC scan, then `ac_scans` first-pass AC
+/// scans of the whole band (a repeated scan, as an attacker would write: each a few bytes, each a pass over every
+/// block through end-of-band runs).
+fn progressive(side: u16, ac_scans: usize) -> Vec<u8> {
+    let blocks = usize::from(side.div_ceil(8)).pow(2);
+    let [hi, lo] = side.to_be_bytes();
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xDB, 0, 67, 0];
+    jpeg.extend([1; 64]); // quantisation table 0
+    jpeg.extend([0xFF, 0xC2, 0, 11, 8, hi, lo, hi, lo, 1, 1, 0x11, 0]);
+    // DC table 0: size 0 is code "0". AC table 0: EOBRUN of 2^14 + extra bits is code "00".
+    let one_code = |class: u8, length: usize, symbol: u8| {
+        let mut table = vec![class; 18];
+        table[1..17].fill(0);
+        table[length] = 1;
+        table[17] = symbol;
+        table
+    };
+    jpeg.extend([0xFF, 0xC4, 0, 38]);
+    jpeg.extend(one_code(0x00, 1, 0x00));
+    jpeg.extend(one_code(0x10, 2, 0xE0));
+    let scan = |ss: u8, se: u8| [0xFF, 0xDA, 0, 8, 1, 1, 0x00, ss, se, 0];
+    jpeg.extend(scan(0, 0));
+    jpeg.extend(vec![0; blocks / 8]); // one zero bit per block, padded with ones
+    if blocks % 8 != 0 {
+        jpeg.push(0xFF >> (blocks % 8));
+    }
+    for _ in 0..ac_scans {
+        jpeg.extend(scan(1, 63));
+        for _ in 0..blocks.div_ceil(32_766) {
+            jpeg.extend([0x3F, 0xFE]); // "00" and 14 bits of 16382: a run of 32766 blocks
+        }
+    }
+    jpeg.extend([0xFF, 0xD9]);
+    jpeg
+}
+
+#[test]
+fn the_hand_built_progressive_file_is_one_a_decoder_reads() {
+    let jpeg = progressive(64, 1);
+    assert_eq!(check(&jpeg), Ok(()));
+    let pixels = jpeg_decoder::Decoder::new(Cursor::new(&jpeg)).decode().expect("decodes");
+    assert_eq!(pixels.len(), 64 * 64);
+    assert_eq!(check(&progressive(64, 0)), Err(ScanError::Truncated), "no AC coefficient delivered");
+}
+
+#[test]
+fn more_scans_than_libjpeg_turbo_allows_are_corrupt() {
+    // One block: the pass budget (its floor) is far away, the scan count is what refuses.
+    assert_eq!(check(&progressive(8, MAX_SCANS - 1)), Ok(()));
+    assert_eq!(check(&progressive(8, MAX_SCANS)), Err(ScanError::Corrupt));
+    assert_eq!(check(&progressive(8, 300_000)), Err(ScanError::Corrupt), "refused at the cap, not walked to the end");
+}
+
+#[test]
+fn scans_may_visit_each_block_only_so_many_times() {
+    // 65536 blocks, so the budget is the per-block one, above its floor.
+    let side = 2048;
+    let blocks = (side / 8) * (side / 8);
+    assert!(blocks * PASSES_PER_BLOCK > MIN_BLOCK_VISITS);
+    assert_eq!(check(&progressive(side as u16, PASSES_PER_BLOCK - 1)), Ok(()), "DC pass + AC passes = the budget");
+    assert_eq!(check(&progressive(side as u16, PASSES_PER_BLOCK)), Err(ScanError::Corrupt));
+}
