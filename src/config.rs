@@ -57,9 +57,10 @@ pub struct AuthSettings {
     pub session_ttl_secs: i64,
     /// Mark the session cookie `Secure` (set true behind TLS).
     pub secure_cookies: bool,
-    /// Consecutive failed logins that lock a staff account.
+    /// Sign-in attempts one client address may make at one username per `lockout_max_secs` (beyond: 429); also the
+    /// consecutive failures of an account that raise a `repeated_failed_logins` security event.
     pub max_failed_logins: i64,
-    /// First lockout period; doubles with each further lockout, up to `lockout_max_secs`.
+    /// First quiet period after such an event; doubles with each further one, up to `lockout_max_secs`.
     pub lockout_secs: i64,
     pub lockout_max_secs: i64,
     /// Sessions end this long after sign-in, however active.
@@ -71,7 +72,7 @@ pub struct AuthSettings {
     pub address_window_secs: u64,
     pub username_max_attempts: u32,
     pub username_window_secs: u64,
-    /// Addresses and usernames the in-memory limiters remember at most (each); the least recent is forgotten.
+    /// Keys the in-memory limiters remember at most (each); only a refilled bucket is forgotten for a new key.
     pub limiter_entries: usize,
     /// Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; empty: the peer address counts.
     pub trusted_proxies: Vec<String>,

@@ -68,9 +68,11 @@ fn valid_name(name: &str) -> Result<(), AccountError> {
     ok.then_some(()).ok_or(AccountError::Username)
 }
 
-/// A staff account locks after `threshold` consecutive failed sign-ins, for `base_secs` doubling with each further
-/// lockout since the last success or unlock, never longer than `max_secs`. Attempts while locked neither count nor
-/// extend the lock; after it expires, `threshold` fresh failures are needed to lock again.
+/// The stored failure count of a staff account, which no longer refuses anyone: `threshold` consecutive failed
+/// sign-ins (from any address) raise a `repeated_failed_logins` security event for the DPO, then failures are not
+/// counted for `base_secs`, doubling with each further event since the last success or unlock, never longer than
+/// `max_secs`. What refuses a guesser is the in-memory limit per username and client address (the throttle), so
+/// an outsider locks only their own address out of the account, never its owner signing in from elsewhere.
 #[derive(Debug, Clone, Copy)]
 pub struct Lockout {
     pub threshold: i64,
@@ -80,7 +82,7 @@ pub struct Lockout {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
-    /// Unknown user, disabled or locked account, wrong password, wrong or replayed code: one answer for all, after
+    /// Unknown user, disabled account, wrong password, wrong or replayed code: one answer for all, after
     /// the same work (one argon2 verification).
     #[error("invalid credentials")]
     Invalid,
@@ -122,7 +124,7 @@ impl Login {
 }
 
 /// Password and TOTP, both required; a used TOTP step cannot be replayed. Throttled first (address, hashing slot,
-/// username); the caller records a failure with its audit row (`store::lockout::record_failed_login`).
+/// username from this address, username); the caller records a failure with its audit row (`store::lockout::record_failed_login`).
 pub async fn login(
     store: &Store,
     kek: &Kek,
@@ -131,14 +133,14 @@ pub async fn login(
     now: i64,
 ) -> Result<Login, LoginError> {
     let clock = Instant::now();
-    throttle.admit_address(attempt.client, clock)?;
-    let permit = throttle.enter_gate()?;
+    let permit = throttle.admit_address(attempt.client, clock)?;
     let user = store.staff(attempt.username).await?;
-    throttle.admit_username(attempt.username, user.as_ref().map_or(0, |u| u.unlocks), clock)?;
+    let unlocks = user.as_ref().map_or(0, |u| u.unlocks);
+    throttle.admit_account(attempt.username, attempt.client, unlocks, clock)?;
     // The same argon2 work whoever asks: a stored hash, or for an unknown or disabled name one of the same cost.
     let stored = user.as_ref().map_or(DUMMY_HASH, |u| u.password_hash.as_str()).to_owned();
     let password_ok = permit.verify(attempt.password, stored).await;
-    let Some(user) = user.filter(|u| password_ok && u.locked_until <= now) else {
+    let Some(user) = user.filter(|_| password_ok) else {
         return Err(LoginError::Invalid);
     };
     let seed = open_secret(kek, &user.totp_sealed, &totp_aad(&user.username)).map_err(StoreError::Vault)?;

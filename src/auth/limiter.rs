@@ -1,8 +1,10 @@
 //! A bounded in-memory rate limiter: one token bucket per key (a client address, a username). A bucket holds
 //! `attempts` tokens and refills at `attempts` per `window`; an attempt takes a token, and an attempt refused for
 //! want of one takes nothing, so hammering a limited key does not prolong its limit. The table holds at most
-//! `capacity` keys and forgets the least recently used one to admit a new key, so flooding it with fresh keys costs
-//! memory no more than that.
+//! `capacity` keys. To admit a new key it forgets the least recently used bucket that has refilled (forgetting it
+//! loses nothing); it never forgets a bucket that is still limiting its key, so flooding the table with fresh keys
+//! (junk usernames, IPv6 networks) cannot reset anyone's limit. When none of the oldest buckets has refilled, the
+//! new key is refused until one has, as if it were limited.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -42,17 +44,49 @@ impl Rate {
     }
 }
 
+/// How many of the least recently used buckets are looked at for one that has refilled (bounding the work a new
+/// key can cost while the table is full of limited keys).
+const EVICTION_SCAN: usize = 16;
+
 impl Table {
-    fn touch(&mut self, key: &str, rate: Rate, epoch: i64, now: Instant, capacity: usize) -> &mut Bucket {
-        self.next += 1;
-        let seq = self.next;
+    /// Forgets the least recently used bucket that has refilled by `now`, among the oldest [`EVICTION_SCAN`]; when
+    /// none has, says how long until the first of them will have.
+    fn make_room(&mut self, rate: Rate, now: Instant) -> Result<(), Duration> {
+        let full = f64::from(rate.attempts);
+        let mut wait = Duration::MAX;
+        let mut victim = None;
+        for (&seq, key) in self.recency.iter().take(EVICTION_SCAN) {
+            let Some(bucket) = self.buckets.get(key) else { continue };
+            let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+            let missing = full - (bucket.tokens + elapsed * rate.per_sec());
+            if missing <= 1e-9 {
+                victim = Some(seq);
+                break;
+            }
+            wait = wait.min(Duration::from_secs_f64(missing / rate.per_sec()));
+        }
+        let seq = victim.ok_or(wait)?;
+        if let Some(key) = self.recency.remove(&seq) {
+            self.buckets.remove(&key);
+        }
+        Ok(())
+    }
+
+    fn touch(
+        &mut self,
+        key: &str,
+        rate: Rate,
+        epoch: i64,
+        now: Instant,
+        capacity: usize,
+    ) -> Result<&mut Bucket, Duration> {
         if let Some(bucket) = self.buckets.get(key) {
             self.recency.remove(&bucket.touched);
         } else if self.buckets.len() >= capacity.max(1) {
-            if let Some((_, oldest)) = self.recency.pop_first() {
-                self.buckets.remove(&oldest);
-            }
+            self.make_room(rate, now)?;
         }
+        self.next += 1;
+        let seq = self.next;
         self.recency.insert(seq, key.to_owned());
         let full = f64::from(rate.attempts);
         let bucket =
@@ -64,7 +98,7 @@ impl Table {
         bucket.tokens = (bucket.tokens + elapsed * rate.per_sec()).min(full);
         bucket.at = now.max(bucket.at);
         bucket.touched = seq;
-        bucket
+        Ok(bucket)
     }
 }
 
@@ -77,11 +111,12 @@ impl Limiter {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Takes one attempt for `key`, or says how long until one is available.
+    /// Takes one attempt for `key`, or says how long until one is available (for a new key while the table is full
+    /// of limited ones: until one of them has refilled).
     pub(crate) fn take(&self, key: &str, epoch: i64, now: Instant) -> Result<(), Duration> {
         let (rate, capacity) = (self.rate, self.capacity);
         let mut table = self.table();
-        let bucket = table.touch(key, rate, epoch, now, capacity);
+        let bucket = table.touch(key, rate, epoch, now, capacity)?;
         // The epsilon absorbs rounding in the refill: a whole period refills a whole token.
         if bucket.tokens >= 1.0 - 1e-9 {
             bucket.tokens = (bucket.tokens - 1.0).max(0.0);
@@ -151,16 +186,35 @@ mod tests {
     }
 
     #[test]
-    fn the_table_is_bounded_and_forgets_the_least_recently_used_key() {
+    fn a_full_table_forgets_a_refilled_key_never_a_limited_one() {
+        let l = limiter(1, 600, 2);
+        let t0 = Instant::now();
+        assert!(l.take("target", 0, t0).is_ok());
+        assert!(l.take("other", 0, t0 + Duration::from_secs(1)).is_ok());
+        l.give_back("other", t0 + Duration::from_secs(1));
+        // "target" is the least recently used but still limited; "other" has refilled and makes room.
+        assert!(l.take("new", 0, t0 + Duration::from_secs(2)).is_ok());
+        assert!(l.take("target", 0, t0 + Duration::from_secs(3)).is_err(), "still limited");
+        assert_eq!(l.len(), 2);
+    }
+
+    #[test]
+    fn flooding_a_full_table_of_limited_keys_refuses_the_new_keys_and_keeps_the_limits() {
         let l = limiter(1, 600, 3);
         let t0 = Instant::now();
         for key in ["a", "b", "c"] {
-            l.take(key, 0, t0).ok();
+            assert!(l.take(key, 0, t0).is_ok());
         }
-        assert!(l.take("a", 0, t0).is_err(), "a is limited and now the most recent");
         for i in 0..1000 {
-            l.take(&format!("flood-{i}"), 0, t0).ok();
+            let wait = l.take(&format!("flood-{i}"), 0, t0).expect_err("no room: refused");
+            assert!((wait.as_secs_f64() - 600.0).abs() < 0.01, "until the oldest has refilled: {wait:?}");
         }
+        assert_eq!(l.len(), 3);
+        for key in ["a", "b", "c"] {
+            assert!(l.take(key, 0, t0 + Duration::from_secs(10)).is_err(), "{key} is still limited");
+        }
+        let later = t0 + Duration::from_secs(600);
+        assert!(l.take("flood-0", 0, later).is_ok(), "room again once a limit has run out");
         assert_eq!(l.len(), 3);
     }
 }

@@ -21,6 +21,11 @@ impl AuthSettings {
             password_checks_in_flight: checks,
             per_address: rate(self.address_max_attempts, self.address_window_secs),
             per_username: rate(self.username_max_attempts, self.username_window_secs),
+            // The lockout, per account and client address: max_failed_logins attempts per lockout_max_secs.
+            per_account_address: rate(
+                u32::try_from(self.max_failed_logins).unwrap_or(u32::MAX),
+                u64::try_from(self.lockout_max_secs).unwrap_or(u64::MAX),
+            ),
             limiter_entries: self.limiter_entries,
             trusted_proxies,
         })

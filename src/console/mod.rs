@@ -118,13 +118,29 @@ struct LoginForm {
     csrf: String,
 }
 
-async fn login(
-    req: HttpRequest,
-    form: web::Form<LoginForm>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+/// The login form, parsed from the raw body, which is then zeroed whatever the outcome (it held the password):
+/// `web::Form` would leave its copy of the body unwiped.
+fn login_form(req: &HttpRequest, body: &mut web::BytesMut) -> Result<LoginForm, ApiError> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    let urlencoded = essence.eq_ignore_ascii_case("application/x-www-form-urlencoded");
+    let parsed = if urlencoded {
+        serde_urlencoded::from_bytes::<LoginForm>(body)
+            .map_err(|_| ApiError::new(ErrorCode::InvalidBody, "the form does not have the expected fields"))
+    } else {
+        Err(ApiError::new(ErrorCode::UnsupportedMediaType, "expected application/x-www-form-urlencoded"))
+    };
+    let bytes: &mut [u8] = body;
+    zeroize::Zeroize::zeroize(bytes);
+    parsed
+}
+
+async fn login(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    // The extractor's buffer is not shared; were it, only a copy could be wiped.
+    let mut body = body.try_into_mut().unwrap_or_else(|shared| web::BytesMut::from(&shared[..]));
+    let form = login_form(&req, &mut body)?;
     csrf::check_login(&state.kek, &req, &form.csrf)?;
-    let LoginForm { username, password, totp, .. } = form.into_inner();
+    let LoginForm { username, password, totp, .. } = form;
     match open_session(&state, &req, &username, password, &totp).await {
         Ok(session) if session.role.is_staff() => {
             let mut response = redirect("/console");
@@ -219,4 +235,36 @@ async fn decision(
     let id = case_id(&path)?;
     decide_case(&state, &principal, id, form.outcome, &form.comment, PURPOSE).await?;
     Ok(redirect(&format!("/console/cases/{id}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn posted(content_type: &str, body: &str) -> (Result<LoginForm, ApiError>, web::BytesMut) {
+        let req = TestRequest::post().insert_header((header::CONTENT_TYPE, content_type)).to_http_request();
+        let mut buffer = web::BytesMut::from(body);
+        (login_form(&req, &mut buffer), buffer)
+    }
+
+    #[test]
+    fn the_login_body_is_zeroed_after_parsing_whatever_the_outcome() {
+        let form = "application/x-www-form-urlencoded";
+        let (parsed, buffer) = posted(form, "username=ana&password=s3cret+pass%21&totp=123456&csrf=t");
+        let parsed = parsed.unwrap_or_else(|e| panic!("parsed: {}", e.message()));
+        assert_eq!((parsed.username.as_str(), parsed.password.as_str()), ("ana", "s3cret pass!"));
+        assert_eq!((parsed.totp.as_str(), parsed.csrf.as_str()), ("123456", "t"));
+        assert!(!buffer.is_empty() && buffer.iter().all(|&b| b == 0), "the body held the password");
+        let (no_csrf, _) = posted("application/x-www-form-urlencoded; charset=UTF-8", "username=a&password=b&totp=1");
+        assert!(no_csrf.is_ok_and(|f| f.csrf.is_empty()), "a missing CSRF field is refused by the CSRF check");
+        for (content_type, body, code) in [
+            (form, "username=ana&password=s3cret", ErrorCode::InvalidBody),
+            ("text/plain", "username=ana&password=s3cret&totp=1", ErrorCode::UnsupportedMediaType),
+        ] {
+            let (refused, buffer) = posted(content_type, body);
+            assert_eq!(refused.err().map(|e| e.code), Some(code), "{content_type} {body}");
+            assert!(buffer.iter().all(|&b| b == 0), "zeroed when refused too");
+        }
+    }
 }

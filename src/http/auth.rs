@@ -134,7 +134,7 @@ pub(crate) async fn open_session(
             // Runs for unknown names too (changing nothing): the same statements whoever is asked about.
             if let Some(secs) = lockout::record_failed_login(&mut tx, username, now, state.lockout).await.api(retry)? {
                 let detail = format!(
-                    "staff account {actor} locked for {secs} s after {} consecutive failed logins",
+                    "staff account {actor} had {} consecutive failed logins (next report in {secs} s at the earliest)",
                     state.lockout.threshold
                 );
                 audit::raise(&mut tx, audit::SecurityEvent::RepeatedFailedLogins, audit::Severity::Warning, &detail)

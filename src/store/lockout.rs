@@ -1,14 +1,16 @@
-//! The stored lockout of staff accounts (see [`crate::auth::Lockout`]), written inside the transaction of the
-//! sign-in's audit row. The same statements run for unknown usernames (they change nothing), so a failure costs the
-//! same whether the account exists or not.
+//! The stored failure count of staff accounts (see [`crate::auth::Lockout`]), written inside the transaction of the
+//! sign-in's audit row. It refuses no one (that is the per-address limit's job, in the throttle): `locked_until`
+//! is now the end of the quiet period after a `repeated_failed_logins` event. The same statements run for unknown
+//! usernames (they change nothing), so a failure costs the same whether the account exists or not.
 
 use sqlx::{AnyConnection, Row};
 
 use super::StoreError;
 use crate::auth::Lockout;
 
-/// Counts a failed sign-in of `username` at `now`. Returns the lock's length in seconds when this failure locked
-/// the account. Failures while it is locked are not counted and do not extend the lock.
+/// Counts a failed sign-in of `username` at `now`. Returns the quiet period's length in seconds when this failure
+/// reached the threshold (the caller raises the security event). Failures during a quiet period are not counted
+/// and do not extend it.
 pub async fn record_failed_login(
     conn: &mut AnyConnection,
     username: &str,
@@ -38,7 +40,7 @@ pub async fn record_failed_login(
     Ok(row.map(|r| r.try_get::<i64, _>("locked_until")).transpose()?.map(|until| until - now))
 }
 
-/// After a successful sign-in: the failure count, lock and back-off start over.
+/// After a successful sign-in: the failure count, quiet period and back-off start over.
 pub async fn clear_failed_logins(conn: &mut AnyConnection, username: &str) -> Result<(), StoreError> {
     sqlx::query("UPDATE staff_users SET failed_logins = 0, locked_until = 0, lockouts = 0 WHERE username = $1")
         .bind(username)
@@ -47,8 +49,8 @@ pub async fn clear_failed_logins(conn: &mut AnyConnection, username: &str) -> Re
     Ok(())
 }
 
-/// An operator's unlock: clears the stored lockout and, through `unlocks`, the per-username limit in every
-/// replica's memory. False when there is no such enabled account.
+/// An operator's unlock: clears the stored count and, through `unlocks`, the account's sign-in limits (per
+/// username, and per username and address) in every replica's memory. False when there is no such enabled account.
 pub async fn unlock(conn: &mut AnyConnection, username: &str) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE staff_users SET failed_logins = 0, locked_until = 0, lockouts = 0, unlocks = unlocks + 1
