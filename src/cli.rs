@@ -77,6 +77,14 @@ pub enum Command {
         #[arg(short = 'n', default_value_t = 100)]
         n: usize,
     },
+    /// Measure the same-picture check: genuine pairs of a pairs file (two photos of one person) against copies of
+    /// each photo (re-encoded, rescaled, re-cropped); fit on one source, report on the others; JSON.
+    EvalSamePicture {
+        pairs: PathBuf,
+        /// The source the threshold is fitted on; the others are held out.
+        #[arg(long, default_value = "deepface")]
+        fit_source: String,
+    },
     /// Score a labelled pairs file and print FNMR/FMR at the configured threshold.
     Eval {
         pairs: PathBuf,

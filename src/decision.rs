@@ -6,6 +6,9 @@ use serde::Deserialize;
 use crate::domain::{Decision, Liveness, Reason, Verdict};
 use crate::pipeline::{Evidence, Examined, QualityIssue, Role};
 
+/// `same_picture_min` by `faceverify eval-same-picture`: see docs/accuracy.md for the fit and the held-out figures.
+const SAME_PICTURE_MIN: f32 = 0.89;
+
 /// Calibrated on shared/data/faces/pairs.csv with `faceverify eval` (see README, docs/accuracy.md).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Thresholds {
@@ -19,11 +22,22 @@ pub struct Thresholds {
     pub spoof_max: f32,
     /// Cosine at or above which the selfie counts as another applicant's face in the 1:N search.
     pub duplicate_min: f32,
+    /// Selfie-document cosine at or above which the document portrait is the selfie's own picture (the same photo
+    /// or a re-encoded, rescaled or re-cropped copy gives nearly the same template; two photos of one person taken
+    /// apart do not). Fitted by `faceverify eval-same-picture` (docs/accuracy.md).
+    pub same_picture_min: f32,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Self { match_min: 0.45, review_min: 0.36, live_min: 0.6, spoof_max: 0.4, duplicate_min: 0.48 }
+        Self {
+            match_min: 0.45,
+            review_min: 0.36,
+            live_min: 0.6,
+            spoof_max: 0.4,
+            duplicate_min: 0.48,
+            same_picture_min: SAME_PICTURE_MIN,
+        }
     }
 }
 
@@ -38,6 +52,9 @@ impl Thresholds {
         }
         if !(unit(self.live_min) && unit(self.spoof_max) && self.spoof_max <= self.live_min) {
             return Err("thresholds: need 0 <= spoof_max <= live_min <= 1".into());
+        }
+        if !(unit(self.same_picture_min) && self.same_picture_min >= self.match_min) {
+            return Err("thresholds: need match_min <= same_picture_min <= 1".into());
         }
         Ok(())
     }
@@ -79,6 +96,11 @@ pub fn decide(evidence: &Evidence, t: &Thresholds) -> Verdict {
         }
         Liveness::Live => {}
     }
+    // The same picture gives nearly the same template: then there is no independent document.
+    if similarity >= t.same_picture_min {
+        decision = Decision::Review;
+        reasons.push(Reason::DocumentIsSelfie);
+    }
     reasons.push(score_reason);
     Verdict { decision, liveness, reasons }
 }
@@ -87,6 +109,13 @@ pub fn decide(evidence: &Evidence, t: &Thresholds) -> Verdict {
 pub fn flag_duplicate(verdict: &mut Verdict) {
     verdict.decision = Decision::Review;
     verdict.reasons.push(Reason::DuplicateIdentity);
+}
+
+/// The document portrait matched another applicant's enrolled face: the classic reuse of one ID photo. A human
+/// decides.
+pub fn flag_document_reuse(verdict: &mut Verdict) {
+    verdict.decision = Decision::Review;
+    verdict.reasons.push(Reason::DocumentReused);
 }
 
 /// Whether a verification opens a review case: anything sent to review, and unusable document portraits.
@@ -187,7 +216,7 @@ mod tests {
 
     #[test]
     fn a_duplicate_hit_sends_even_a_match_to_review_and_opens_a_case() {
-        let mut v = verdict(0.9, 0.99);
+        let mut v = verdict(0.8, 0.99);
         assert!(!needs_case(&v));
         flag_duplicate(&mut v);
         assert_eq!(v.decision, Decision::Review);
@@ -209,6 +238,23 @@ mod tests {
             similarity: None,
         };
         assert!(!needs_case(&decide(&selfie, &Thresholds::default())));
+    }
+
+    #[test]
+    fn the_same_picture_as_document_goes_to_review() {
+        let t = Thresholds::default();
+        let v = verdict(t.same_picture_min, 0.99);
+        assert_eq!(v.decision, Decision::Review);
+        assert_eq!(v.reasons, vec![Reason::DocumentIsSelfie, Reason::FacesMatch]);
+        assert!(needs_case(&v));
+        assert_eq!(verdict(t.same_picture_min - 0.01, 0.99).decision, Decision::Match, "two photos of one person");
+    }
+
+    #[test]
+    fn a_reused_document_photo_goes_to_review() {
+        let mut v = verdict(0.8, 0.99);
+        flag_document_reuse(&mut v);
+        assert_eq!((v.decision, v.reasons.last()), (Decision::Review, Some(&Reason::DocumentReused)));
     }
 
     #[test]

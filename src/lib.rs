@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod decision;
+pub mod document;
 pub mod domain;
 pub mod engine;
 pub mod error;

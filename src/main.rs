@@ -68,6 +68,21 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
+        Command::EvalSamePicture { pairs, fit_source } => {
+            telemetry::init("warn", std::io::stderr);
+            let settings = cli.settings()?;
+            let pool = faceverify::engine::start(&settings)?;
+            let report = faceverify::document::eval::run(
+                &pool,
+                pairs,
+                fit_source,
+                &settings.pipeline.limits,
+                settings.pipeline.detection.document_min_score,
+                settings.thresholds.same_picture_min,
+            )?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::Eval { pairs, source, json, report_dir, liveness } => {
             telemetry::init("warn", std::io::stderr);
             let opts = cli::EvalOptions {

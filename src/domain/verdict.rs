@@ -41,6 +41,11 @@ pub enum Reason {
     DocumentBlurry,
     /// What the onboarding client is told instead of the fraud signals behind a `review`: a person decides.
     UnderReview,
+    /// The document portrait is the selfie's own picture (the same photo, or a re-encoded, rescaled or re-cropped
+    /// copy): no independent document.
+    DocumentIsSelfie,
+    /// The document portrait matches another applicant's enrolled face (1:N search of the document).
+    DocumentReused,
 }
 
 impl Reason {
@@ -49,7 +54,12 @@ impl Reason {
     fn is_review_signal(self) -> bool {
         matches!(
             self,
-            Self::SpoofSuspected | Self::DuplicateIdentity | Self::BorderlineScore | Self::LivenessInconclusive
+            Self::SpoofSuspected
+                | Self::DuplicateIdentity
+                | Self::BorderlineScore
+                | Self::LivenessInconclusive
+                | Self::DocumentIsSelfie
+                | Self::DocumentReused
         )
     }
 

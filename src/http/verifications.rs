@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::form::{self, VerificationForm};
 use super::{store_error, AppState, Principal, StoreResultExt};
 use crate::audit::{self, Action, Outcome};
-use crate::decision::{decide, flag_duplicate, needs_case};
+use crate::decision::{decide, flag_document_reuse, flag_duplicate, needs_case};
 use crate::domain::{Decision, Liveness, Reason, Verdict, VerificationMeta};
 use crate::error::{ApiError, ErrorCode};
 use crate::gallery::Hit;
@@ -118,6 +118,17 @@ async fn create(
     if duplicate.is_some() {
         flag_duplicate(&mut verdict);
     }
+    // The document portrait is searched too: one ID photo under several applicants is the classic reuse fraud.
+    let reused = evidence
+        .document
+        .embedding
+        .as_ref()
+        .and_then(|e| state.gallery.search(e, subject, state.thresholds.duplicate_min));
+    if reused.is_some() {
+        flag_document_reuse(&mut verdict);
+    }
+    // The case links the other applicant: the selfie's duplicate, else the document's.
+    let duplicate = duplicate.or(reused);
     let id = Uuid::new_v4();
     let record = NewVerification {
         id,

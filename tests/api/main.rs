@@ -12,6 +12,7 @@ mod clients;
 mod consent;
 mod console;
 mod console_csrf;
+mod documents;
 mod edges;
 mod erasure_residue;
 mod eval_accuracy;
