@@ -15,14 +15,15 @@ use memchr::memmem;
 
 const CHUNK: usize = 4 << 20;
 
-/// Occurrences of `needle` in the file at `path` that no `explainers` value accounts for; 0 when there is no file.
+/// Occurrences of `needle` in the SQLite database file at `path` that no `explainers` value accounts for; 0 when
+/// there is no file. Read through the one handle kept open for it (see [`database_files`]).
 pub(crate) fn unexplained_copies(path: &Path, needle: &[u8], explainers: &[Vec<u8>]) -> std::io::Result<i64> {
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(e),
     };
-    let mut handles = open_files().lock().unwrap_or_else(|p| p.into_inner());
+    let mut handles = database_files().lock().unwrap_or_else(|p| p.into_inner());
     let file = match handles.entry((meta.dev(), meta.ino())) {
         std::collections::hash_map::Entry::Occupied(held) => held.into_mut(),
         std::collections::hash_map::Entry::Vacant(slot) => match File::open(path) {
@@ -34,12 +35,25 @@ pub(crate) fn unexplained_copies(path: &Path, needle: &[u8], explainers: &[Vec<u
     scan(Positioned { file, offset: 0 }, needle, explainers, CHUNK)
 }
 
-/// Every database or log file this process has read, open for the life of the process. SQLite's locks are POSIX
-/// advisory locks, which belong to the process and the file: closing *any* descriptor of the file, ours included,
-/// silently drops the locks SQLite's own connections hold on it, and another process could then write under them.
-/// So a file read here is never closed; there is one handle per file (device, inode): the database file, and a log
-/// file per incarnation (SQLite deletes the log when the last connection closes), so the set stays small.
-fn open_files() -> &'static Mutex<HashMap<(u64, u64), File>> {
+/// As [`unexplained_copies`], for the write-ahead log (`-wal`): opened for this scan and closed after it. In WAL
+/// mode SQLite's POSIX locks are on the database file and the `-shm` file, never on the log, so closing it drops
+/// none; and keeping it open would keep a log SQLite deleted (when its last connection closed) on disk, unlinked
+/// but whole, personal data included, with one more descriptor per log.
+pub(crate) fn unexplained_copies_in_log(path: &Path, needle: &[u8], explainers: &[Vec<u8>]) -> std::io::Result<i64> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    scan(Positioned { file: &file, offset: 0 }, needle, explainers, CHUNK)
+}
+
+/// The database files this process has read, open for the life of the process. SQLite's locks are POSIX advisory
+/// locks, which belong to the process and the file: closing *any* descriptor of the file, ours included, silently
+/// drops the locks SQLite's own connections hold on it, and another process could then write under them. So a
+/// database file read here is never closed; one handle per file (device, inode), so the set stays as small as the
+/// number of databases. Only the database file: the log is read through a handle of its own per scan.
+fn database_files() -> &'static Mutex<HashMap<(u64, u64), File>> {
     static FILES: OnceLock<Mutex<HashMap<(u64, u64), File>>> = OnceLock::new();
     FILES.get_or_init(Mutex::default)
 }
@@ -145,21 +159,44 @@ mod tests {
         }
     }
 
+    /// Whether this process has a descriptor open on `path` (by inode: a deleted file's descriptor still shows it).
+    fn open_in_process(path: &Path) -> bool {
+        let meta = std::fs::metadata(path).expect("meta");
+        std::fs::read_dir("/proc/self/fd")
+            .expect("fds")
+            .filter_map(Result::ok)
+            .any(|fd| std::fs::metadata(fd.path()).is_ok_and(|m| (m.dev(), m.ino()) == (meta.dev(), meta.ino())))
+    }
+
     #[test]
-    fn a_file_is_read_whole_from_the_start_every_time_through_one_kept_handle() {
+    fn a_database_file_is_read_whole_from_the_start_every_time_through_one_kept_handle() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("db");
         std::fs::write(&path, b"..APP-3..APP-3").expect("write");
         assert_eq!(unexplained_copies(&path, b"APP-3", &[]).expect("scan"), 2);
         assert_eq!(unexplained_copies(&path, b"APP-3", &[]).expect("scan again"), 2, "from the start again");
         let meta = std::fs::metadata(&path).expect("meta");
-        let held = open_files().lock().expect("lock").contains_key(&(meta.dev(), meta.ino()));
+        let held = database_files().lock().expect("lock").contains_key(&(meta.dev(), meta.ino()));
         assert!(held, "the handle is kept, never closed");
+        assert!(open_in_process(&path));
+    }
+
+    #[test]
+    fn a_log_is_read_whole_and_closed_after_each_scan() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db-wal");
+        std::fs::write(&path, b"..APP-3..APP-3").expect("write");
+        assert_eq!(unexplained_copies_in_log(&path, b"APP-3", &[]).expect("scan"), 2);
+        assert_eq!(unexplained_copies_in_log(&path, b"APP-3", &[]).expect("scan again"), 2);
+        assert!(!open_in_process(&path), "no descriptor left: a log SQLite deletes leaves the disk");
+        let meta = std::fs::metadata(&path).expect("meta");
+        assert!(!database_files().lock().expect("lock").contains_key(&(meta.dev(), meta.ino())));
     }
 
     #[test]
     fn a_missing_file_holds_nothing() {
         let dir = tempfile::tempdir().expect("tempdir");
-        assert_eq!(unexplained_copies(&dir.path().join("none-wal"), b"APP-3", &[]).expect("scan"), 0);
+        assert_eq!(unexplained_copies(&dir.path().join("none"), b"APP-3", &[]).expect("scan"), 0);
+        assert_eq!(unexplained_copies_in_log(&dir.path().join("none-wal"), b"APP-3", &[]).expect("scan"), 0);
     }
 }

@@ -51,7 +51,7 @@ pub async fn scan(store: &Store, subject: &str) -> Result<Scan, StoreError> {
             wal.push("-wal");
             Ok((
                 file_scan::unexplained_copies(&db, &needle, &explainers)?,
-                file_scan::unexplained_copies(std::path::Path::new(&wal), &needle, &explainers)?,
+                file_scan::unexplained_copies_in_log(std::path::Path::new(&wal), &needle, &explainers)?,
             ))
         })
         .await
