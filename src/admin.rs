@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::audit::{self, Action, AuditEvent, ChainReport, Checkpoint, Outcome, SecurityEvent, Severity};
 use crate::config::Settings;
 use crate::policy::Role;
-use crate::store::{biometrics, lockout, revocation, Store, WriteTx};
+use crate::store::{biometrics, lockout, revocation, Adoption, Store, WriteTx};
 use crate::vault::{self, open_template, DataKey, Kek, TemplateBinding};
 
 const OPERATOR: &str = "operator";
@@ -135,6 +135,34 @@ pub async fn rotate(settings: &Settings, new_kek_file: &Path) -> anyhow::Result<
         totp_seeds_resealed: seeds,
         service_keys_rewrapped: service_keys,
     })
+}
+
+/// `audit adopt-legacy`: creates the service keys for a database whose audit chain was written before keyed chains
+/// (the service refuses to start on it until then), accepting every existing row as the legacy, unkeyed chain.
+/// Audited, with a Critical `service_keys_created` security event. An error when there is nothing to adopt.
+pub async fn adopt_legacy(settings: &Settings) -> anyhow::Result<String> {
+    let (kek, _) = settings.vault.load_kek()?;
+    let store = Store::connect(&settings.database.url).await?;
+    crate::store::kek_check::verify_or_record(&store, &kek).await?;
+    match store.adopt_legacy(&kek, &operator_event(Action::AdoptLegacyAudit, Outcome::Success)).await? {
+        Adoption::Adopted { legacy_rows, head_had_mac } => {
+            let warning = if head_had_mac {
+                "\nWARNING: the audit head carried a MAC: this database had service keys, which were removed. \
+                 Checkpoints taken before no longer verify (checkpoint_unsigned)."
+            } else {
+                ""
+            };
+            Ok(format!(
+                "service keys created under KEK `{}`; audit rows 1 to {legacy_rows} are the legacy (unkeyed) chain, \
+                 recorded as a critical service_keys_created security event{warning}",
+                kek.id()
+            ))
+        }
+        Adoption::AlreadyKeyed => anyhow::bail!("this database already has its service keys: nothing to adopt"),
+        Adoption::NoChain => {
+            anyhow::bail!("this database has no audit rows: the service creates its keys itself on its first start")
+        }
+    }
 }
 
 pub async fn verify_audit(store: &Store) -> anyhow::Result<ChainReport> {

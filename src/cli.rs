@@ -147,6 +147,10 @@ pub enum AuditCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Once, after upgrading from a version before keyed audit chains: create the service keys and accept the
+    /// existing audit rows, as they stand, as the legacy (unkeyed) chain. Audited; raises a critical
+    /// `service_keys_created` security event. The service refuses to start on such a database until then.
+    AdoptLegacy,
 }
 
 #[derive(Debug, Subcommand)]

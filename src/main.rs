@@ -130,6 +130,7 @@ async fn operate(command: &Command, settings: &faceverify::config::Settings) -> 
             std::fs::write(out, format!("{json}\n"))?;
             (json, true)
         }
+        Command::Audit(AuditCommand::AdoptLegacy) => (admin::adopt_legacy(settings).await?, true),
         Command::Vault(VaultCommand::Check) => {
             let (store, kek) = admin::open(settings).await?;
             let report = admin::check_vault(&store, &kek).await?;

@@ -43,6 +43,7 @@ pub enum Action {
     RevokeKey,
     DisableAccount,
     UnlockAccount,
+    AdoptLegacyAudit,
 }
 
 impl Action {
@@ -75,6 +76,7 @@ impl Action {
             Action::RevokeKey => "revoke_key",
             Action::DisableAccount => "disable_account",
             Action::UnlockAccount => "unlock_account",
+            Action::AdoptLegacyAudit => "adopt_legacy_audit",
         }
     }
 }

@@ -24,8 +24,9 @@ pub enum SecurityEvent {
     RepeatedFailedLogins,
     /// One user viewed crops or exported the audit log unusually often.
     AccessBurst,
-    /// The service keys were created for a database that already had audit rows: expected once, on upgrade;
-    /// otherwise someone removed the keys (the earlier rows then verify only as the legacy, unkeyed chain).
+    /// The service keys were created for a database that already had audit rows (only by the operator's
+    /// `audit adopt-legacy`): expected once, on upgrade; otherwise someone removed the keys (the earlier rows then
+    /// verify only as the legacy, unkeyed chain). Critical.
     ServiceKeysCreated,
 }
 

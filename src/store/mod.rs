@@ -26,7 +26,7 @@ use sqlx::AnyPool;
 pub use access::{ServiceAccount, SessionRecord, StaffRecord};
 pub use backend::Backend;
 pub(crate) use backend::BindScore;
-pub use service_keys::rewrap as rewrap_service_keys;
+pub use service_keys::{rewrap as rewrap_service_keys, Adoption};
 pub use verifications::{insert_verification, NewVerification, StoredVerification};
 pub use write_tx::WriteTx;
 
@@ -75,6 +75,13 @@ pub enum StoreError {
     ServiceKeys { kek_id: String, source: crate::vault::VaultError },
     #[error("the store was opened without its service keys (Store::unlock)")]
     Locked,
+    #[error(
+        "the database has an audit chain but no service keys, so the service will not start. Written by a version \
+         before keyed audit chains: run `faceverify audit adopt-legacy` once (it accepts the existing rows as the \
+         legacy chain and raises a critical security event). Otherwise the service_keys rows were removed: restore \
+         them from a backup (see docs/audit-and-erasure.md)"
+    )]
+    NoServiceKeys,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -122,7 +129,8 @@ impl Store {
     }
 
     /// Unwraps the service keys with `kek`, creating them on the first start (see `vault::ServiceKeys`), and
-    /// pseudonymises what earlier versions stored in clear. Refuses (an error) when they do not open under `kek`.
+    /// pseudonymises what earlier versions stored in clear. Refuses (an error) when they do not open under `kek`,
+    /// and when the database has an audit chain but no keys (`StoreError::NoServiceKeys`).
     pub async fn unlock(mut self, kek: &crate::vault::Kek) -> Result<Self, StoreError> {
         let (keys, rewritten) = service_keys::load_or_create(&self.pool, kek).await?;
         self.keys = Some(Arc::new(keys));
@@ -130,6 +138,16 @@ impl Store {
             self.checkpoint_wal().await;
         }
         Ok(self)
+    }
+
+    /// `audit adopt-legacy`: creates the service keys for a database with an audit chain but none (see
+    /// `service_keys::adopt_legacy`), recording `event` as the first row under them. Unlock afterwards.
+    pub async fn adopt_legacy(
+        &self,
+        kek: &crate::vault::Kek,
+        event: &crate::audit::AuditEvent<'_>,
+    ) -> Result<Adoption, StoreError> {
+        service_keys::adopt_legacy(&self.pool, kek, event).await
     }
 
     /// The subject's keyed pseudonym, as stored in audit rows and consents.

@@ -1,15 +1,21 @@
 //! The `service_keys` table: the audit-chain, pseudonym and checkpoint-signing keys, wrapped by the KEK.
-//! Created on the first start (under the audit-head lock, so replicas starting together agree on one set), then
-//! unwrapped at every start; rewrapped by `keys rotate`.
+//! Created on the first start of a database without an audit chain (under the audit-head lock, so replicas
+//! starting together agree on one set), then unwrapped at every start; rewrapped by `keys rotate`. A database that
+//! has an audit chain but no keys is never given keys by a start: only by `audit adopt-legacy` (see [`adopt_legacy`]).
+
+use std::sync::Arc;
 
 use sqlx::{AnyConnection, AnyPool, Row};
 
-use super::{now_rfc3339, StoreError};
-use crate::audit::{self, SecurityEvent, Severity};
+use super::{now_rfc3339, StoreError, WriteTx};
+use crate::audit::{self, AuditEvent, SecurityEvent, Severity};
 use crate::vault::{Kek, ServiceKeys, WrappedServiceKey};
 
-/// The stored keys opened under `kek`, or new ones. Also pseudonymises rows stored in clear by earlier versions
-/// (consents, subject-key lookups); the flag says whether any was rewritten.
+/// The stored keys opened under `kek`, or new ones for a database without an audit chain. Refuses
+/// (`StoreError::NoServiceKeys`) a database that has an audit chain but no keys: creating them here would let
+/// anyone who can delete the `service_keys` rows have a rewritten chain adopted as the legacy, unkeyed prefix.
+/// Also pseudonymises rows stored in clear by earlier versions (consents, subject-key lookups); the flag says
+/// whether any was rewritten.
 pub(super) async fn load_or_create(pool: &AnyPool, kek: &Kek) -> Result<(ServiceKeys, bool), StoreError> {
     let mut tx = pool.begin().await?;
     sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
@@ -17,11 +23,87 @@ pub(super) async fn load_or_create(pool: &AnyPool, kek: &Kek) -> Result<(Service
     let keys = match chain_from {
         Some(chain_from) => ServiceKeys::unwrap(&stored, kek, chain_from)
             .map_err(|source| StoreError::ServiceKeys { kek_id: kek.id().to_owned(), source })?,
-        None => create(&mut tx, kek).await?,
+        None => {
+            if chain_state(&mut tx).await?.exists() {
+                // At once, not when the dropped transaction's connection is next used: until then it holds the
+                // audit-head lock (PostgreSQL), and the operator's `adopt-legacy` would wait on it.
+                tx.rollback().await?;
+                return Err(StoreError::NoServiceKeys);
+            }
+            create(&mut tx, kek).await?
+        }
     };
     let rewritten = pseudonymise_legacy(&mut tx, &keys).await?;
     tx.commit().await?;
     Ok((keys, rewritten))
+}
+
+/// What the database holds of an audit chain, keys aside.
+struct ChainState {
+    head_seq: i64,
+    head_mac: bool,
+    rows: i64,
+}
+
+impl ChainState {
+    /// Any audit row ever written (the head counts them, even after retention pruned them), or a head MAC.
+    fn exists(&self) -> bool {
+        self.head_seq > 0 || self.head_mac || self.rows > 0
+    }
+}
+
+async fn chain_state(conn: &mut AnyConnection) -> Result<ChainState, StoreError> {
+    let head = sqlx::query("SELECT seq, mac FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
+    let mac: Option<String> = head.try_get("mac")?;
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&mut *conn).await?;
+    Ok(ChainState { head_seq: head.try_get("seq")?, head_mac: mac.is_some(), rows })
+}
+
+/// What `audit adopt-legacy` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adoption {
+    /// Keys created; audit rows up to `legacy_rows` are from now on verified only as the legacy, unkeyed chain.
+    /// `head_had_mac`: the head carried a MAC, so this database had service keys before (they were removed).
+    Adopted { legacy_rows: i64, head_had_mac: bool },
+    /// The database has service keys: nothing done.
+    AlreadyKeyed,
+    /// The database has no audit chain: the service creates its keys itself on its first start.
+    NoChain,
+}
+
+/// `faceverify audit adopt-legacy`: creates the service keys for a database that has an audit chain but no keys
+/// (written by a version before keyed chains), accepting every existing row as the legacy chain as it stands. In
+/// one transaction: the keys, a Critical `service_keys_created` security event, the pseudonymised legacy rows and
+/// `event` (the operator's audit row, the first under the new keys).
+pub(super) async fn adopt_legacy(pool: &AnyPool, kek: &Kek, event: &AuditEvent<'_>) -> Result<Adoption, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
+    if stored(&mut tx).await?.1.is_some() {
+        tx.rollback().await?;
+        return Ok(Adoption::AlreadyKeyed);
+    }
+    let state = chain_state(&mut tx).await?;
+    if !state.exists() {
+        tx.rollback().await?;
+        return Ok(Adoption::NoChain);
+    }
+    let keys = create(&mut tx, kek).await?;
+    let (legacy_rows, head_had_mac) = (state.head_seq, state.head_mac);
+    let earlier = if head_had_mac {
+        "the audit head carried a MAC, so this database had service keys before and they were removed"
+    } else {
+        "the audit head carried no MAC, as a database written before keyed chains"
+    };
+    let detail = format!(
+        "service keys created by `audit adopt-legacy` for a database with {legacy_rows} earlier audit rows: rows 1 \
+         to {legacy_rows} are accepted as the legacy unkeyed chain as they stand; {earlier}"
+    );
+    audit::raise(&mut tx, SecurityEvent::ServiceKeysCreated, Severity::Critical, &detail).await?;
+    pseudonymise_legacy(&mut tx, &keys).await?;
+    let mut tx = WriteTx::new(tx, Arc::new(keys));
+    audit::append(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(Adoption::Adopted { legacy_rows, head_had_mac })
 }
 
 async fn stored(conn: &mut AnyConnection) -> Result<(Vec<WrappedServiceKey>, Option<i64>), StoreError> {
@@ -43,9 +125,8 @@ async fn stored(conn: &mut AnyConnection) -> Result<(Vec<WrappedServiceKey>, Opt
     Ok((stored, chain_from))
 }
 
-/// New keys; the keyed chain starts after the rows already there. A database that already has audit rows (an
-/// upgrade, or service keys removed from a running installation) raises a security event: every earlier row is
-/// from now on verified only as the legacy, unkeyed chain, and earlier checkpoints no longer match the key.
+/// New keys; the keyed chain starts after the rows already there (none, except under `adopt_legacy`), and the head
+/// as it stands is sealed.
 async fn create(conn: &mut AnyConnection, kek: &Kek) -> Result<ServiceKeys, StoreError> {
     let head_seq: i64 = sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
     let keys = ServiceKeys::generate(head_seq + 1).map_err(StoreError::Vault)?;
@@ -63,13 +144,6 @@ async fn create(conn: &mut AnyConnection, kek: &Kek) -> Result<ServiceKeys, Stor
         .await?;
     }
     audit::seal_head(&mut *conn, &keys).await?;
-    if head_seq > 0 {
-        let detail = format!(
-            "service keys created for a database with {head_seq} earlier audit rows: rows 1 to {head_seq} are the \
-             legacy unkeyed chain; expected once, when upgrading"
-        );
-        audit::raise(&mut *conn, SecurityEvent::ServiceKeysCreated, Severity::Warning, &detail).await?;
-    }
     tracing::info!(chain_from = keys.chain_from(), "service keys created");
     Ok(keys)
 }

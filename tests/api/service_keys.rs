@@ -1,5 +1,6 @@
 //! The service keys (audit chain, pseudonyms, checkpoint signing): wrapped by the KEK, refused under another KEK,
-//! carried across a KEK rotation unchanged, and created for a database written before they existed, whose rows
+//! carried across a KEK rotation unchanged, never created by a start over an existing audit chain (removed keys
+//! stop the service), and created by `audit adopt-legacy` for a database written before they existed, whose rows
 //! are then pseudonymised (consents) or kept as the legacy chain (audit rows).
 
 use faceverify::admin;
@@ -123,7 +124,15 @@ async fn an_upgraded_database_gets_keys_pseudonymised_consents_and_a_legacy_chai
     app.sql_exec("UPDATE subject_keys SET pseudonym = NULL").await;
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM consents WHERE subject_ref = 'APP-OLD'").await, 1, "legacy");
 
-    // The upgraded service starts on it.
+    // The upgraded service refuses to start on it until the operator adopts the legacy chain.
+    let err = Application::build_with_pool(settings_for(&app, &app.kek_file), pool()).await.err().expect("refused");
+    assert!(err.to_string().contains("faceverify audit adopt-legacy"), "{err}");
+    let adopted = cli(&app, &["audit", "adopt-legacy"]);
+    assert!(adopted.status.success(), "{}", String::from_utf8_lossy(&adopted.stderr));
+    assert!(String::from_utf8_lossy(&adopted.stdout).contains("audit rows 1 to 3 are the legacy"));
+    let again = cli(&app, &["audit", "adopt-legacy"]);
+    assert!(!again.status.success(), "a second adoption is refused");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already has its service keys"));
     let upgraded = Application::build_with_pool(settings_for(&app, &app.kek_file), pool()).await.expect("starts");
     let address = format!("http://127.0.0.1:{}", upgraded.port());
     tokio::spawn(upgraded.run_until_stopped());
@@ -135,8 +144,11 @@ async fn an_upgraded_database_gets_keys_pseudonymised_consents_and_a_legacy_chai
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM consents WHERE subject_ref LIKE 'APP-OLD%'").await, 0);
     let keyed = format!("SELECT COUNT(*) FROM subject_keys WHERE pseudonym = '{pseudonym}'");
     assert_eq!(app.sql_count(&keyed).await, 1, "the data key is filed under the pseudonym too");
-    let event = "SELECT COUNT(*) FROM security_events WHERE kind = 'service_keys_created'";
+    let event = "SELECT COUNT(*) FROM security_events WHERE kind = 'service_keys_created' AND severity = 'critical'";
     assert_eq!(app.sql_count(event).await, 1, "keys created over existing audit rows is reported");
+    let adoption =
+        "SELECT COUNT(*) FROM audit_log WHERE seq = 4 AND action = 'adopt_legacy_audit' AND actor = 'operator'";
+    assert_eq!(app.sql_count(adoption).await, 1, "the adoption is the first keyed row");
 
     // The legacy consent still admits processing, and its withdrawal still finds the data key to destroy.
     assert_eq!(post(&app, &address, "APP-OLD", &consent).await, 201);
@@ -148,7 +160,7 @@ async fn an_upgraded_database_gets_keys_pseudonymised_consents_and_a_legacy_chai
     assert_eq!(withdraw.send().await.expect("request").status().as_u16(), 200);
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM subject_keys").await, 0, "crypto-shredded");
 
-    // The chain verifies: rows 1-3 unkeyed, then keyed.
+    // The chain verifies: rows 1-3 unkeyed, then keyed (from the adoption's own row).
     let report = admin::verify_audit(&store).await.expect("verify");
     assert!(report.intact && report.keyed_from == 4, "{report:?}");
     let verify_row = format!("SELECT COUNT(*) FROM audit_log WHERE action = 'verify' AND subject_ref = '{pseudonym}'");
@@ -175,4 +187,68 @@ async fn an_upgraded_database_gets_keys_pseudonymised_consents_and_a_legacy_chai
     drop(conn);
     let report = admin::verify_audit(&store).await.expect("verify");
     assert_eq!(report.first_break, Some(faceverify::audit::ChainBreak::Unlinked { seq: 4 }), "{report:?}");
+}
+
+/// `faceverify ARGS` as an operator runs it against the app's database.
+fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_faceverify"))
+        .args(args)
+        .env("FACEVERIFY__DATABASE__URL", app.db.url())
+        .env("FACEVERIFY__VAULT__KEK_FILE", &app.kek_file)
+        .env_remove("FACEVERIFY_KEK")
+        .output()
+        .expect("faceverify runs")
+}
+
+async fn head_mac(app: &TestApp) -> Option<String> {
+    let mut conn = app.store.acquire().await.expect("conn");
+    sqlx::query_scalar("SELECT mac FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await.expect("head")
+}
+
+/// The service keys are deleted from a live installation: alone (the head keeps its MAC under the old keys), or
+/// after rewriting the chain unkeyed the way the previous version wrote it (no head MAC), or leaving the
+/// `unauthenticated` mark a write put on a head it found forged. A start must not create new keys, seal the head
+/// and adopt that chain as legacy: the service refuses to start, and so do operator commands.
+#[tokio::test]
+async fn service_keys_removed_from_a_live_installation_stop_the_service_instead_of_being_recreated() {
+    for attack in ["keys deleted", "chain rewritten", "tamper mark kept"] {
+        let app = spawn_app().await;
+        app.consent("APP-1").await;
+        app.consent("APP-2").await;
+        match attack {
+            "keys deleted" => app.sql_exec("DELETE FROM service_keys").await,
+            "chain rewritten" => as_written_before_upgrade(&app, &[]).await,
+            _ => {
+                as_written_before_upgrade(&app, &[]).await;
+                app.sql_exec("UPDATE audit_head SET mac = 'unauthenticated'").await;
+            }
+        }
+        let mac = head_mac(&app).await;
+
+        let err = Application::build_with_pool(settings_for(&app, &app.kek_file), pool()).await.err().expect("refused");
+        assert!(err.to_string().contains("faceverify audit adopt-legacy"), "{attack}: {err}");
+        let err = Store::connect(&app.db.url()).await.expect("store").unlock(&app.kek).await.expect_err("refused");
+        assert!(matches!(err, StoreError::NoServiceKeys), "{attack}: {err:?}");
+        assert!(!cli(&app, &["audit", "verify"]).status.success(), "{attack}: operator commands refuse it too");
+        assert_eq!(app.sql_count("SELECT COUNT(*) FROM service_keys").await, 0, "{attack}: no keys created");
+        assert_eq!(head_mac(&app).await, mac, "{attack}: the head is not re-sealed");
+    }
+}
+
+#[tokio::test]
+async fn adopt_legacy_has_nothing_to_do_on_a_keyed_or_fresh_database() {
+    let app = spawn_app().await;
+    let keyed = cli(&app, &["audit", "adopt-legacy"]);
+    assert!(!keyed.status.success());
+    assert!(String::from_utf8_lossy(&keyed.stderr).contains("already has its service keys"));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fresh = crate::helpers::TestDb::fresh(dir.path()).await;
+    let mut s = settings_for(&app, &app.kek_file);
+    s.database.url = fresh.url();
+    let err = admin::adopt_legacy(&s).await.expect_err("nothing to adopt");
+    assert!(err.to_string().contains("no audit rows"), "{err}");
+    let store = Store::connect(&fresh.url()).await.expect("store").unlock(&app.kek).await.expect("keyed at start");
+    assert!(admin::verify_audit(&store).await.expect("verify").intact);
+    store.close().await;
 }
