@@ -102,8 +102,17 @@ impl AuditRow {
             parts.extend(fields.iter().map(|f| f.as_bytes()));
             return keys.chain_mac(&parts);
         }
+        Self::unkeyed(&fields)
+    }
+
+    /// The unkeyed SHA-256 of the rows before the keyed chain: anyone with the database can compute it.
+    pub fn legacy_hash(&self) -> String {
+        Self::unkeyed(&self.fields())
+    }
+
+    fn unkeyed(fields: &[String]) -> String {
         let mut h = Sha256::new();
-        for field in &fields {
+        for field in fields {
             h.update((field.len() as u64).to_be_bytes());
             h.update(field.as_bytes());
         }

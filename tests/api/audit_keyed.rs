@@ -5,7 +5,6 @@
 use faceverify::admin;
 use faceverify::audit::{AuditRow, ChainBreak, Checkpoint};
 use faceverify::vault::{ServiceKeys, WrappedServiceKey};
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::helpers::{spawn_app, TestApp};
@@ -24,27 +23,6 @@ async fn app_with_rows(n: usize) -> TestApp {
 async fn rows(app: &TestApp) -> Vec<AuditRow> {
     let mut conn = app.store.acquire().await.expect("conn");
     faceverify::audit::export(&mut conn).await.expect("export")
-}
-
-/// The pre-keyed hash: SHA-256 over the length-prefixed fields, as anyone can compute it.
-fn unkeyed(row: &AuditRow) -> String {
-    let mut h = Sha256::new();
-    for field in [
-        row.prev_hash.clone(),
-        row.seq.to_string(),
-        row.at.clone(),
-        row.actor.clone(),
-        row.role.clone(),
-        row.action.clone(),
-        row.purpose.clone().unwrap_or_default(),
-        row.subject_ref.clone().unwrap_or_default(),
-        row.result.clone(),
-        row.request_id.clone().unwrap_or_default(),
-    ] {
-        h.update((field.len() as u64).to_be_bytes());
-        h.update(field.as_bytes());
-    }
-    hex::encode(h.finalize())
 }
 
 /// What an attacker with the database writes: `rows` renumbered after `base_seq`, relinked, each hashed by `hash`,
@@ -110,7 +88,7 @@ async fn altered_deleted_and_recomputed_without_the_key_is_reported() {
         let app = app_with_rows(24).await;
         let original = rows(&app).await;
         match attack {
-            "unkeyed" => rewrite(&app, tampered(original), (0, ZEROS), unkeyed).await,
+            "unkeyed" => rewrite(&app, tampered(original), (0, ZEROS), AuditRow::legacy_hash).await,
             "guessed key" => rewrite(&app, tampered(original), (0, ZEROS), |r| r.expected_hash(&guessed)).await,
             // The way retention prunes, without the key: the first ten rows gone, the base moved past them.
             _ => rewrite(&app, original[10..].to_vec(), (10, &original[9].hash), |r| r.hash.clone()).await,
@@ -131,7 +109,7 @@ async fn rows_recomputed_without_the_key_fail_their_own_check() {
     // Rows 3 to 6 edited and rehashed unkeyed, the head left alone: the first rewritten row is reported.
     let mut edited = original.clone();
     edited[2].actor = "mallory".into();
-    rewrite(&app, edited, (0, ZEROS), |r| if r.seq < 3 { r.hash.clone() } else { unkeyed(r) }).await;
+    rewrite(&app, edited, (0, ZEROS), |r| if r.seq < 3 { r.hash.clone() } else { r.legacy_hash() }).await;
     let mut conn = app.store.acquire().await.expect("conn");
     let head = (original[5].seq, original[5].hash.clone());
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2")

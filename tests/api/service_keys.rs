@@ -4,10 +4,8 @@
 //! are then pseudonymised (consents) or kept as the legacy chain (audit rows).
 
 use faceverify::admin;
-use faceverify::audit::AuditRow;
 use faceverify::startup::Application;
 use faceverify::store::{Store, StoreError};
-use sha2::{Digest, Sha256};
 
 use crate::helpers::{form, meta, pool, settings, spawn_app, tiny_jpeg, write_kek, TestApp};
 
@@ -48,27 +46,6 @@ async fn rotation_rewraps_the_service_keys_and_changes_nothing_they_produce() {
     assert!(Store::connect(&app.db.url()).await.expect("store").unlock(&app.kek).await.is_err(), "old KEK refused");
 }
 
-/// The hash the version before keyed chains wrote.
-fn unkeyed(row: &AuditRow) -> String {
-    let mut h = Sha256::new();
-    for field in [
-        row.prev_hash.clone(),
-        row.seq.to_string(),
-        row.at.clone(),
-        row.actor.clone(),
-        row.role.clone(),
-        row.action.clone(),
-        row.purpose.clone().unwrap_or_default(),
-        row.subject_ref.clone().unwrap_or_default(),
-        row.result.clone(),
-        row.request_id.clone().unwrap_or_default(),
-    ] {
-        h.update((field.len() as u64).to_be_bytes());
-        h.update(field.as_bytes());
-    }
-    hex::encode(h.finalize())
-}
-
 /// Turns the app's database into what the previous version wrote: clear subject references in consents and audit
 /// rows, an unkeyed chain, no head MAC, no service keys.
 async fn as_written_before_upgrade(app: &TestApp, subjects: &[&str]) {
@@ -79,7 +56,7 @@ async fn as_written_before_upgrade(app: &TestApp, subjects: &[&str]) {
         let clear = subjects.iter().find(|s| row.subject_ref.as_deref() == Some(app.pseudonym(s).as_str()));
         row.subject_ref = clear.map(|s| (*s).to_owned()).or(row.subject_ref.take());
         row.prev_hash = prev;
-        row.hash = unkeyed(row);
+        row.hash = row.legacy_hash();
         prev = row.hash.clone();
         sqlx::query("UPDATE audit_log SET subject_ref = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
             .bind(&row.subject_ref)
@@ -173,7 +150,7 @@ async fn an_upgraded_database_gets_keys_pseudonymised_consents_and_a_legacy_chai
     let mut prev = "0".repeat(64);
     for row in rows.iter_mut().take(3) {
         row.prev_hash = prev;
-        row.hash = unkeyed(row);
+        row.hash = row.legacy_hash();
         prev = row.hash.clone();
         sqlx::query("UPDATE audit_log SET actor = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
             .bind(&row.actor)
