@@ -84,8 +84,10 @@ fn machine() -> String {
     format!("{cpu}, {} logical CPUs", std::thread::available_parallelism().map_or(0, |n| n.get()))
 }
 
-pub async fn run(mut settings: Settings, opts: &BenchOptions) -> anyhow::Result<BenchReport> {
-    let dir = std::env::temp_dir().join(format!("faceverify-bench-{}", std::process::id()));
+/// `settings` for an in-process benchmark: its own SQLite database and development key in a fresh temporary
+/// folder named after `name` (returned, for removal afterwards), loopback on a free port, no retention sweeps.
+pub(crate) fn isolated(mut settings: Settings, name: &str) -> anyhow::Result<(Settings, std::path::PathBuf)> {
+    let dir = std::env::temp_dir().join(format!("faceverify-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     settings.database.url = format!("sqlite://{}", dir.join("bench.db").display());
     settings.vault.kek_file = None;
@@ -93,6 +95,11 @@ pub async fn run(mut settings: Settings, opts: &BenchOptions) -> anyhow::Result<
     settings.server.port = 0;
     settings.server.host = "127.0.0.1".into();
     settings.retention.sweep_interval_secs = 0;
+    Ok((settings, dir))
+}
+
+pub async fn run(settings: Settings, opts: &BenchOptions) -> anyhow::Result<BenchReport> {
+    let (settings, dir) = isolated(settings, "bench")?;
     let app = crate::startup::Application::build(settings.clone()).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());

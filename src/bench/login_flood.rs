@@ -48,15 +48,8 @@ fn rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-pub async fn run_login_flood(mut settings: Settings, opts: &LoginFloodOptions) -> anyhow::Result<LoginFloodReport> {
-    let dir = std::env::temp_dir().join(format!("faceverify-bench-login-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    settings.database.url = format!("sqlite://{}", dir.join("bench.db").display());
-    settings.vault.kek_file = None;
-    settings.vault.dev_kek_file = dir.join("bench-kek.key");
-    settings.server.port = 0;
-    settings.server.host = "127.0.0.1".into();
-    settings.retention.sweep_interval_secs = 0;
+pub async fn run_login_flood(settings: Settings, opts: &LoginFloodOptions) -> anyhow::Result<LoginFloodReport> {
+    let (mut settings, dir) = super::isolated(settings, "bench-login")?;
     if opts.no_limits {
         settings.auth.address_max_attempts = u32::MAX;
         settings.auth.username_max_attempts = u32::MAX;
