@@ -69,12 +69,7 @@ async fn an_erased_subject_leaves_the_gallery_at_once() {
     let created =
         app.post_verification(form(p("img3.jpg"), p("img12.jpg"), &crate::helpers::meta("APP-A", &consent))).await;
     assert_eq!(created.status().as_u16(), 201);
-    let withdraw = app
-        .client
-        .delete(app.url(&format!("/v1/consents/{consent}")))
-        .bearer_auth(&app.api_key)
-        .header("X-Purpose", "identification");
-    assert_eq!(withdraw.send().await.expect("request").status().as_u16(), 200);
+    assert_eq!(app.withdraw_consent(&consent).await.status().as_u16(), 200);
     let again = verify(&app, "APP-B", p("img53.jpg"), p("img54.jpg")).await;
     assert_eq!(again["decision"], "match", "APP-A's template is gone from memory: {again}");
 }

@@ -91,8 +91,7 @@ async fn a_replay_after_consent_withdrawal_is_refused() {
     let meta = meta("APP-CLIENT-4", &consent);
     assert_eq!(verify_as(&app, &app.api_key, &meta, "k-4").await.status().as_u16(), 201);
     assert_eq!(verify_as(&app, &app.api_key, &meta, "k-4").await.status().as_u16(), 200, "replayed while consented");
-    let withdrawn = as_client(app.client.delete(app.url(&format!("/v1/consents/{consent}"))), &app.api_key);
-    assert_eq!(withdrawn.send().await.expect("request").status().as_u16(), 200);
+    assert_eq!(app.withdraw_consent(&consent).await.status().as_u16(), 200);
     assert_error(verify_as(&app, &app.api_key, &meta, "k-4").await, 403, "consent_required").await;
 }
 
@@ -123,7 +122,6 @@ async fn another_clients_withdrawal_for_the_same_applicant_leaves_the_enrolment_
     assert!(body.get("templates_destroyed").is_none(), "no hint of what another client enrolled: {body}");
     assert_eq!(app.sql_count(templates).await, 1, "our consent still stands: the enrolment stays");
     // Our own withdrawal, the last active consent, erases it.
-    let ours_withdrawn = as_client(app.client.delete(app.url(&format!("/v1/consents/{ours}"))), &app.api_key);
-    assert_eq!(ours_withdrawn.send().await.expect("request").status().as_u16(), 200);
+    assert_eq!(app.withdraw_consent(&ours).await.status().as_u16(), 200);
     assert_eq!(app.sql_count(templates).await, 0);
 }

@@ -22,12 +22,7 @@ async fn no_verification_without_an_active_consent_of_the_same_subject() {
         app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &meta("APP-1", &own))).await.status().as_u16(),
         201
     );
-    let withdraw = app
-        .client
-        .delete(app.url(&format!("/v1/consents/{own}")))
-        .bearer_auth(&app.api_key)
-        .header("X-Purpose", "identification");
-    assert_eq!(withdraw.send().await.expect("request").status().as_u16(), 200);
+    assert_eq!(app.withdraw_consent(&own).await.status().as_u16(), 200);
     assert_error(
         app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &meta("APP-1", &own))).await,
         403,
@@ -82,13 +77,7 @@ async fn withdrawal_crypto_shreds_the_subjects_templates() {
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM templates WHERE subject_ref = 'APP-5'").await, 1);
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM subject_keys WHERE subject_ref = 'APP-5'").await, 1);
 
-    let withdraw = || {
-        app.client
-            .delete(app.url(&format!("/v1/consents/{consent}")))
-            .bearer_auth(&app.api_key)
-            .header("X-Purpose", "identification")
-    };
-    let response = withdraw().send().await.expect("request");
+    let response = app.withdraw_consent(&consent).await;
     assert_eq!(response.status().as_u16(), 200);
     let body: serde_json::Value = response.json().await.expect("json");
     assert!(body.get("templates_destroyed").is_none(), "counts are for staff, not clients: {body}");
@@ -103,7 +92,7 @@ async fn withdrawal_crypto_shreds_the_subjects_templates() {
         app.pseudonym("APP-5")
     );
     assert_eq!(app.sql_count(&erased).await, 1);
-    assert_error(withdraw().send().await.expect("request"), 409, "consent_already_withdrawn").await;
+    assert_error(app.withdraw_consent(&consent).await, 409, "consent_already_withdrawn").await;
     let record = app.get_as_client(&format!("/v1/verifications/{id}")).await;
     assert_eq!(record.status().as_u16(), 200, "the decision record (credit dossier) stays; the biometrics go");
 }

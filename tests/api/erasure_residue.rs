@@ -4,22 +4,8 @@
 
 use faceverify::policy::Role;
 use memchr::memmem;
-use serde_json::Value;
 
 use crate::helpers::{face, form, require_shared, spawn_app, tiny_jpeg, TestApp, TestDb};
-
-async fn as_dpo(app: &TestApp, token: &str, method: reqwest::Method, path: &str) -> Value {
-    let response = app
-        .client
-        .request(method, app.url(path))
-        .bearer_auth(token)
-        .header("X-Purpose", "identification")
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status().as_u16(), 200, "{path}");
-    response.json().await.expect("json")
-}
 
 /// Copies of `needle` in the SQLite database file and its WAL (None on PostgreSQL, whose files are the server's).
 fn file_copies(app: &TestApp, needle: &str) -> Option<usize> {
@@ -47,15 +33,10 @@ async fn after_erasure_no_copy_of_the_reference_is_left_in_the_database_or_its_l
     if let Some(copies) = file_copies(&app, "APP-3") {
         assert!(copies > 0, "the scan sees the reference while it is stored");
     }
-    let withdraw = app
-        .client
-        .delete(app.url(&format!("/v1/consents/{consent}")))
-        .bearer_auth(&app.api_key)
-        .header("X-Purpose", "identification");
-    assert_eq!(withdraw.send().await.expect("request").status().as_u16(), 200);
+    assert_eq!(app.withdraw_consent(&consent).await.status().as_u16(), 200);
 
     let dpo = app.staff_session("dora", Role::Dpo).await;
-    as_dpo(&app, &dpo, reqwest::Method::DELETE, "/v1/subjects/APP-3").await;
+    app.staff_json(&dpo, reqwest::Method::DELETE, "/v1/subjects/APP-3").await;
     if let Some(copies) = file_copies(&app, "APP-3") {
         assert_eq!(copies, 0, "bytes of APP-3 left in the database file or its WAL");
         assert!(file_copies(&app, "ZED-9").is_some_and(|c| c > 0), "the other applicant's data is still there");
@@ -66,7 +47,7 @@ async fn after_erasure_no_copy_of_the_reference_is_left_in_the_database_or_its_l
     let consents = format!("SELECT COUNT(*) FROM consents WHERE subject_ref = '{pseudonym}'");
     assert_eq!(app.sql_count(&consents).await, 1, "the withdrawn consent stays, under the pseudonym");
 
-    let residue = as_dpo(&app, &dpo, reqwest::Method::GET, "/v1/subjects/APP-3/residue").await;
+    let residue = app.staff_json(&dpo, reqwest::Method::GET, "/v1/subjects/APP-3/residue").await;
     assert_eq!(residue["nothing_remains"], true, "{residue}");
     assert_eq!(residue["residue"]["stored_copies"], serde_json::json!({}), "{residue}");
     assert_eq!(
@@ -80,8 +61,8 @@ async fn the_residue_check_finds_a_planted_copy_and_a_deleted_one_left_in_the_lo
     let app = spawn_app().await;
     app.consented_meta("APP-3").await;
     let dpo = app.staff_session("dora", Role::Dpo).await;
-    as_dpo(&app, &dpo, reqwest::Method::DELETE, "/v1/subjects/APP-3").await;
-    let residue = as_dpo(&app, &dpo, reqwest::Method::GET, "/v1/subjects/APP-3/residue").await;
+    app.staff_json(&dpo, reqwest::Method::DELETE, "/v1/subjects/APP-3").await;
+    let residue = app.staff_json(&dpo, reqwest::Method::GET, "/v1/subjects/APP-3/residue").await;
     assert_eq!(residue["nothing_remains"], true, "{residue}");
 
     // A clear copy in a table no erasure step knows about.
@@ -90,20 +71,20 @@ async fn the_residue_check_finds_a_planted_copy_and_a_deleted_one_left_in_the_lo
         "INSERT INTO security_events (at, kind, severity, detail) VALUES ('{at}', 'note', 'warning', 'about APP-3')"
     ))
     .await;
-    let residue = as_dpo(&app, &dpo, reqwest::Method::GET, "/v1/subjects/APP-3/residue").await;
+    let residue = app.staff_json(&dpo, reqwest::Method::GET, "/v1/subjects/APP-3/residue").await;
     assert_eq!(residue["nothing_remains"], false, "{residue}");
     assert_eq!(residue["residue"]["stored_copies"]["security_events.detail"], 1, "{residue}");
 
     // Deleted again: no stored value holds it, but on SQLite the log still has the frame with the row.
     app.sql_exec("DELETE FROM security_events WHERE kind = 'note'").await;
-    let residue = as_dpo(&app, &dpo, reqwest::Method::GET, "/v1/subjects/APP-3/residue").await;
+    let residue = app.staff_json(&dpo, reqwest::Method::GET, "/v1/subjects/APP-3/residue").await;
     assert_eq!(residue["residue"]["stored_copies"], serde_json::json!({}), "{residue}");
     if matches!(app.db, TestDb::Sqlite { .. }) {
         assert!(residue["residue"]["wal_file_copies"].as_i64() > Some(0), "{residue}");
         assert_eq!(residue["nothing_remains"], false, "{residue}");
         // Erasing again checkpoints the log; the overwritten row leaves nothing in the file.
-        as_dpo(&app, &dpo, reqwest::Method::DELETE, "/v1/subjects/APP-3").await;
-        let residue = as_dpo(&app, &dpo, reqwest::Method::GET, "/v1/subjects/APP-3/residue").await;
+        app.staff_json(&dpo, reqwest::Method::DELETE, "/v1/subjects/APP-3").await;
+        let residue = app.staff_json(&dpo, reqwest::Method::GET, "/v1/subjects/APP-3/residue").await;
         assert_eq!(residue["nothing_remains"], true, "{residue}");
     }
 }
@@ -117,13 +98,13 @@ async fn a_longer_reference_that_contains_the_erased_one_is_not_residue() {
         assert_eq!(app.post_verification(form(tiny_jpeg(), tiny_jpeg(), meta)).await.status().as_u16(), 201);
     }
     let dpo = app.staff_session("dora", Role::Dpo).await;
-    as_dpo(&app, &dpo, reqwest::Method::DELETE, "/v1/subjects/APP-3").await;
+    app.staff_json(&dpo, reqwest::Method::DELETE, "/v1/subjects/APP-3").await;
     if let Some(copies) = file_copies(&app, "APP-3") {
         assert!(copies > 0, "APP-30's rows hold the bytes of APP-3");
     }
-    let residue = as_dpo(&app, &dpo, reqwest::Method::GET, "/v1/subjects/APP-3/residue").await;
+    let residue = app.staff_json(&dpo, reqwest::Method::GET, "/v1/subjects/APP-3/residue").await;
     assert_eq!(residue["nothing_remains"], true, "APP-30 is live data, not residue of APP-3: {residue}");
-    let thirty = as_dpo(&app, &dpo, reqwest::Method::GET, "/v1/subjects/APP-30/residue").await;
+    let thirty = app.staff_json(&dpo, reqwest::Method::GET, "/v1/subjects/APP-30/residue").await;
     assert_eq!(thirty["nothing_remains"], false, "{thirty}");
     assert_eq!(thirty["residue"]["stored_copies"]["verifications.applicant_ref"], 1, "{thirty}");
 }

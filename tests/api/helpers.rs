@@ -238,6 +238,31 @@ impl TestApp {
         self.store.pseudonym(subject).expect("service keys")
     }
 
+    /// Withdraws `consent` as the onboarding client.
+    pub async fn withdraw_consent(&self, consent: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(&format!("/v1/consents/{consent}")))
+            .bearer_auth(&self.api_key)
+            .header("X-Purpose", "identification")
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// A staff request under the identification purpose that must answer 200; its JSON body.
+    pub async fn staff_json(&self, token: &str, method: reqwest::Method, path: &str) -> serde_json::Value {
+        let response = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .header("X-Purpose", "identification")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        response.json().await.expect("json")
+    }
+
     pub async fn sql_count(&self, sql: &str) -> i64 {
         let mut conn = self.store.acquire().await.expect("connection");
         sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut *conn).await.expect("count")

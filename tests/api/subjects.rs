@@ -3,22 +3,7 @@
 use faceverify::policy::Role;
 use serde_json::Value;
 
-use crate::helpers::{
-    assert_error, face, form, require_shared, settings, spawn_app, spawn_app_with, tiny_jpeg, TestApp,
-};
-
-async fn dpo_request(app: &TestApp, token: &str, method: reqwest::Method, path: &str) -> Value {
-    let response = app
-        .client
-        .request(method, app.url(path))
-        .bearer_auth(token)
-        .header("X-Purpose", "identification")
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status().as_u16(), 200, "{path}");
-    response.json().await.expect("json")
-}
+use crate::helpers::{assert_error, face, form, require_shared, settings, spawn_app, spawn_app_with, tiny_jpeg};
 
 #[tokio::test]
 async fn erasure_removes_everything_about_a_subject_and_proves_it() {
@@ -29,15 +14,15 @@ async fn erasure_removes_everything_about_a_subject_and_proves_it() {
     assert_eq!(app.post_verification(real).await.status().as_u16(), 201);
     assert_eq!(app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &meta)).await.status().as_u16(), 201);
     let dpo = app.staff_session("dora", Role::Dpo).await;
-    let before = dpo_request(&app, &dpo, reqwest::Method::GET, "/v1/subjects/APP-E/residue").await;
+    let before = app.staff_json(&dpo, reqwest::Method::GET, "/v1/subjects/APP-E/residue").await;
     assert_eq!(before["nothing_remains"], false);
     assert_eq!(before["residue"]["verifications"], 2);
     assert_eq!(before["residue"]["gallery"], 1);
     assert_eq!(before["residue"]["cases"], 1);
 
-    let erased = dpo_request(&app, &dpo, reqwest::Method::DELETE, "/v1/subjects/APP-E").await;
+    let erased = app.staff_json(&dpo, reqwest::Method::DELETE, "/v1/subjects/APP-E").await;
     assert_eq!(erased["gallery_templates_removed"], 1);
-    let after = dpo_request(&app, &dpo, reqwest::Method::GET, "/v1/subjects/APP-E/residue").await;
+    let after = app.staff_json(&dpo, reqwest::Method::GET, "/v1/subjects/APP-E/residue").await;
     assert_eq!(after["nothing_remains"], true, "{after}");
     let erasure = format!(
         "SELECT COUNT(*) FROM audit_log WHERE action = 'erase_subject' AND subject_ref = '{}'",
@@ -112,9 +97,9 @@ async fn the_dpo_sees_security_events_and_gets_an_incident_export() {
         app.login("target", "guess", "123456").await;
     }
     let dpo = app.staff_session("dora", Role::Dpo).await;
-    let events = dpo_request(&app, &dpo, reqwest::Method::GET, "/v1/security/events").await;
+    let events = app.staff_json(&dpo, reqwest::Method::GET, "/v1/security/events").await;
     assert_eq!(events["events"][0]["kind"], "repeated_failed_logins", "{events}");
-    let incident = dpo_request(&app, &dpo, reqwest::Method::GET, "/v1/security/incident").await;
+    let incident = app.staff_json(&dpo, reqwest::Method::GET, "/v1/security/incident").await;
     assert_eq!(incident["events_by_kind"]["repeated_failed_logins"], 1);
     assert!(incident["notify_authority_by"].is_string(), "{incident}");
     assert!(incident["detected_at"].is_string());
