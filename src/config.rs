@@ -280,6 +280,9 @@ impl Settings {
         if !(0.0..1.0).contains(&d.selfie_min_score) || !(0.0..1.0).contains(&d.document_min_score) {
             return invalid("pipeline.detection scores must be in [0, 1)");
         }
+        if self.pipeline.document.required && self.pipeline.document.min_text_lines == 0 {
+            return invalid("pipeline.document.min_text_lines must be at least 1 when a document is required");
+        }
         Ok(())
     }
 }

@@ -3,6 +3,9 @@
 
 use serde::Deserialize;
 
+use crate::document::iin::Iin;
+use crate::document::mrz::MrzReading;
+use crate::domain::BirthDate;
 use crate::domain::{Decision, Liveness, Reason, Verdict};
 use crate::pipeline::{Evidence, Examined, QualityIssue, Role};
 
@@ -118,6 +121,32 @@ pub fn flag_document_reuse(verdict: &mut Verdict) {
     verdict.reasons.push(Reason::DocumentReused);
 }
 
+/// Compares the document's machine-readable zone with the IIN and birth date the client sent (either optional):
+/// a contradiction is `document_data_mismatch`, `review` (a person decides, as for every fraud signal). A zone that
+/// does not read is noted (`mrz_unreadable`) and changes nothing; a photo without a zone (the front of the Kazakh
+/// ID card) has nothing to compare.
+pub fn flag_document_data(
+    verdict: &mut Verdict,
+    mrz: Option<&MrzReading>,
+    iin: Option<&Iin>,
+    birth_date: Option<&BirthDate>,
+) {
+    match mrz {
+        Some(MrzReading::Read(data)) => {
+            let birth = data.birth_date.as_str();
+            let contradicted = birth_date.is_some_and(|b| b.yymmdd() != birth)
+                || iin.is_some_and(|i| i.birth_date() != birth)
+                || iin.zip(data.iin.as_ref()).is_some_and(|(i, on_document)| i.expose() != on_document.as_str());
+            if contradicted {
+                verdict.decision = Decision::Review;
+                verdict.reasons.push(Reason::DocumentDataMismatch);
+            }
+        }
+        Some(MrzReading::Unreadable) => verdict.reasons.push(Reason::MrzUnreadable),
+        Some(MrzReading::Absent) | None => {}
+    }
+}
+
 /// Whether a verification opens a review case: anything sent to review, and unusable document portraits.
 pub fn needs_case(verdict: &Verdict) -> bool {
     verdict.decision == Decision::Review
@@ -146,6 +175,8 @@ fn quality_reasons(examined: &Examined, role: Role) -> Vec<Reason> {
             (Role::Document, QualityIssue::FaceTooSmall) => Reason::DocumentFaceTooSmall,
             (Role::Document, QualityIssue::ExtremePose) => Reason::DocumentExtremePose,
             (Role::Document, QualityIssue::Blurry) => Reason::DocumentBlurry,
+            // Only document photos are looked at for a document.
+            (_, QualityIssue::NotADocument) => Reason::DocumentNotFound,
         })
         .collect()
 }
@@ -155,7 +186,16 @@ mod tests {
     use super::*;
 
     fn side(issues: Vec<QualityIssue>, live: Option<f32>) -> Examined {
-        Examined { faces: 1, issues, face: None, embedding: None, live_score: live, crop: None }
+        Examined {
+            faces: 1,
+            issues,
+            face: None,
+            embedding: None,
+            live_score: live,
+            crop: None,
+            text_lines: None,
+            mrz: None,
+        }
     }
 
     fn evidence(similarity: Option<f32>, live: f32) -> Evidence {
@@ -248,6 +288,19 @@ mod tests {
         assert_eq!(v.reasons, vec![Reason::DocumentIsSelfie, Reason::FacesMatch]);
         assert!(needs_case(&v));
         assert_eq!(verdict(t.same_picture_min - 0.01, 0.99).decision, Decision::Match, "two photos of one person");
+    }
+
+    #[test]
+    fn a_photo_that_is_no_document_is_rejected_for_a_retake_without_a_case() {
+        let e = Evidence {
+            selfie: side(vec![], Some(0.99)),
+            document: side(vec![QualityIssue::NotADocument], None),
+            similarity: None,
+        };
+        let v = decide(&e, &Thresholds::default());
+        assert_eq!((v.decision, v.reasons.clone()), (Decision::Rejected, vec![Reason::DocumentNotFound]));
+        assert!(!needs_case(&v));
+        assert_eq!(v.for_client().reasons, vec![Reason::DocumentNotFound], "a retake hint the client sees");
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod retention;
 pub mod startup;
+pub mod stats;
 pub mod store;
 pub mod telemetry;
 pub mod vault;

@@ -68,6 +68,21 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
+        Command::EvalDocuments { faces_dir } => {
+            telemetry::init("warn", std::io::stderr);
+            let mut settings = cli.settings()?;
+            settings.pipeline.document.required = true;
+            settings.pipeline.document.read_mrz = true;
+            let pool = faceverify::engine::start(&settings)?;
+            let report = faceverify::document::eval_documents::run(
+                &pool,
+                faces_dir,
+                &settings.pipeline.limits,
+                settings.pipeline.document.min_text_lines,
+            )?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::EvalSamePicture { pairs, fit_source } => {
             telemetry::init("warn", std::io::stderr);
             let settings = cli.settings()?;

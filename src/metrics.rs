@@ -18,14 +18,17 @@ pub enum Stage {
     Liveness,
     Embed,
     Verify,
+    /// Text detection on the document photo (is it a document).
+    DocumentText,
 }
 
-const STAGES: [(&str, Stage); 5] = [
+const STAGES: [(&str, Stage); 6] = [
     ("decode", Stage::Decode),
     ("detect", Stage::Detect),
     ("liveness", Stage::Liveness),
     ("embed", Stage::Embed),
     ("verify", Stage::Verify),
+    ("document_text", Stage::DocumentText),
 ];
 
 #[derive(Default)]
@@ -52,7 +55,7 @@ impl Histogram {
 struct Registry {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     decisions: Mutex<BTreeMap<&'static str, u64>>,
-    stages: [Histogram; 5],
+    stages: [Histogram; STAGES.len()],
     model_load_ms: AtomicU64,
     embed_batches: AtomicU64,
     embed_batched_faces: AtomicU64,

@@ -72,7 +72,11 @@ pub fn time_pairs(settings: &Settings, pairs_csv: &Path, n: usize) -> anyhow::Re
         rows.push(row?);
     }
     anyhow::ensure!(!rows.is_empty(), "no pairs in {}", pairs_csv.display());
-    let pool = crate::engine::start(settings)?;
+    // The pairs are face photos and the Python reference compares faces only: no document checks here.
+    let mut settings = settings.clone();
+    settings.pipeline.document.required = false;
+    settings.pipeline.document.read_mrz = false;
+    let pool = crate::engine::start(&settings)?;
     let thresholds = settings.thresholds.clone();
     let timed = pool.run_blocking(move |p| -> anyhow::Result<(Vec<PairTime>, f64)> {
         let read = |name: &str| std::fs::read(base.join(name));

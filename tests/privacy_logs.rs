@@ -1,6 +1,7 @@
 //! No personal data in logs: a consent with a recognisable subject reference and text version, a verification
-//! under it and a rejected request carrying the reference run with every log line captured at debug level; none
-//! of them and none of the embedding's values may appear. A separate test binary, because it installs its own global subscriber.
+//! under it (with an IIN and birth date, and a document whose machine-readable zone is read) and rejected requests
+//! carrying the reference and a malformed IIN run with every log line captured at debug level; none of them, no
+//! line of the zone and none of the embedding's values may appear. A separate test binary, because it installs its own global subscriber.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 #[path = "api/helpers.rs"]
@@ -36,6 +37,8 @@ impl<'a> MakeWriter<'a> for Capture {
 
 const APPLICANT: &str = "APPLICANT-SECRET-7731";
 const CONSENT: &str = "CONSENT-SECRET-4410";
+const IIN: &str = "900101400122";
+const BAD_IIN: &str = "900101400129";
 
 #[tokio::test]
 async fn logs_carry_no_references_and_no_embedding_values() {
@@ -43,7 +46,9 @@ async fn logs_carry_no_references_and_no_embedding_values() {
     faceverify::telemetry::init("debug", capture.clone());
     let shared = helpers::require_shared!();
     let selfie = helpers::face(&shared, "images/deepface/img20.jpg");
-    let document = helpers::face(&shared, "images/deepface/img21.jpg");
+    let zone = helpers::document_photo::td1_zone(IIN, "900101");
+    let portrait = helpers::face(&shared, "images/deepface/img21.jpg");
+    let document = helpers::document_photo::photographed_with_zone(&portrait, 5, &zone).expect("card");
     let app = helpers::spawn_app().await;
 
     let consent = app
@@ -60,11 +65,20 @@ async fn logs_carry_no_references_and_no_embedding_values() {
     assert_eq!(consent.status().as_u16(), 201);
     let consent_id =
         consent.json::<serde_json::Value>().await.expect("json")["consent_id"].as_str().expect("id").to_owned();
-    let meta = helpers::meta(APPLICANT, &consent_id);
-    let ok = app.post_verification(helpers::form(selfie.clone(), document.clone(), &meta)).await;
+    let meta = format!(
+        r#"{{"applicant_ref":"{APPLICANT}","purpose":"identification","consent_ref":"{consent_id}","iin":"{IIN}","birth_date":"1990-01-01"}}"#
+    );
+    let ok = app.post_verification(helpers::raw_form(selfie.clone(), document.clone(), &meta)).await;
     assert_eq!(ok.status().as_u16(), 201);
+    let ok: serde_json::Value = ok.json().await.expect("json");
+    assert_eq!(ok["decision"], "match", "the zone was read and agrees: {ok}");
     let bad = format!(r#"{{"applicant_ref":"{APPLICANT} x","purpose":"marketing","consent_ref":"{consent_id}"}}"#);
-    let refused = app.post_verification(helpers::form(selfie.clone(), document, &bad)).await;
+    let refused = app.post_verification(helpers::raw_form(selfie.clone(), document.clone(), &bad)).await;
+    assert_eq!(refused.status().as_u16(), 400);
+    let bad_iin = format!(
+        r#"{{"applicant_ref":"{APPLICANT}","purpose":"identification","consent_ref":"{consent_id}","iin":"{BAD_IIN}"}}"#
+    );
+    let refused = app.post_verification(helpers::raw_form(selfie.clone(), document, &bad_iin)).await;
     assert_eq!(refused.status().as_u16(), 400);
 
     // Paths can carry the reference: the DPO's residue query names the subject in the URL.
@@ -83,7 +97,7 @@ async fn logs_carry_no_references_and_no_embedding_values() {
 
     let logs = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf8");
     assert!(logs.contains("verification stored"), "the capture works: {} bytes", logs.len());
-    for secret in [APPLICANT, CONSENT] {
+    for secret in [APPLICANT, CONSENT, IIN, BAD_IIN, "1990-01-01", zone[0].as_str(), zone[1].as_str(), "N12345678"] {
         assert!(!logs.contains(secret), "{secret} leaked into the logs");
     }
     for value in embedding.iter().filter(|v| v.abs() > 0.01).take(16) {

@@ -1,17 +1,46 @@
 //! The JSON `meta` part of a verification request.
 
 use serde::Deserialize;
+use zeroize::Zeroizing;
 
 use super::reference::{ApplicantRef, ConsentRef, Purpose};
+use crate::document::iin::Iin;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MetaError {
-    #[error("meta is not a JSON object with applicant_ref, purpose and consent_ref (and nothing else)")]
+    #[error("meta is not a JSON object with applicant_ref, purpose, consent_ref and optionally iin and birth_date (and nothing else)")]
     Malformed,
     #[error("meta.{0} must be 1 to 128 characters of A-Z a-z 0-9 . _ : -")]
     BadReference(&'static str),
     #[error("purpose is not permitted: biometric data is processed only for identification and anti_fraud")]
     PurposeNotPermitted,
+    #[error("meta.iin must be a Kazakh IIN: 12 digits, a birth date and a valid check digit")]
+    BadIin,
+    #[error("meta.birth_date must be a date, YYYY-MM-DD")]
+    BadBirthDate,
+}
+
+/// The applicant's birth date as the client states it, kept as the MRZ writes it (YYMMDD). Personal data: zeroed
+/// on drop, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BirthDate(Zeroizing<String>);
+
+impl BirthDate {
+    pub fn parse(s: &str) -> Option<Self> {
+        let date = time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
+        let yymmdd = format!("{:02}{:02}{:02}", date.year().rem_euclid(100), u8::from(date.month()), date.day());
+        Some(Self(Zeroizing::new(yymmdd)))
+    }
+
+    pub fn yymmdd(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for BirthDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BirthDate(<redacted>)")
+    }
 }
 
 #[derive(Deserialize)]
@@ -20,6 +49,8 @@ struct RawMeta {
     applicant_ref: String,
     purpose: String,
     consent_ref: String,
+    iin: Option<Zeroizing<String>>,
+    birth_date: Option<Zeroizing<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -27,6 +58,9 @@ pub struct VerificationMeta {
     pub applicant_ref: ApplicantRef,
     pub purpose: Purpose,
     pub consent_ref: ConsentRef,
+    /// Optional: compared with the document's machine-readable zone, never stored.
+    pub iin: Option<Iin>,
+    pub birth_date: Option<BirthDate>,
 }
 
 impl VerificationMeta {
@@ -37,6 +71,12 @@ impl VerificationMeta {
                 .map_err(|_| MetaError::BadReference("applicant_ref"))?,
             purpose: Purpose::parse(&raw.purpose).ok_or(MetaError::PurposeNotPermitted)?,
             consent_ref: ConsentRef::parse(&raw.consent_ref).map_err(|_| MetaError::BadReference("consent_ref"))?,
+            iin: raw.iin.as_deref().map(|s| Iin::parse(s).ok_or(MetaError::BadIin)).transpose()?,
+            birth_date: raw
+                .birth_date
+                .as_deref()
+                .map(|s| BirthDate::parse(s).ok_or(MetaError::BadBirthDate))
+                .transpose()?,
         })
     }
 }

@@ -35,6 +35,8 @@ pub enum Reason {
     SelfieFaceTooSmall,
     SelfieExtremePose,
     SelfieBlurry,
+    /// The document photo shows no identity document (too little printed text): a portrait is not a document.
+    DocumentNotFound,
     DocumentNoFace,
     DocumentFaceTooSmall,
     DocumentExtremePose,
@@ -46,6 +48,11 @@ pub enum Reason {
     DocumentIsSelfie,
     /// The document portrait matches another applicant's enrolled face (1:N search of the document).
     DocumentReused,
+    /// The document's machine-readable zone contradicts the IIN or birth date the client sent.
+    DocumentDataMismatch,
+    /// The document shows a machine-readable zone whose check digits do not hold (misread, damaged or altered).
+    /// Informational: it changes no decision.
+    MrzUnreadable,
 }
 
 impl Reason {
@@ -60,6 +67,7 @@ impl Reason {
                 | Self::LivenessInconclusive
                 | Self::DocumentIsSelfie
                 | Self::DocumentReused
+                | Self::DocumentDataMismatch
         )
     }
 
@@ -72,6 +80,7 @@ impl Reason {
                 | Self::SelfieFaceTooSmall
                 | Self::SelfieExtremePose
                 | Self::SelfieBlurry
+                | Self::DocumentNotFound
                 | Self::DocumentNoFace
                 | Self::DocumentFaceTooSmall
                 | Self::DocumentExtremePose

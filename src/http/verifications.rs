@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::form::{self, VerificationForm};
 use super::{store_error, AppState, Principal, StoreResultExt};
 use crate::audit::{self, Action, Outcome};
-use crate::decision::{decide, flag_document_reuse, flag_duplicate, needs_case};
+use crate::decision::{decide, flag_document_data, flag_document_reuse, flag_duplicate, needs_case};
 use crate::domain::{Decision, Liveness, Reason, Verdict, VerificationMeta};
 use crate::error::{ApiError, ErrorCode};
 use crate::gallery::Hit;
@@ -127,6 +127,8 @@ async fn create(
     if reused.is_some() {
         flag_document_reuse(&mut verdict);
     }
+    // What the document's machine-readable zone says against what the client says about the applicant.
+    flag_document_data(&mut verdict, evidence.document.mrz.as_ref(), meta.iin.as_ref(), meta.birth_date.as_ref());
     // The case links the other applicant: the selfie's duplicate, else the document's.
     let duplicate = duplicate.or(reused);
     let id = Uuid::new_v4();

@@ -76,7 +76,7 @@ pub(crate) struct Affine {
 }
 
 impl Affine {
-    fn inverse(&self) -> Option<Affine> {
+    pub(crate) fn inverse(&self) -> Option<Affine> {
         let [[a, b, c], [d, e, f]] = self.m;
         let det = a * e - b * d;
         if det.abs() < 1e-12 {

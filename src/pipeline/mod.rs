@@ -16,6 +16,8 @@ pub mod onnx_graph;
 pub mod pool;
 pub mod quality;
 pub mod testing;
+mod text_detect;
+mod text_recognize;
 
 use image::{ImageEncoder, RgbImage};
 use serde::Deserialize;
@@ -27,10 +29,17 @@ pub use embed::{Embedding, EMBEDDING_DIM};
 pub use face::{largest, Face};
 pub use models::{Device, InferenceError, ModelError, ModelFiles, SessionOptions};
 pub use quality::{QualityIssue, QualityLimits, Role};
+pub use text_detect::TextBox;
 
 use detect::Detector;
 use embed::Embedder;
 use liveness::LivenessModels;
+use text_detect::TextDetector;
+
+use text_recognize::TextRecognizer;
+
+use crate::document::mrz::{self, MrzReading};
+use crate::document::{presence, DocumentSettings};
 
 /// Detector score thresholds per role (the models README: 0.8 for selfies, 0.6 for ID images).
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +59,8 @@ pub struct PipelineSettings {
     pub detection: DetectionSettings,
     pub quality: QualityLimits,
     pub limits: DecodeLimits,
+    /// The document photo must show a document (`document::presence`).
+    pub document: DocumentSettings,
 }
 
 /// The aligned 112x112 RGB face crop, kept only for flagged cases (sealed) and analyst review.
@@ -90,6 +101,10 @@ pub struct Examined {
     pub live_score: Option<f32>,
     /// The aligned crop of the main face, when one was found.
     pub crop: Option<FaceCrop>,
+    /// Lines of printed text found; documents only, when presence is checked.
+    pub text_lines: Option<usize>,
+    /// The machine-readable zone; documents only, when it is read.
+    pub mrz: Option<MrzReading>,
 }
 
 /// Which uploaded part an error concerns.
@@ -137,6 +152,8 @@ impl Evidence {
 
 pub struct Pipeline {
     detector: Detector,
+    text_detector: TextDetector,
+    text_recognizer: TextRecognizer,
     embedder: Embedder,
     liveness: LivenessModels,
     settings: PipelineSettings,
@@ -168,6 +185,8 @@ impl Pipeline {
         };
         Ok(Self {
             detector: Detector::new(open(&files.detection)?),
+            text_detector: TextDetector::new(open(&files.text_detection)?),
+            text_recognizer: TextRecognizer::new(open(&files.text_recognition)?, &files.text_recognition)?,
             embedder,
             liveness: LivenessModels::new(open(&files.liveness_v2)?, open(&files.liveness_v1se)?),
             settings,
@@ -181,6 +200,27 @@ impl Pipeline {
     /// Every face scoring above `min_score`.
     pub fn detect(&mut self, img: &RgbImage, min_score: f32) -> Result<Vec<Face>, InferenceError> {
         self.detector.detect(img, min_score)
+    }
+
+    /// Regions of printed text.
+    pub fn detect_text(&mut self, img: &RgbImage) -> Result<Vec<TextBox>, InferenceError> {
+        self.text_detector.detect(img)
+    }
+
+    /// Reads the machine-readable zone: the (at most six) longest lines, as MRZ lines are, recognised top to bottom.
+    pub fn read_mrz(&mut self, img: &RgbImage, boxes: &[TextBox]) -> Result<MrzReading, InferenceError> {
+        const MIN_ASPECT: f32 = 6.0;
+        let aspect = |b: &TextBox| b.length() / b.thickness().max(1.0);
+        let mut candidates: Vec<&TextBox> = boxes.iter().filter(|b| aspect(b) >= MIN_ASPECT).collect();
+        candidates.sort_by(|a, b| aspect(b).total_cmp(&aspect(a)));
+        candidates.truncate(6);
+        candidates.sort_by(|a, b| a.top().total_cmp(&b.top()));
+        let mut texts = Vec::with_capacity(candidates.len());
+        for line in candidates {
+            texts.push(self.text_recognizer.read(img, line)?);
+        }
+        let lines: Vec<&str> = texts.iter().map(|t| t.as_str()).collect();
+        Ok(mrz::read(&lines))
     }
 
     pub fn embed(&mut self, img: &RgbImage, face: &Face) -> Result<Embedding, InferenceError> {
@@ -198,19 +238,39 @@ impl Pipeline {
             Role::Selfie => self.settings.detection.selfie_min_score,
             Role::Document => self.settings.detection.document_min_score,
         };
-        let started = std::time::Instant::now();
-        let faces = self.detect(img, min_score)?;
-        crate::metrics::observe_stage(crate::metrics::Stage::Detect, started.elapsed());
-        let main = largest(&faces).copied();
-        let mut issues = quality::face_set_issues(&faces, main.as_ref(), role, &self.settings.quality);
         let mut examined = Examined {
-            faces: faces.len(),
+            faces: 0,
             issues: Vec::new(),
             face: None,
             embedding: None,
             live_score: None,
             crop: None,
+            text_lines: None,
+            mrz: None,
         };
+        let checks = self.settings.document.clone();
+        if role == Role::Document && (checks.required || checks.read_mrz) {
+            let started = std::time::Instant::now();
+            let boxes = self.detect_text(img)?;
+            let lines = presence::text_lines(&boxes);
+            examined.text_lines = Some(lines);
+            // Not a document: nothing to compare, so no face work either.
+            if checks.required && !checks.document_found(lines) {
+                crate::metrics::observe_stage(crate::metrics::Stage::DocumentText, started.elapsed());
+                examined.issues = vec![QualityIssue::NotADocument];
+                return Ok(examined);
+            }
+            if checks.read_mrz {
+                examined.mrz = Some(self.read_mrz(img, &boxes)?);
+            }
+            crate::metrics::observe_stage(crate::metrics::Stage::DocumentText, started.elapsed());
+        }
+        let started = std::time::Instant::now();
+        let faces = self.detect(img, min_score)?;
+        crate::metrics::observe_stage(crate::metrics::Stage::Detect, started.elapsed());
+        let main = largest(&faces).copied();
+        let mut issues = quality::face_set_issues(&faces, main.as_ref(), role, &self.settings.quality);
+        examined.faces = faces.len();
         let Some(face) = main.filter(|_| issues.is_empty()) else {
             examined.issues = issues;
             return Ok(examined);
@@ -268,6 +328,9 @@ impl Pipeline {
             landmarks: [[130.0, 110.0], [190.0, 110.0], [160.0, 140.0], [135.0, 170.0], [185.0, 170.0]],
         };
         self.detect(&img, 0.6)?;
+        let line = TextBox { corners: [[10.0, 10.0], [300.0, 10.0], [300.0, 40.0], [10.0, 40.0]], score: 1.0 };
+        self.detect_text(&img)?;
+        self.text_recognizer.read(&img, &line)?;
         self.liveness(&img, &face)?;
         self.embed(&img, &face)?;
         Ok(())

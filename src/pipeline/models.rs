@@ -60,13 +60,17 @@ struct ManifestEntry {
     sha256: String,
 }
 
-/// The verified paths of the four model files.
+/// The verified paths of the model files.
 #[derive(Debug, Clone)]
 pub struct ModelFiles {
     pub detection: PathBuf,
     pub recognition: PathBuf,
     pub liveness_v2: PathBuf,
     pub liveness_v1se: PathBuf,
+    /// PP-OCRv4 text detection: is the document photo a document.
+    pub text_detection: PathBuf,
+    /// PP-OCRv4 text recognition: the document's machine-readable zone.
+    pub text_recognition: PathBuf,
 }
 
 impl ModelFiles {
@@ -88,6 +92,8 @@ impl ModelFiles {
             recognition: find("recognition")?,
             liveness_v2: find("liveness_v2")?,
             liveness_v1se: find("liveness_v1se")?,
+            text_detection: find("text_detection")?,
+            text_recognition: find("text_recognition")?,
         })
     }
 }
@@ -188,7 +194,7 @@ mod tests {
     fn manifest_dir(detection_sha: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut manifest = String::new();
-        for role in ["detection", "recognition", "liveness_v2", "liveness_v1se"] {
+        for role in ["detection", "recognition", "liveness_v2", "liveness_v1se", "text_detection", "text_recognition"] {
             std::fs::write(dir.path().join(format!("{role}.onnx")), b"").expect("write");
             let sha = if role == "detection" { detection_sha } else { EMPTY_SHA256 };
             manifest.push_str(&format!("[[model]]\nrole = \"{role}\"\nfile = \"{role}.onnx\"\nsha256 = \"{sha}\"\n"));

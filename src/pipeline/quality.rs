@@ -15,6 +15,8 @@ pub enum Role {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QualityIssue {
+    /// A document photo that shows no document (`document::presence`); its face is not examined.
+    NotADocument,
     NoFace,
     MultipleFaces,
     FaceTooSmall,

@@ -3,7 +3,8 @@
 use faceverify::pipeline::testing::png_with_dimensions;
 use reqwest::multipart::{Form, Part};
 
-use crate::helpers::{assert_error, face, form, require_shared, spawn_app, spawn_app_with, TestApp, META};
+// Hostile and broken parts travel exactly as sent: no document card is made around them.
+use crate::helpers::{assert_error, face, raw_form as form, require_shared, spawn_app, spawn_app_with, TestApp, META};
 
 fn jpeg(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 251) as u8, (y % 241) as u8, 60]));
@@ -97,7 +98,8 @@ async fn a_face_free_photo_is_rejected_not_an_error() {
     assert_eq!(response.status().as_u16(), 201);
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["decision"], "rejected");
-    assert_eq!(body["reasons"], serde_json::json!(["selfie_no_face", "document_no_face"]));
+    // A picture of nothing is no document either: the document is refused before its face is looked for.
+    assert_eq!(body["reasons"], serde_json::json!(["selfie_no_face", "document_not_found"]));
 }
 
 /// Half a JPEG followed by an end-of-image marker: both decoders would pad the missing half with grey.

@@ -7,7 +7,7 @@ use faceverify::pipeline::batch::EmbedBatcher;
 use faceverify::pipeline::{Embedding, Face, ModelFiles, Pipeline};
 use image::{Rgb, RgbImage};
 
-use crate::helpers::{face, require_shared, settings};
+use crate::helpers::{document_photo, face, require_shared, settings};
 
 fn synthetic_faces() -> Vec<RgbImage> {
     (0..6u32)
@@ -61,7 +61,8 @@ fn batched_embeddings_equal_single_ones_and_concurrent_faces_share_runs() {
 #[test]
 fn a_verification_through_the_batcher_matches_the_one_without() {
     let shared = require_shared!();
-    let (selfie, document) = (face(&shared, "images/deepface/img20.jpg"), face(&shared, "images/deepface/img21.jpg"));
+    let selfie = face(&shared, "images/deepface/img20.jpg");
+    let document = document_photo::photographed(&face(&shared, "images/deepface/img21.jpg"), 1).expect("card");
     let mut s = settings();
     s.models.workers = 2;
     s.models.embed_batch = 4;

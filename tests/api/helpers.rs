@@ -13,6 +13,8 @@ use reqwest::multipart::{Form, Part};
 
 #[path = "database.rs"]
 pub mod database;
+#[path = "document_photo.rs"]
+pub mod document_photo;
 pub use database::TestDb;
 
 /// `../shared` beside the checkout (or `FACEVERIFY_SHARED_DIR`). Absent on a user's fresh clone: tests that
@@ -152,7 +154,17 @@ pub fn meta(subject: &str, consent_id: &str) -> String {
 /// A meta that is valid in form but names no consent (for requests refused before the consent check).
 pub const META: &str = r#"{"applicant_ref":"APP-0001","purpose":"identification","consent_ref":"CONSENT-1"}"#;
 
+/// A verification form whose document part is `document` *photographed on a specimen ID card* (see
+/// `document_photo`): the service refuses a document photo that shows no document, so a face photo becomes an ID
+/// card's portrait first. Bytes that do not decode as an image travel as they are.
 pub fn form(selfie: Vec<u8>, document: Vec<u8>, meta: &str) -> Form {
+    let seed = document.len() as u64;
+    let document = document_photo::photographed(&document, seed).unwrap_or(document);
+    raw_form(selfie, document, meta)
+}
+
+/// A verification form with both parts exactly as given.
+pub fn raw_form(selfie: Vec<u8>, document: Vec<u8>, meta: &str) -> Form {
     Form::new()
         .part("selfie", Part::bytes(selfie).file_name("selfie.jpg").mime_str("image/jpeg").expect("mime"))
         .part("document", Part::bytes(document).file_name("document.jpg").mime_str("image/jpeg").expect("mime"))
