@@ -103,6 +103,10 @@ pub enum Command {
         /// A liveness CSV (img, is_live, attack_type, ...) for APCER per attack type and BPCER.
         #[arg(long)]
         liveness: Option<PathBuf>,
+        /// Compare each pair's first photo with its second *on a synthesised, photographed ID card* (the
+        /// selfie-vs-document comparison the service makes) instead of the two photos as they are.
+        #[arg(long)]
+        document_cards: bool,
     },
 }
 
@@ -204,10 +208,12 @@ pub struct EvalOptions {
     pub json: bool,
     pub report_dir: Option<PathBuf>,
     pub liveness: Option<PathBuf>,
+    pub document_cards: bool,
 }
 
 pub fn eval(settings: &Settings, opts: EvalOptions) -> anyhow::Result<String> {
-    let EvalOptions { pairs, sources, json, report_dir, liveness } = opts;
+    let EvalOptions { pairs, sources, json, report_dir, liveness, document_cards } = opts;
+    let mode = if document_cards { crate::eval::PairMode::SelfieVsCard } else { crate::eval::PairMode::Photos };
     let sources = &sources[..];
     let pool = crate::engine::start(settings)?;
     let groups = crate::eval::score_pairs(
@@ -216,6 +222,7 @@ pub fn eval(settings: &Settings, opts: EvalOptions) -> anyhow::Result<String> {
         sources,
         &settings.pipeline.limits,
         settings.pipeline.detection.document_min_score,
+        mode,
     )?;
     let reports: Vec<_> = groups.iter().map(|(source, s)| s.report(source, settings.thresholds.match_min)).collect();
     if let Some(dir) = report_dir {

@@ -122,6 +122,16 @@ fn ratio(n: usize, d: usize) -> f64 {
     }
 }
 
+/// Which photos a pair compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairMode {
+    /// The two photos as they are.
+    Photos,
+    /// The first photo as the selfie, the second as the portrait of a synthesised, photographed ID card
+    /// (`document::synth`): the comparison the service makes.
+    SelfieVsCard,
+}
+
 /// Scores every selected pair of `pairs_csv` (all sources when `sources` is empty), grouped by source.
 pub fn score_pairs(
     pool: &InferencePool,
@@ -129,6 +139,7 @@ pub fn score_pairs(
     sources: &[String],
     limits: &DecodeLimits,
     min_score: f32,
+    mode: PairMode,
 ) -> Result<BTreeMap<String, Scores>, EvalError> {
     let base = pairs_csv.parent().unwrap_or(Path::new("."));
     let mut rows = Vec::new();
@@ -144,10 +155,15 @@ pub fn score_pairs(
     let mut images: Vec<String> = rows.iter().flat_map(|r| [r.img_a.clone(), r.img_b.clone()]).collect();
     images.sort();
     images.dedup();
-    let embeddings = embed_all(pool, base, &images, limits, min_score)?;
+    let embeddings = embed_all(pool, base, &images, limits, min_score, false)?;
+    let cards = match mode {
+        PairMode::Photos => None,
+        PairMode::SelfieVsCard => Some(embed_all(pool, base, &images, limits, min_score, true)?),
+    };
     let mut groups: BTreeMap<String, Scores> = BTreeMap::new();
     for row in &rows {
-        let score = match (embeddings.get(&row.img_a), embeddings.get(&row.img_b)) {
+        let second = cards.as_ref().unwrap_or(&embeddings);
+        let score = match (embeddings.get(&row.img_a), second.get(&row.img_b)) {
             (Some(Some(a)), Some(Some(b))) => Some(a.cosine(b)),
             _ => None,
         };
@@ -163,6 +179,7 @@ fn embed_all(
     images: &[String],
     limits: &DecodeLimits,
     min_score: f32,
+    card: bool,
 ) -> Result<HashMap<String, Option<Embedding>>, EvalError> {
     let chunk = images.len().div_ceil(pool.workers().max(1)).max(1);
     std::thread::scope(|scope| {
@@ -172,7 +189,10 @@ fn embed_all(
                 scope.spawn(move || {
                     names
                         .iter()
-                        .map(|name| Ok((name.clone(), embed_file(pool, base.join(name), limits.clone(), min_score)?)))
+                        .map(|name| {
+                            let embedding = embed_file(pool, base.join(name), limits.clone(), min_score, card)?;
+                            Ok((name.clone(), embedding))
+                        })
                         .collect::<Result<Vec<_>, EvalError>>()
                 })
             })
@@ -186,16 +206,27 @@ fn embed_all(
     })
 }
 
-/// The embedding of the largest face, or `None` when the file is unreadable or has no face.
+/// The embedding of the largest face, or `None` when the file is unreadable or has no face. With `card`, of the
+/// photo as the portrait of a photographed specimen card (seeded by the file name, so every run makes the same).
 fn embed_file(
     pool: &InferencePool,
     path: PathBuf,
     limits: DecodeLimits,
     min_score: f32,
+    card: bool,
 ) -> Result<Option<Embedding>, EvalError> {
     let Ok(bytes) = std::fs::read(&path) else {
         tracing::warn!(path = %path.display(), "unreadable image");
         return Ok(None);
+    };
+    let bytes = if card {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(path.to_string_lossy().as_bytes());
+        let seed = u64::from_le_bytes(std::array::from_fn(|i| digest[i]));
+        let Some(card) = crate::document::synth::photographed(&bytes, seed) else { return Ok(None) };
+        card
+    } else {
+        bytes
     };
     pool.run_blocking(move |p| -> Result<Option<Embedding>, String> {
         let Ok(img) = decode(&bytes, &limits) else { return Ok(None) };

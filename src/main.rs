@@ -98,7 +98,7 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
-        Command::Eval { pairs, source, json, report_dir, liveness } => {
+        Command::Eval { pairs, source, json, report_dir, liveness, document_cards } => {
             telemetry::init("warn", std::io::stderr);
             let opts = cli::EvalOptions {
                 pairs: pairs.clone(),
@@ -106,6 +106,7 @@ fn main() -> anyhow::Result<()> {
                 json: *json,
                 report_dir: report_dir.clone(),
                 liveness: liveness.clone(),
+                document_cards: *document_cards,
             };
             print!("{}", cli::eval(&cli.settings()?, opts)?);
             Ok(())

@@ -10,6 +10,7 @@ pub mod eval_documents;
 pub mod iin;
 pub mod mrz;
 pub mod presence;
+pub mod synth;
 
 use serde::Deserialize;
 

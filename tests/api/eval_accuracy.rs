@@ -1,7 +1,7 @@
 //! The acceptance bar of the verification issue: FNMR <= 1% at FMR <= 0.1% on the deepface and dlib_johns
 //! pairs, and the configured operating threshold itself within both bounds.
 
-use faceverify::eval::score_pairs;
+use faceverify::eval::{score_pairs, PairMode};
 
 use crate::helpers::{pool, require_shared, settings};
 
@@ -11,8 +11,8 @@ fn operating_threshold_meets_the_accuracy_bar_on_reference_pairs() {
     let s = settings();
     let pairs = shared.join("data/faces/pairs.csv");
     let sources = ["deepface".to_owned(), "dlib_johns".to_owned()];
-    let groups = score_pairs(&pool(), &pairs, &sources, &s.pipeline.limits, s.pipeline.detection.document_min_score)
-        .expect("scores");
+    let (limits, min_score) = (&s.pipeline.limits, s.pipeline.detection.document_min_score);
+    let groups = score_pairs(&pool(), &pairs, &sources, limits, min_score, PairMode::Photos).expect("scores");
     for source in sources.iter().map(String::as_str).chain(["all"]) {
         let report = groups[source].report(source, s.thresholds.match_min);
         eprintln!("{report:?}");
