@@ -42,8 +42,8 @@ pub struct PresenceReport {
     pub photos_accepted: Vec<String>,
     /// PassportEye images whose zone is complete and valid (prefix 100): read with every check digit holding.
     pub mrz_valid_read: Proportion,
-    /// Of those, the ones where no zone was seen at all (the rest were seen and did not check).
-    pub mrz_valid_absent: usize,
+    /// Of those, the ones not read.
+    pub mrz_valid_missed: Vec<String>,
     /// PassportEye images with a damaged or partial zone (prefix below 100): read anyway (check digits holding).
     pub mrz_damaged_read: Proportion,
 }
@@ -72,7 +72,7 @@ pub fn run(
     }
     let (mut doc_lines, mut found, mut portraits, mut usable, mut missed) = (Vec::new(), 0, 0, 0, Vec::new());
     let mut unusable = Vec::new();
-    let (mut valid, mut valid_read, mut valid_absent, mut damaged, mut damaged_read) = (0, 0, 0, 0, 0);
+    let (mut valid, mut valid_read, mut damaged, mut damaged_read, mut valid_missed) = (0, 0, 0, 0, Vec::new());
     for doc in &docs {
         let Some(seen) = examine(pool, &faces_dir.join(&doc.img), limits)? else { continue };
         let read = matches!(seen.mrz, Some(MrzReading::Read(_)));
@@ -80,7 +80,9 @@ pub fn run(
             Some(100) => {
                 valid += 1;
                 valid_read += usize::from(read);
-                valid_absent += usize::from(matches!(seen.mrz, Some(MrzReading::Absent)));
+                if !read {
+                    valid_missed.push(doc.img.clone());
+                }
             }
             Some(_) => {
                 damaged += 1;
@@ -123,7 +125,7 @@ pub fn run(
         portraits_unusable: unusable,
         photos_accepted: accepted,
         mrz_valid_read: Proportion::new(valid_read, valid),
-        mrz_valid_absent: valid_absent,
+        mrz_valid_missed: valid_missed,
         mrz_damaged_read: Proportion::new(damaged_read, damaged),
     })
 }

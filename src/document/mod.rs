@@ -23,7 +23,8 @@ pub struct DocumentSettings {
     pub required: bool,
     /// Text lines a document photo must show.
     pub min_text_lines: usize,
-    /// Read the machine-readable zone where the photo shows one, and compare it with `iin` / `birth_date` in meta.
+    /// Read the machine-readable zone where the photo shows one, when the request carries `iin` or `birth_date` to
+    /// compare it with (reading costs up to six text recognitions).
     pub read_mrz: bool,
 }
 

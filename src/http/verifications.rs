@@ -98,11 +98,13 @@ async fn create(
         }
     }
     let VerificationForm { selfie, document, meta, .. } = form;
+    // The document's MRZ is read only when there is something to compare it with.
+    let wants_mrz = meta.iin.is_some() || meta.birth_date.is_some();
     // The two photos are examined on two workers at once.
     let started = std::time::Instant::now();
     let (selfie, document) = tokio::join!(
         state.pool.run(move |p| p.examine_bytes(&selfie, Part::Selfie)),
-        state.pool.run(move |p| p.examine_bytes(&document, Part::Document)),
+        state.pool.run(move |p| p.examine_bytes_with(&document, Part::Document, wants_mrz)),
     );
     let selfie = selfie.map_err(|e| ApiError::internal(&e))?;
     let document = document.map_err(|e| ApiError::internal(&e))?;

@@ -232,8 +232,15 @@ impl Pipeline {
         self.liveness.probabilities(img, face)
     }
 
-    /// Detects, gates and (when usable) embeds the main face of one photo; runs liveness on selfies.
+    /// Detects, gates and (when usable) embeds the main face of one photo; runs liveness on selfies. A document's
+    /// presence is checked and its MRZ read (where settings allow both).
     pub fn examine(&mut self, img: &RgbImage, role: Role) -> Result<Examined, InferenceError> {
+        self.examine_with(img, role, true)
+    }
+
+    /// As `examine`; a document's MRZ is read only when `wants_mrz` (the service: when the request carries data to
+    /// compare it with, since reading costs several recognitions) and `pipeline.document.read_mrz` allows it.
+    pub fn examine_with(&mut self, img: &RgbImage, role: Role, wants_mrz: bool) -> Result<Examined, InferenceError> {
         let min_score = match role {
             Role::Selfie => self.settings.detection.selfie_min_score,
             Role::Document => self.settings.detection.document_min_score,
@@ -249,7 +256,8 @@ impl Pipeline {
             mrz: None,
         };
         let checks = self.settings.document.clone();
-        if role == Role::Document && (checks.required || checks.read_mrz) {
+        let read_mrz = checks.read_mrz && wants_mrz;
+        if role == Role::Document && (checks.required || read_mrz) {
             let started = std::time::Instant::now();
             let boxes = self.detect_text(img)?;
             let lines = presence::text_lines(&boxes);
@@ -260,7 +268,7 @@ impl Pipeline {
                 examined.issues = vec![QualityIssue::NotADocument];
                 return Ok(examined);
             }
-            if checks.read_mrz {
+            if read_mrz {
                 examined.mrz = Some(self.read_mrz(img, &boxes)?);
             }
             crate::metrics::observe_stage(crate::metrics::Stage::DocumentText, started.elapsed());
@@ -293,6 +301,11 @@ impl Pipeline {
 
     /// Decodes and examines one uploaded photo: one worker's share of a verification.
     pub fn examine_bytes(&mut self, bytes: &[u8], part: Part) -> Result<Examined, PipelineError> {
+        self.examine_bytes_with(bytes, part, true)
+    }
+
+    /// As `examine_bytes`, reading a document's MRZ only when `wants_mrz` (see `examine_with`).
+    pub fn examine_bytes_with(&mut self, bytes: &[u8], part: Part, wants_mrz: bool) -> Result<Examined, PipelineError> {
         let started = std::time::Instant::now();
         let img = decode(bytes, &self.settings.limits).map_err(|source| PipelineError::Decode { part, source })?;
         crate::metrics::observe_stage(crate::metrics::Stage::Decode, started.elapsed());
@@ -300,7 +313,7 @@ impl Pipeline {
             Part::Selfie => Role::Selfie,
             Part::Document => Role::Document,
         };
-        Ok(self.examine(&img, role)?)
+        Ok(self.examine_with(&img, role, wants_mrz)?)
     }
 
     /// Both photos on this one pipeline, one after the other (the CLI and benches; the service examines the two

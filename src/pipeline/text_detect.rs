@@ -15,7 +15,7 @@ use ort::value::TensorRef;
 use super::image_ops::resize_linear;
 use super::models::InferenceError;
 
-const MAX_SIDE: u32 = 960;
+const MAX_SIDE: u32 = 640;
 const BINARY_THRESHOLD: f32 = 0.3;
 const BOX_THRESHOLD: f32 = 0.5;
 const MIN_SIDE_PX: usize = 3;
@@ -191,8 +191,8 @@ mod tests {
 
     #[test]
     fn input_sizes_are_multiples_of_32_within_the_limit() {
-        assert_eq!(input_size(793, 536), (800, 544));
-        assert_eq!(input_size(4000, 3000), (960, 736));
+        assert_eq!(input_size(793, 536), (640, 448));
+        assert_eq!(input_size(4000, 3000), (640, 480));
         assert_eq!(input_size(10, 10), (32, 32));
         let (w, h) = input_size(12000, 40);
         assert!(w <= MAX_SIDE + 16 && h == 32, "{w}x{h}");
