@@ -77,6 +77,9 @@ pub enum Command {
         #[arg(short = 'n', default_value_t = 100)]
         n: usize,
     },
+    /// Failure to acquire (no face found) on hard captures made from the photos of a pairs file: tight face crops,
+    /// grey, dim, small faces; prints JSON.
+    EvalAcquisition { pairs: PathBuf },
     /// Measure the document checks on FACES_DIR (the shared photos): specimen documents found, face photos refused,
     /// machine-readable zones read, each with a 95% interval; prints JSON.
     EvalDocuments { faces_dir: PathBuf },

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod eval_acquisition;
 pub mod eval_report;
 pub mod gallery;
 pub mod http;

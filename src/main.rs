@@ -68,6 +68,21 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
+        Command::EvalAcquisition { pairs } => {
+            telemetry::init("warn", std::io::stderr);
+            let settings = cli.settings()?;
+            let pool = faceverify::engine::start(&settings)?;
+            let d = &settings.pipeline.detection;
+            let report = faceverify::eval_acquisition::run(
+                &pool,
+                pairs,
+                &settings.pipeline.limits,
+                d.selfie_min_score,
+                d.document_min_score,
+            )?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::EvalDocuments { faces_dir } => {
             telemetry::init("warn", std::io::stderr);
             let mut settings = cli.settings()?;

@@ -37,6 +37,20 @@ impl Face {
         }
     }
 
+    /// The same face in the image scaled by `s`.
+    pub fn scaled_by(&self, s: f32) -> Face {
+        self.scaled(s)
+    }
+
+    /// The same face moved by (`dx`, `dy`) pixels.
+    pub fn shifted(&self, dx: f32, dy: f32) -> Face {
+        Face {
+            bbox: [self.bbox[0] + dx, self.bbox[1] + dy, self.bbox[2] + dx, self.bbox[3] + dy],
+            score: self.score,
+            landmarks: self.landmarks.map(|[x, y]| [x + dx, y + dy]),
+        }
+    }
+
     /// The same face in an image `1/s` times the size of the one it was found in.
     pub(crate) fn unscaled(&self, s: f32) -> Face {
         self.scaled(1.0 / s)
@@ -48,7 +62,7 @@ pub fn largest(faces: &[Face]) -> Option<&Face> {
     faces.iter().max_by(|a, b| a.area().total_cmp(&b.area()))
 }
 
-pub(crate) fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+pub fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
     let iw = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
     let ih = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
     let inter = iw * ih;

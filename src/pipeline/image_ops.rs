@@ -137,6 +137,53 @@ fn to_u8(v: f32) -> u8 {
     v.round().clamp(0.0, 255.0) as u8
 }
 
+/// `img` in the middle of a border `border` pixels wide, filled with the image's mean colour.
+pub(crate) fn padded(img: &RgbImage, border: u32) -> RgbImage {
+    let n = u64::from(img.width()) * u64::from(img.height());
+    let mut sum = [0u64; 3];
+    for p in img.pixels() {
+        for (s, v) in sum.iter_mut().zip(p.0) {
+            *s += u64::from(v);
+        }
+    }
+    let mean = sum.map(|s| (s / n.max(1)) as u8);
+    let mut out = RgbImage::from_pixel(img.width() + 2 * border, img.height() + 2 * border, Rgb(mean));
+    image::imageops::replace(&mut out, img, i64::from(border), i64::from(border));
+    out
+}
+
+/// A dim photo (mean brightness below 80 of 255) with its levels stretched so that its 1st and 99th percentiles of
+/// brightness span 0..255; `None` for a photo that is not dim.
+pub(crate) fn stretched_if_dim(img: &RgbImage) -> Option<RgbImage> {
+    let mut histogram = [0u64; 256];
+    for p in img.pixels() {
+        let [r, g, b] = p.0.map(u32::from);
+        histogram[((299 * r + 587 * g + 114 * b) / 1000) as usize] += 1;
+    }
+    let n: u64 = histogram.iter().sum();
+    let mean = histogram.iter().enumerate().map(|(v, c)| v as u64 * c).sum::<u64>() / n.max(1);
+    if n == 0 || mean >= 80 {
+        return None;
+    }
+    let percentile = |q: u64| {
+        let mut seen = 0;
+        histogram.iter().position(|&c| {
+            seen += c;
+            seen * 100 >= q * n
+        })
+    };
+    let (lo, hi) = (percentile(1)? as f32, percentile(99)? as f32);
+    if hi - lo < 8.0 {
+        return None;
+    }
+    let gain = 255.0 / (hi - lo);
+    let mut out = img.clone();
+    for p in out.pixels_mut() {
+        p.0 = p.0.map(|c| to_u8((f32::from(c) - lo) * gain));
+    }
+    Some(out)
+}
+
 /// Fills a planar f32 tensor buffer (C, H, W) from an RGB image, in BGR or RGB channel order, raw 0..255.
 pub(crate) fn write_planar(img: &RgbImage, bgr: bool, dst: &mut ndarray::ArrayViewMut3<'_, f32>) {
     for (x, y, p) in img.enumerate_pixels() {
@@ -176,6 +223,26 @@ mod tests {
         let out = resize_linear(&img, 2, 1);
         assert_eq!(out.get_pixel(0, 0).0[0], 5);
         assert_eq!(out.get_pixel(1, 0).0[0], 25);
+    }
+
+    #[test]
+    fn padding_keeps_the_image_in_the_middle_of_its_mean_colour() {
+        let img = RgbImage::from_fn(4, 2, |x, _| Rgb([if x < 2 { 0 } else { 200 }, 50, 50]));
+        let out = padded(&img, 3);
+        assert_eq!(out.dimensions(), (10, 8));
+        assert_eq!(out.get_pixel(0, 0).0, [100, 50, 50]);
+        assert_eq!(out.get_pixel(3, 3).0, [0, 50, 50]);
+        assert_eq!(out.get_pixel(6, 4).0, [200, 50, 50]);
+    }
+
+    #[test]
+    fn only_dim_photos_are_stretched() {
+        let bright = RgbImage::from_fn(10, 10, |x, _| Rgb([(100 + x * 10) as u8; 3]));
+        assert!(stretched_if_dim(&bright).is_none());
+        let dim = RgbImage::from_fn(10, 10, |x, _| Rgb([(10 + x * 4) as u8; 3]));
+        let out = stretched_if_dim(&dim).expect("dim");
+        assert_eq!(out.get_pixel(0, 0).0, [0; 3]);
+        assert_eq!(out.get_pixel(9, 0).0, [255; 3]);
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub use align::{align, ALIGNED_SIZE};
 pub use buffers::{Pixels, UploadBytes};
 pub use decode::{decode, DecodeError, DecodeLimits};
 pub use embed::{Embedding, EMBEDDING_DIM};
-pub use face::{largest, Face};
+pub use face::{iou, largest, Face};
 pub use models::{Device, InferenceError, ModelError, ModelFiles, SessionOptions};
 pub use quality::{QualityIssue, QualityLimits, Role};
 pub use text_detect::TextBox;
@@ -46,11 +46,19 @@ use crate::document::{presence, DocumentSettings};
 pub struct DetectionSettings {
     pub selfie_min_score: f32,
     pub document_min_score: f32,
+    /// When no face is found: look again in the photo padded (a face that fills the frame) and contrast-stretched
+    /// (a dim capture). `faceverify eval-acquisition` measures both ways.
+    #[serde(default = "retry_default")]
+    pub retry_hard_captures: bool,
+}
+
+fn retry_default() -> bool {
+    true
 }
 
 impl Default for DetectionSettings {
     fn default() -> Self {
-        Self { selfie_min_score: 0.8, document_min_score: 0.6 }
+        Self { selfie_min_score: 0.8, document_min_score: 0.6, retry_hard_captures: true }
     }
 }
 
@@ -197,9 +205,29 @@ impl Pipeline {
         &self.settings
     }
 
-    /// Every face scoring above `min_score`.
+    /// Every face scoring above `min_score`; when there is none, the hard-capture retries (`retry_hard_captures`).
     pub fn detect(&mut self, img: &RgbImage, min_score: f32) -> Result<Vec<Face>, InferenceError> {
-        self.detector.detect(img, min_score)
+        let faces = self.detector.detect(img, min_score)?;
+        if !faces.is_empty() || !self.settings.detection.retry_hard_captures {
+            return Ok(faces);
+        }
+        let faces = self.detect_padded(img, min_score)?;
+        if !faces.is_empty() {
+            return Ok(faces);
+        }
+        match image_ops::stretched_if_dim(img) {
+            Some(bright) => self.detect_padded(&bright, min_score),
+            None => Ok(faces),
+        }
+    }
+
+    /// YuNet finds faces smaller than its frame: a face that fills the photo is found once the photo sits in a
+    /// border of its own mean colour, half its longer side wide.
+    fn detect_padded(&mut self, img: &RgbImage, min_score: f32) -> Result<Vec<Face>, InferenceError> {
+        let border = img.width().max(img.height()) / 2;
+        let padded = image_ops::padded(img, border);
+        let offset = border as f32;
+        Ok(self.detector.detect(&padded, min_score)?.into_iter().map(|f| f.shifted(-offset, -offset)).collect())
     }
 
     /// Regions of printed text.

@@ -3,6 +3,7 @@
 //! One test binary: every module shares the inference pool and the telemetry set-up in `helpers`.
 
 mod access;
+mod acquisition;
 mod audit_keyed;
 mod audit_log;
 mod bad_input;
