@@ -110,6 +110,24 @@ pub enum Command {
         /// selfie-vs-document comparison the service makes) instead of the two photos as they are.
         #[arg(long)]
         document_cards: bool,
+        /// Also write every pair's score to this CSV (empty where a photo yielded no face).
+        #[arg(long)]
+        scores: Option<PathBuf>,
+    },
+    /// Choose the match threshold for a target FMR on identity-disjoint folds and report its FNMR and FMR with 95%
+    /// intervals, never on the pairs it was fitted to; prints JSON.
+    Calibrate {
+        pairs: PathBuf,
+        #[arg(long, default_value_t = 1e-4)]
+        target_fmr: f64,
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        /// Only pairs of this source (repeatable).
+        #[arg(long)]
+        source: Vec<String>,
+        /// Selfie against the portrait of a synthesised, photographed ID card (see `eval --document-cards`).
+        #[arg(long)]
+        document_cards: bool,
     },
 }
 
@@ -212,14 +230,15 @@ pub struct EvalOptions {
     pub report_dir: Option<PathBuf>,
     pub liveness: Option<PathBuf>,
     pub document_cards: bool,
+    pub scores: Option<PathBuf>,
 }
 
 pub fn eval(settings: &Settings, opts: EvalOptions) -> anyhow::Result<String> {
-    let EvalOptions { pairs, sources, json, report_dir, liveness, document_cards } = opts;
+    let EvalOptions { pairs, sources, json, report_dir, liveness, document_cards, scores } = opts;
     let mode = if document_cards { crate::eval::PairMode::SelfieVsCard } else { crate::eval::PairMode::Photos };
     let sources = &sources[..];
     let pool = crate::engine::start(settings)?;
-    let groups = crate::eval::score_pairs(
+    let scored = crate::eval::pair_scores(
         &pool,
         &pairs,
         sources,
@@ -227,6 +246,14 @@ pub fn eval(settings: &Settings, opts: EvalOptions) -> anyhow::Result<String> {
         settings.pipeline.detection.document_min_score,
         mode,
     )?;
+    if let Some(path) = scores {
+        crate::eval::write_scores(&path, &scored)?;
+    }
+    let mut groups: std::collections::BTreeMap<String, crate::eval::Scores> = Default::default();
+    for pair in &scored {
+        groups.entry(pair.source.clone()).or_default().add(pair.same, pair.score);
+        groups.entry("all".to_owned()).or_default().add(pair.same, pair.score);
+    }
     let reports: Vec<_> = groups.iter().map(|(source, s)| s.report(source, settings.thresholds.match_min)).collect();
     if let Some(dir) = report_dir {
         std::fs::create_dir_all(&dir)?;
@@ -252,4 +279,29 @@ pub fn eval(settings: &Settings, opts: EvalOptions) -> anyhow::Result<String> {
     } else {
         Ok(crate::eval::render(&reports))
     }
+}
+
+pub struct CalibrateOptions {
+    pub pairs: PathBuf,
+    pub target_fmr: f64,
+    pub folds: usize,
+    pub sources: Vec<String>,
+    pub document_cards: bool,
+}
+
+pub fn calibrate(settings: &Settings, opts: CalibrateOptions) -> anyhow::Result<String> {
+    anyhow::ensure!(opts.target_fmr > 0.0 && opts.target_fmr < 1.0, "--target-fmr must be in (0, 1)");
+    anyhow::ensure!(opts.folds >= 2, "--folds must be at least 2");
+    let mode = if opts.document_cards { crate::eval::PairMode::SelfieVsCard } else { crate::eval::PairMode::Photos };
+    let pool = crate::engine::start(settings)?;
+    let scored = crate::eval::pair_scores(
+        &pool,
+        &opts.pairs,
+        &opts.sources,
+        &settings.pipeline.limits,
+        settings.pipeline.detection.document_min_score,
+        mode,
+    )?;
+    let report = crate::calibrate::calibrate(&scored, opts.target_fmr, opts.folds);
+    Ok(serde_json::to_string_pretty(&report)?)
 }

@@ -15,6 +15,23 @@ pub(crate) struct PairRow {
     pub(crate) img_b: String,
     pub(crate) same: u8,
     pub(crate) source: String,
+    /// Who is in each photo (for identity-disjoint calibration); empty in files without the columns.
+    #[serde(default)]
+    pub(crate) identity_a: String,
+    #[serde(default)]
+    pub(crate) identity_b: String,
+}
+
+/// One pair and its score; `None` when a photo yielded no face.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoredPair {
+    pub img_a: String,
+    pub img_b: String,
+    pub same: bool,
+    pub source: String,
+    pub identity_a: String,
+    pub identity_b: String,
+    pub score: Option<f32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +110,7 @@ impl Scores {
         }
     }
 
-    fn add(&mut self, same: bool, score: Option<f32>) {
+    pub(crate) fn add(&mut self, same: bool, score: Option<f32>) {
         match (same, score) {
             (true, Some(s)) => self.genuine.push(s),
             (false, Some(s)) => self.impostor.push(s),
@@ -141,6 +158,23 @@ pub fn score_pairs(
     min_score: f32,
     mode: PairMode,
 ) -> Result<BTreeMap<String, Scores>, EvalError> {
+    let mut groups: BTreeMap<String, Scores> = BTreeMap::new();
+    for pair in pair_scores(pool, pairs_csv, sources, limits, min_score, mode)? {
+        groups.entry(pair.source.clone()).or_default().add(pair.same, pair.score);
+        groups.entry("all".to_owned()).or_default().add(pair.same, pair.score);
+    }
+    Ok(groups)
+}
+
+/// Every selected pair of `pairs_csv` with its score, in file order.
+pub fn pair_scores(
+    pool: &InferencePool,
+    pairs_csv: &Path,
+    sources: &[String],
+    limits: &DecodeLimits,
+    min_score: f32,
+    mode: PairMode,
+) -> Result<Vec<ScoredPair>, EvalError> {
     let base = pairs_csv.parent().unwrap_or(Path::new("."));
     let mut rows = Vec::new();
     for row in csv::Reader::from_path(pairs_csv)?.deserialize::<PairRow>() {
@@ -160,17 +194,36 @@ pub fn score_pairs(
         PairMode::Photos => None,
         PairMode::SelfieVsCard => Some(embed_all(pool, base, &images, limits, min_score, true)?),
     };
-    let mut groups: BTreeMap<String, Scores> = BTreeMap::new();
-    for row in &rows {
-        let second = cards.as_ref().unwrap_or(&embeddings);
-        let score = match (embeddings.get(&row.img_a), second.get(&row.img_b)) {
-            (Some(Some(a)), Some(Some(b))) => Some(a.cosine(b)),
-            _ => None,
-        };
-        groups.entry(row.source.clone()).or_default().add(row.same == 1, score);
-        groups.entry("all".to_owned()).or_default().add(row.same == 1, score);
+    let second = cards.as_ref().unwrap_or(&embeddings);
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let score = match (embeddings.get(&row.img_a), second.get(&row.img_b)) {
+                (Some(Some(a)), Some(Some(b))) => Some(a.cosine(b)),
+                _ => None,
+            };
+            ScoredPair {
+                img_a: row.img_a,
+                img_b: row.img_b,
+                same: row.same == 1,
+                source: row.source,
+                identity_a: row.identity_a,
+                identity_b: row.identity_b,
+                score,
+            }
+        })
+        .collect())
+}
+
+/// Writes the scored pairs as CSV (img_a, img_b, same, source, identity_a, identity_b, score; an empty score where
+/// a photo yielded no face).
+pub fn write_scores(path: &Path, pairs: &[ScoredPair]) -> Result<(), EvalError> {
+    let mut out = csv::Writer::from_path(path)?;
+    for p in pairs {
+        out.serialize(p)?;
     }
-    Ok(groups)
+    out.flush().map_err(|e| EvalError::Csv(e.into()))?;
+    Ok(())
 }
 
 fn embed_all(

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod bench;
+pub mod calibrate;
 pub mod cli;
 pub mod config;
 pub mod console;

@@ -68,6 +68,18 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
+        Command::Calibrate { pairs, target_fmr, folds, source, document_cards } => {
+            telemetry::init("warn", std::io::stderr);
+            let opts = cli::CalibrateOptions {
+                pairs: pairs.clone(),
+                target_fmr: *target_fmr,
+                folds: *folds,
+                sources: source.clone(),
+                document_cards: *document_cards,
+            };
+            println!("{}", cli::calibrate(&cli.settings()?, opts)?);
+            Ok(())
+        }
         Command::EvalAcquisition { pairs } => {
             telemetry::init("warn", std::io::stderr);
             let settings = cli.settings()?;
@@ -113,7 +125,7 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
-        Command::Eval { pairs, source, json, report_dir, liveness, document_cards } => {
+        Command::Eval { pairs, source, json, report_dir, liveness, document_cards, scores } => {
             telemetry::init("warn", std::io::stderr);
             let opts = cli::EvalOptions {
                 pairs: pairs.clone(),
@@ -122,6 +134,7 @@ fn main() -> anyhow::Result<()> {
                 report_dir: report_dir.clone(),
                 liveness: liveness.clone(),
                 document_cards: *document_cards,
+                scores: scores.clone(),
             };
             print!("{}", cli::eval(&cli.settings()?, opts)?);
             Ok(())
