@@ -25,6 +25,8 @@ pub struct Settings {
     pub residency: ResidencySettings,
     pub retention: crate::retention::RetentionSettings,
     pub security: SecuritySettings,
+    #[serde(default)]
+    pub gallery: crate::gallery::GallerySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -279,6 +281,9 @@ impl Settings {
         let d = &self.pipeline.detection;
         if !(0.0..1.0).contains(&d.selfie_min_score) || !(0.0..1.0).contains(&d.document_min_score) {
             return invalid("pipeline.detection scores must be in [0, 1)");
+        }
+        if self.gallery.sync_interval_ms == 0 {
+            return invalid("gallery.sync_interval_ms must be at least 1");
         }
         if self.pipeline.document.required && self.pipeline.document.min_text_lines == 0 {
             return invalid("pipeline.document.min_text_lines must be at least 1 when a document is required");

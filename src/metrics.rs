@@ -146,6 +146,17 @@ pub fn render(in_flight: usize, capacity: usize) -> String {
     out
 }
 
+/// The gallery gauges: templates held, and seconds since the gallery last matched the store (this replica's
+/// gallery lag bound; -1 before the first load).
+pub fn render_gallery(templates: usize, sync_age_secs: Option<f64>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# TYPE faceverify_gallery_templates gauge");
+    let _ = writeln!(out, "faceverify_gallery_templates {templates}");
+    let _ = writeln!(out, "# TYPE faceverify_gallery_sync_age_seconds gauge");
+    let _ = writeln!(out, "faceverify_gallery_sync_age_seconds {:.3}", sync_age_secs.unwrap_or(-1.0));
+    out
+}
+
 /// The upload gauges: verification bodies being read now, and their bound (server.max_uploads_in_flight).
 pub fn render_uploads(in_flight: usize, capacity: usize) -> String {
     let mut out = String::new();

@@ -41,6 +41,9 @@ impl Application {
         crate::store::kek_check::verify_or_record(&store, &kek).await?;
         let store = store.unlock(&kek).await?;
         let gallery = Arc::new(crate::gallery::load(&store, &kek).await?);
+        let kek = Arc::new(kek);
+        let sync_interval = std::time::Duration::from_millis(settings.gallery.sync_interval_ms);
+        crate::gallery::spawn_sync(store.clone(), kek.clone(), gallery.clone(), sync_interval);
         crate::retention::spawn(store.clone(), settings.retention.clone(), gallery.clone());
         let delivery = crate::notify::Delivery::from_settings(&settings.webhook)?;
         let webhook = delivery.is_some();
@@ -53,8 +56,9 @@ impl Application {
         let state = web::Data::new(AppState {
             store,
             pool,
-            kek: Arc::new(kek),
+            kek,
             gallery,
+            gallery_max_lag_secs: (sync_interval.as_secs_f64() * 10.0).max(5.0),
             admission: Arc::new(Semaphore::new(settings.models.max_in_flight)),
             max_in_flight: settings.models.max_in_flight,
             uploads: Arc::new(Semaphore::new(settings.server.max_uploads_in_flight)),

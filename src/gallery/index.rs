@@ -1,5 +1,7 @@
 //! The flat index behind the gallery lock.
 
+use std::collections::HashSet;
+
 use uuid::Uuid;
 use zeroize::Zeroize;
 
@@ -22,6 +24,8 @@ pub(super) struct Index {
     entries: Vec<Entry>,
     /// Row-major, EMBEDDING_DIM floats per entry.
     data: Vec<f32>,
+    /// The verifications of `entries`, for constant-time membership (loads and synchronisation passes insert many).
+    ids: HashSet<Uuid>,
 }
 
 impl Index {
@@ -39,6 +43,15 @@ impl Index {
         }
         self.data.extend_from_slice(template.as_slice());
         self.entries.push(Entry { subject: subject.to_owned(), verification_id });
+        self.ids.insert(verification_id);
+    }
+
+    pub(super) fn contains(&self, verification_id: Uuid) -> bool {
+        self.ids.contains(&verification_id)
+    }
+
+    pub(super) fn verification_ids(&self) -> HashSet<Uuid> {
+        self.ids.clone()
     }
 
     pub(super) fn count_subject(&self, subject: &str) -> usize {
@@ -52,7 +65,8 @@ impl Index {
         while i < self.entries.len() {
             if pred(&self.entries[i].subject, self.entries[i].verification_id) {
                 let last = self.entries.len() - 1;
-                self.entries.swap_remove(i);
+                let gone = self.entries.swap_remove(i);
+                self.ids.remove(&gone.verification_id);
                 let (row, tail) = (i * EMBEDDING_DIM, last * EMBEDDING_DIM);
                 if i != last {
                     self.data.copy_within(tail..tail + EMBEDDING_DIM, row);

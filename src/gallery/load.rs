@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::Gallery;
 use crate::audit::{self, SecurityEvent, Severity};
-use crate::store::{biometrics, Store, StoreError};
+use crate::store::{biometrics, Store, StoreError, WriteTx};
 use crate::vault::{open_template, DataKey, Kek, TemplateBinding};
 
 /// Opens every sealed template of every subject that still has a data key. A template that fails its integrity
@@ -13,11 +13,27 @@ pub async fn load(store: &Store, kek: &Kek) -> Result<Gallery, StoreError> {
     let gallery = Gallery::new();
     let mut tx = store.begin_write().await?;
     let rows = biometrics::all_templates(&mut tx).await?;
+    let (_, failed) = open_into(&mut tx, kek, &rows, &gallery).await?;
+    tx.commit().await?;
+    gallery.mark_loaded(failed);
+    gallery.mark_synced();
+    tracing::info!(templates = gallery.len(), failed, "gallery loaded");
+    Ok(gallery)
+}
+
+/// Opens `rows` into `gallery`; returns how many opened and how many failed their integrity check (each raising a
+/// security event in `tx`).
+pub(super) async fn open_into(
+    tx: &mut WriteTx,
+    kek: &Kek,
+    rows: &[biometrics::SealedRow],
+    gallery: &Gallery,
+) -> Result<(usize, usize), StoreError> {
     let mut keys: HashMap<String, Option<DataKey>> = HashMap::new();
-    let mut failed = 0usize;
-    for row in &rows {
+    let (mut opened, mut failed) = (0usize, 0usize);
+    for row in rows {
         if !keys.contains_key(&row.subject_ref) {
-            let key = match biometrics::wrapped_key(&mut tx, &row.subject_ref).await? {
+            let key = match biometrics::wrapped_key(tx, &row.subject_ref).await? {
                 Some(wrapped) => DataKey::unwrap(&wrapped, kek, &row.subject_ref).ok(),
                 None => None,
             };
@@ -29,18 +45,18 @@ pub async fn load(store: &Store, kek: &Kek) -> Result<Gallery, StoreError> {
             subject: &row.subject_ref,
             purpose: row.purpose,
         };
-        let opened = keys[&row.subject_ref].as_ref().map(|key| open_template(key, &row.sealed, &binding));
-        match opened {
-            Some(Ok(template)) => gallery.insert(&row.subject_ref, row.verification_id, &template),
+        let sealed = keys[&row.subject_ref].as_ref().map(|key| open_template(key, &row.sealed, &binding));
+        match sealed {
+            Some(Ok(template)) => {
+                gallery.insert(&row.subject_ref, row.verification_id, &template);
+                opened += 1;
+            }
             _ => {
                 failed += 1;
                 let detail = format!("template {} failed its integrity check while loading the gallery", row.id);
-                audit::raise(&mut tx, SecurityEvent::AeadFailure, Severity::Critical, &detail).await?;
+                audit::raise(tx, SecurityEvent::AeadFailure, Severity::Critical, &detail).await?;
             }
         }
     }
-    tx.commit().await?;
-    gallery.mark_loaded(failed);
-    tracing::info!(templates = gallery.len(), failed, "gallery loaded");
-    Ok(gallery)
+    Ok((opened, failed))
 }

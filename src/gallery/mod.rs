@@ -4,15 +4,19 @@
 
 mod index;
 mod load;
+mod sync;
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
+use std::time::Instant;
 
 use uuid::Uuid;
 
 pub use index::Hit;
 use index::Index;
 pub use load::load;
+pub use sync::{spawn as spawn_sync, sync, GallerySettings, SyncReport};
 
 use crate::pipeline::Embedding;
 
@@ -23,6 +27,8 @@ pub struct Gallery {
     loaded: AtomicBool,
     /// Stored templates that did not open at load (integrity failures): 1:N search misses those faces.
     unreadable: AtomicUsize,
+    /// When the gallery last matched the store (load or a synchronisation pass).
+    synced: Mutex<Option<Instant>>,
 }
 
 impl Gallery {
@@ -45,8 +51,26 @@ impl Gallery {
         self.loaded.store(true, Ordering::Release);
     }
 
+    /// Adds a template; a verification's template already held is not added twice.
     pub fn insert(&self, subject: &str, verification_id: Uuid, template: &Embedding) {
-        self.index.write().unwrap_or_else(|p| p.into_inner()).insert(subject, verification_id, template);
+        let mut index = self.index.write().unwrap_or_else(|p| p.into_inner());
+        if !index.contains(verification_id) {
+            index.insert(subject, verification_id, template);
+        }
+    }
+
+    /// The verifications whose templates are held.
+    pub fn verification_ids(&self) -> HashSet<Uuid> {
+        self.index.read().unwrap_or_else(|p| p.into_inner()).verification_ids()
+    }
+
+    pub(crate) fn mark_synced(&self) {
+        *self.synced.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
+    /// Seconds since the gallery last matched the store (the replica's gallery lag bound); `None` before the load.
+    pub fn sync_age_secs(&self) -> Option<f64> {
+        self.synced.lock().unwrap_or_else(|p| p.into_inner()).map(|t| t.elapsed().as_secs_f64())
     }
 
     /// Removes (and zeroes) every template of `subject`; returns how many.

@@ -19,6 +19,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let mut body = crate::metrics::render(in_flight, capacity);
     let uploading = state.max_uploads.saturating_sub(state.uploads.available_permits());
     body.push_str(&crate::metrics::render_uploads(uploading, state.max_uploads));
+    body.push_str(&crate::metrics::render_gallery(state.gallery.len(), state.gallery.sync_age_secs()));
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
 }
 
@@ -33,17 +34,23 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// Ready when the models are loaded (workers alive), the database answers and the gallery holds every stored
+/// Ready when the models are loaded (workers alive), the database answers, the gallery holds every stored
 /// template (without it, 1:N search would silently miss enrolled faces: a template that failed its integrity check
-/// keeps the service not ready until the operator has dealt with it, see `faceverify vault check`).
+/// keeps the service not ready until the operator has dealt with it, see `faceverify vault check`) and it was
+/// synchronised with the store within ten `gallery.sync_interval_ms`.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let models = state.pool.is_alive();
     let database = state.store.ping().await.is_ok();
     let gallery = state.gallery.is_complete();
-    let ready = models && database && gallery;
+    // Another replica's enrolments reach this one's gallery by synchronisation passes: a replica whose passes
+    // stopped would search a gallery that misses faces.
+    let lag = state.gallery.sync_age_secs();
+    let gallery_current = lag.is_some_and(|s| s <= state.gallery_max_lag_secs);
+    let ready = models && database && gallery && gallery_current;
     let body = json!({
         "status": if ready { "ready" } else { "not_ready" },
-        "checks": { "models": models, "database": database, "gallery": gallery },
+        "checks": { "models": models, "database": database, "gallery": gallery, "gallery_current": gallery_current },
+        "gallery_lag_seconds": lag.map(|s| (s * 10.0).round() / 10.0),
     });
     if ready {
         HttpResponse::Ok().json(body)

@@ -33,6 +33,8 @@ pub struct AppState {
     pub(crate) pool: Arc<InferencePool>,
     pub(crate) kek: Arc<Kek>,
     pub(crate) gallery: Arc<crate::gallery::Gallery>,
+    /// Seconds without a successful gallery synchronisation after which the replica is not ready.
+    pub(crate) gallery_max_lag_secs: f64,
     /// Verifications admitted at once (in a worker or waiting for one); beyond it: 503 overloaded.
     pub(crate) admission: Arc<Semaphore>,
     pub(crate) max_in_flight: usize,

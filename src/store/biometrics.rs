@@ -73,18 +73,55 @@ pub async fn all_templates(conn: &mut AnyConnection) -> Result<Vec<SealedRow>, S
         sqlx::query("SELECT id, verification_id, subject_ref, purpose, sealed FROM templates ORDER BY created_at")
             .fetch_all(conn)
             .await?;
+    rows.iter().map(sealed_row).collect()
+}
+
+/// A stored template's ids, without its sealed bytes.
+pub struct TemplateIds {
+    pub id: Uuid,
+    pub verification_id: Uuid,
+}
+
+/// The ids of every stored template (what a gallery synchronisation pass compares with memory).
+pub async fn template_index(conn: &mut AnyConnection) -> Result<Vec<TemplateIds>, StoreError> {
+    let rows = sqlx::query("SELECT id, verification_id FROM templates").fetch_all(conn).await?;
     rows.iter()
         .map(|r| {
-            Ok(SealedRow {
-                id: Uuid::parse_str(&r.try_get::<String, _>("id")?).map_err(|_| StoreError::Corrupt("template id"))?,
-                verification_id: Uuid::parse_str(&r.try_get::<String, _>("verification_id")?)
-                    .map_err(|_| StoreError::Corrupt("verification id"))?,
-                subject_ref: r.try_get("subject_ref")?,
-                purpose: Purpose::parse(&r.try_get::<String, _>("purpose")?).ok_or(StoreError::Corrupt("purpose"))?,
-                sealed: r.try_get("sealed")?,
+            let uuid = |col: &str, what: &'static str| -> Result<Uuid, StoreError> {
+                Uuid::parse_str(&r.try_get::<String, _>(col)?).map_err(|_| StoreError::Corrupt(what))
+            };
+            Ok(TemplateIds {
+                id: uuid("id", "template id")?,
+                verification_id: uuid("verification_id", "verification id")?,
             })
         })
         .collect()
+}
+
+/// The sealed templates with these ids (those still stored).
+pub async fn templates_by_id(conn: &mut AnyConnection, ids: &[Uuid]) -> Result<Vec<SealedRow>, StoreError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = sqlx::query("SELECT id, verification_id, subject_ref, purpose, sealed FROM templates WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(r) = row {
+            out.push(sealed_row(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+fn sealed_row(r: &sqlx::any::AnyRow) -> Result<SealedRow, StoreError> {
+    Ok(SealedRow {
+        id: Uuid::parse_str(&r.try_get::<String, _>("id")?).map_err(|_| StoreError::Corrupt("template id"))?,
+        verification_id: Uuid::parse_str(&r.try_get::<String, _>("verification_id")?)
+            .map_err(|_| StoreError::Corrupt("verification id"))?,
+        subject_ref: r.try_get("subject_ref")?,
+        purpose: Purpose::parse(&r.try_get::<String, _>("purpose")?).ok_or(StoreError::Corrupt("purpose"))?,
+        sealed: r.try_get("sealed")?,
+    })
 }
 
 /// The wrapped data key of `subject`, if any remains.

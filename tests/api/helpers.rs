@@ -102,6 +102,8 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     /// The app's sign-in throttle (what its password-hashing bound has done).
     pub login: Arc<faceverify::auth::LoginThrottle>,
+    /// What the app was built with (a replica is built with the same).
+    pub settings: Settings,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -134,7 +136,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let store = Store::connect(&settings.database.url).await.expect("store").unlock(&kek).await.expect("unlock");
     let key = faceverify::auth::create_service_account(&store, "onboarding").await.expect("service account");
     let api_key = key.plaintext.to_string();
-    TestApp { address, client: reqwest::Client::new(), store, kek, kek_file, db, api_key, dir, login }
+    TestApp { address, client: reqwest::Client::new(), store, kek, kek_file, db, api_key, dir, login, settings }
 }
 
 /// A small face-free JPEG: it decodes, finds no face, and (with both parts) opens a case.
@@ -192,6 +194,15 @@ impl TestApp {
         assert_eq!(response.status().as_u16(), 201, "consent recorded");
         let body: serde_json::Value = response.json().await.expect("json");
         body["consent_id"].as_str().expect("consent_id").to_owned()
+    }
+
+    /// Starts another replica of the service on the same database and KEK (its own port, gallery and workers'
+    /// queue; the shared inference pool); returns its base address. It lives as long as the test's runtime.
+    pub async fn spawn_replica(&self) -> String {
+        let app = Application::build_with_pool(self.settings.clone(), pool()).await.expect("replica builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        address
     }
 
     /// A meta for `subject` with a freshly recorded consent.

@@ -24,6 +24,7 @@ mod kek_check;
 mod login_limits;
 mod openapi;
 mod reference;
+mod replicas;
 mod retention;
 mod revocation;
 mod service_keys;

@@ -1,0 +1,84 @@
+//! Several replicas on one database (issue 15, item 1). Each replica's in-memory gallery follows the store, so a
+//! face enrolled through one replica is found by 1:N search through another, and an erasure through one leaves no
+//! decrypted template in another's memory, both within a bounded delay (`gallery.sync_interval_ms`).
+
+use faceverify::policy::Role;
+use serde_json::Value;
+
+use crate::helpers::{face, form, require_shared, spawn_app_with, TestApp};
+
+/// Polls `probe` every 50 ms for up to 5 s until it holds.
+async fn eventually<F, Fut>(what: &str, mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if probe().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{what}: not within 5 s");
+}
+
+/// A staff GET through `base` (any replica: sessions live in the shared database).
+async fn staff_get(app: &TestApp, base: &str, token: &str, path: &str) -> Value {
+    let response = app
+        .client
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .header("X-Purpose", "identification")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 200, "{path}");
+    response.json().await.expect("json")
+}
+
+#[tokio::test]
+async fn replicas_see_each_others_enrolments_and_erasures() {
+    let shared = require_shared!();
+    let app = spawn_app_with(|s| s.gallery.sync_interval_ms = 100).await;
+    let replica = app.spawn_replica().await;
+    let dpo = app.staff_session("dora", Role::Dpo).await;
+    let p = |n: &str| face(&shared, &format!("images/deepface/{n}"));
+
+    // Applicant A enrolled through the first replica.
+    let meta = app.consented_meta("APP-R1").await;
+    let first: Value =
+        app.post_verification(form(p("img3.jpg"), p("img12.jpg"), &meta)).await.json().await.expect("json");
+    assert_eq!(first["decision"], "match", "{first}");
+    eventually("the second replica holds A's template", || async {
+        staff_get(&app, &replica, &dpo, "/v1/subjects/APP-R1/residue").await["residue"]["gallery"] == 1
+    })
+    .await;
+
+    // The same face under applicant B through the second replica: a duplicate.
+    let meta = app.consented_meta("APP-R2").await;
+    let second: Value = app
+        .client
+        .post(format!("{replica}/v1/verifications"))
+        .bearer_auth(&app.api_key)
+        .multipart(form(p("img53.jpg"), p("img54.jpg"), &meta))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(second["decision"], "review", "{second}");
+    let id = second["verification_id"].as_str().expect("id");
+    let sql = format!("SELECT COUNT(*) FROM verifications WHERE id = '{id}' AND reasons LIKE '%duplicate_identity%'");
+    assert_eq!(app.sql_count(&sql).await, 1, "found through the other replica's enrolment");
+
+    // A erased through the first replica: gone from the second replica's memory too.
+    app.staff_json(&dpo, reqwest::Method::DELETE, "/v1/subjects/APP-R1").await;
+    eventually("the second replica dropped A's template", || async {
+        staff_get(&app, &replica, &dpo, "/v1/subjects/APP-R1/residue").await["residue"]["gallery"] == 0
+    })
+    .await;
+    let ready: Value =
+        app.client.get(format!("{replica}/readyz")).send().await.expect("readyz").json().await.expect("json");
+    assert_eq!(ready["checks"]["gallery_current"], true, "{ready}");
+}
