@@ -7,7 +7,7 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::{alerts, outbox, WebhookSettings};
-use crate::store::Store;
+use crate::store::{leases, Store};
 
 /// `X-Faceverify-Signature: sha256=HEX` over `timestamp.body`, keyed with the shared secret.
 pub fn sign(secret: &[u8], timestamp: i64, body: &str) -> String {
@@ -20,12 +20,17 @@ pub fn sign(secret: &[u8], timestamp: i64, body: &str) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// The lease that makes one replica at a time deliver the outbox (`store::leases`).
+const LEASE: &str = "webhook_outbox";
+
 /// A configured webhook, ready to deliver.
 pub struct Delivery {
     url: String,
     secret: Zeroizing<Vec<u8>>,
     settings: WebhookSettings,
     client: reqwest::Client,
+    /// This process as a lease holder.
+    holder: String,
 }
 
 impl std::fmt::Debug for Delivery {
@@ -45,7 +50,7 @@ impl Delivery {
         };
         anyhow::ensure!(secret.len() >= 16, "the webhook secret must be at least 16 bytes");
         let client = reqwest::Client::builder().timeout(Duration::from_secs(settings.timeout_secs)).build()?;
-        Ok(Some(Self { url, secret, settings: settings.clone(), client }))
+        Ok(Some(Self { url, secret, settings: settings.clone(), client, holder: uuid::Uuid::new_v4().to_string() }))
     }
 
     async fn post(&self, body: &str) -> Result<(), String> {
@@ -68,14 +73,24 @@ impl Delivery {
     }
 
     /// Delivers the oldest events in order, stopping at the first that is not due or fails, so a receiver never
-    /// sees a case decided before it saw it opened. Returns how many were delivered.
+    /// sees a case decided before it saw it opened. Returns how many were delivered. Replicas on one database take
+    /// turns by lease: only its holder delivers, renewing it before each event for longer than one delivery can
+    /// take, so no event goes out twice (unless a holder dies between sending and recording it: at least once).
     pub async fn deliver_due(&self, store: &Store) -> Result<usize, crate::store::StoreError> {
+        let mut conn = store.acquire().await?;
+        let lease_ms = i64::try_from(self.settings.timeout_secs.saturating_mul(1000)).unwrap_or(i64::MAX / 4) + 10_000;
+        if !leases::take(&mut conn, LEASE, &self.holder, now_ms(), lease_ms).await? {
+            return Ok(0);
+        }
+        drop(conn);
         alerts::queue_new(store).await?;
         let mut conn = store.acquire().await?;
         let pending = outbox::oldest(&mut conn, self.settings.max_attempts).await?;
         let mut delivered = 0;
         for event in pending {
-            if event.next_attempt_at > now_ms() {
+            if event.next_attempt_at > now_ms()
+                || !leases::take(&mut conn, LEASE, &self.holder, now_ms(), lease_ms).await?
+            {
                 break;
             }
             match self.post(&event.payload).await {

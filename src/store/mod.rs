@@ -9,6 +9,7 @@ pub mod cases;
 pub mod consents;
 mod file_scan;
 pub mod kek_check;
+pub mod leases;
 pub mod lockout;
 pub mod residue;
 pub mod revocation;

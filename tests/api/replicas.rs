@@ -1,11 +1,15 @@
-//! Several replicas on one database (issue 15, item 1). Each replica's in-memory gallery follows the store, so a
-//! face enrolled through one replica is found by 1:N search through another, and an erasure through one leaves no
-//! decrypted template in another's memory, both within a bounded delay (`gallery.sync_interval_ms`).
+//! Several replicas on one database (issue 15, items 1 and 2). Each replica's in-memory gallery follows the store,
+//! so a face enrolled through one replica is found by 1:N search through another, and an erasure through one
+//! leaves no decrypted template in another's memory, both within a bounded delay (`gallery.sync_interval_ms`).
+//! The webhook outbox is delivered by one replica at a time (a lease), so no event goes out twice.
 
+use std::sync::{Arc, Mutex};
+
+use actix_web::{web, App, HttpResponse, HttpServer};
 use faceverify::policy::Role;
 use serde_json::Value;
 
-use crate::helpers::{face, form, require_shared, spawn_app_with, TestApp};
+use crate::helpers::{face, form, require_shared, spawn_app_with, tiny_jpeg, TestApp};
 
 /// Polls `probe` every 50 ms for up to 5 s until it holds.
 async fn eventually<F, Fut>(what: &str, mut probe: F)
@@ -81,4 +85,55 @@ async fn replicas_see_each_others_enrolments_and_erasures() {
     let ready: Value =
         app.client.get(format!("{replica}/readyz")).send().await.expect("readyz").json().await.expect("json");
     assert_eq!(ready["checks"]["gallery_current"], true, "{ready}");
+}
+
+/// A receiver on loopback that accepts and records every body.
+fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let data = web::Data::new(seen.clone());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let server = HttpServer::new(move || {
+        App::new().app_data(data.clone()).route(
+            "/hook",
+            web::post().to(|body: String, seen: web::Data<Arc<Mutex<Vec<String>>>>| async move {
+                seen.lock().expect("lock").push(body);
+                HttpResponse::Ok().finish()
+            }),
+        )
+    })
+    .workers(1)
+    .listen(listener)
+    .expect("listen")
+    .run();
+    tokio::spawn(server);
+    (url, seen)
+}
+
+#[tokio::test]
+async fn two_replicas_deliver_each_webhook_event_once() {
+    let (url, seen) = receiver();
+    let app = spawn_app_with(|s| {
+        s.webhook.url = Some(url);
+        s.webhook.secret = Some("webhook-secret-for-tests-0123".into());
+        s.webhook.poll_interval_ms = 5;
+    })
+    .await;
+    let _replica = app.spawn_replica().await;
+    // Each face-free verification opens a case: one `case.opened` event each.
+    for i in 0..6 {
+        let meta = app.consented_meta(&format!("APP-HOOK-{i}")).await;
+        assert_eq!(app.post_verification(form(tiny_jpeg(), tiny_jpeg(), &meta)).await.status().as_u16(), 201);
+    }
+    let events = app.sql_count("SELECT COUNT(*) FROM webhook_outbox").await;
+    assert!(events >= 6, "{events} events queued");
+    eventually("every event delivered", || async {
+        app.sql_count("SELECT COUNT(*) FROM webhook_outbox WHERE delivered_at IS NULL").await == 0
+    })
+    .await;
+    // Both replicas poll every 5 ms; give a second sender time to show itself.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let bodies = seen.lock().expect("lock").clone();
+    let distinct: std::collections::HashSet<&String> = bodies.iter().collect();
+    assert_eq!((bodies.len(), distinct.len()), (events as usize, events as usize), "each event once: {bodies:?}");
 }
