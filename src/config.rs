@@ -29,6 +29,10 @@ pub struct Settings {
     pub gallery: crate::gallery::GallerySettings,
 }
 
+fn default_shutdown_timeout() -> u64 {
+    30
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct SecuritySettings {
     /// Crop views plus audit exports by one user within the window above which an access_burst event is raised.
@@ -110,6 +114,9 @@ pub struct ServerSettings {
     /// After `upload_grace_secs`, the average upload rate must stay at or above this (0: no rate floor).
     pub upload_min_bytes_per_sec: u64,
     pub upload_grace_secs: u64,
+    /// On SIGTERM or SIGINT: stop accepting, then wait at most this long for requests in flight before closing.
+    #[serde(default = "default_shutdown_timeout")]
+    pub shutdown_timeout_secs: u64,
 }
 
 #[derive(Clone, Deserialize)]

@@ -18,6 +18,8 @@ pub struct Application {
     port: u16,
     server: Server,
     login: Arc<crate::auth::LoginThrottle>,
+    /// The inference pool when this application started it (and so stops it): `build`, not `build_with_pool`.
+    owned_pool: Option<Arc<InferencePool>>,
 }
 
 impl Application {
@@ -25,7 +27,9 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let engine_settings = settings.clone();
         let pool = tokio::task::spawn_blocking(move || engine::start(&engine_settings)).await??;
-        Self::build_with_pool(settings, pool).await
+        let mut app = Self::build_with_pool(settings, pool.clone()).await?;
+        app.owned_pool = Some(pool);
+        Ok(app)
     }
 
     /// As `build`, with an already started inference pool (tests share one between applications).
@@ -110,9 +114,10 @@ impl Application {
                 .default_service(web::to(http::not_found))
         })
         .listen(listener)?
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
         .run();
         tracing::info!(port, "listening");
-        Ok(Self { port, server, login })
+        Ok(Self { port, server, login, owned_pool: None })
     }
 
     pub fn port(&self) -> u16 {
@@ -124,7 +129,16 @@ impl Application {
         self.login.clone()
     }
 
+    /// Serves until SIGTERM or SIGINT (actix: stop accepting, finish requests in flight within
+    /// `server.shutdown_timeout_secs`), then drains and joins the inference workers it started, so no ONNX session
+    /// is torn down by the process exit while a thread still runs it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.server.await?;
+        if let Some(pool) = self.owned_pool {
+            tracing::info!("stopped serving; draining the inference workers");
+            let _ = tokio::task::spawn_blocking(move || pool.shutdown()).await;
+            tracing::info!("inference workers joined; exiting");
+        }
+        Ok(())
     }
 }

@@ -32,8 +32,20 @@ struct Counts {
 }
 
 pub struct EmbedBatcher {
-    jobs: Sender<Job>,
+    /// `None` only while dropping: the thread's queue then ends and the thread returns.
+    jobs: Option<Sender<Job>>,
     counts: Arc<Counts>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// The last pipeline holding the batcher joins its thread, so its ONNX session is dropped before the process ends.
+impl Drop for EmbedBatcher {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl EmbedBatcher {
@@ -58,17 +70,18 @@ impl EmbedBatcher {
         let (jobs, queue) = crossbeam_channel::unbounded();
         let counts = Arc::new(Counts::default());
         let thread_counts = counts.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("sface-batcher".into())
             .spawn(move || serve(session, &queue, max.max(1), wait, &thread_counts))?;
-        Ok(Arc::new(Self { jobs, counts }))
+        Ok(Arc::new(Self { jobs: Some(jobs), counts, thread: Some(thread) }))
     }
 
     /// The embedding of one aligned face, computed with whatever other faces arrive at the same time.
     pub fn embed(&self, aligned: &RgbImage) -> Result<Embedding, InferenceError> {
         let stopped = || InferenceError::new("sface", "the embedding batcher stopped");
         let (reply, answer) = crossbeam_channel::bounded(1);
-        self.jobs.send(Job { face: aligned.clone(), reply }).map_err(|_| stopped())?;
+        let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
+        jobs.send(Job { face: aligned.clone(), reply }).map_err(|_| stopped())?;
         answer.recv().map_err(|_| stopped())?
     }
 

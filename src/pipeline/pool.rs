@@ -4,7 +4,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 use tracing::Span;
@@ -22,9 +22,11 @@ pub enum PoolError {
 }
 
 pub struct InferencePool {
-    sender: crossbeam_channel::Sender<Job>,
+    /// Taken (dropped) by `shutdown`: the workers finish what is queued, then their loops end.
+    sender: Mutex<Option<crossbeam_channel::Sender<Job>>>,
     alive: Arc<AtomicUsize>,
     workers: usize,
+    handles: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 impl InferencePool {
@@ -33,6 +35,7 @@ impl InferencePool {
         let (sender, receiver) = crossbeam_channel::unbounded::<Job>();
         let alive = Arc::new(AtomicUsize::new(0));
         let workers = pipelines.len();
+        let mut handles = Vec::with_capacity(workers);
         for (i, mut pipeline) in pipelines.into_iter().enumerate() {
             let receiver = receiver.clone();
             let alive = Arc::clone(&alive);
@@ -43,11 +46,23 @@ impl InferencePool {
                 }
                 alive.fetch_sub(1, Ordering::SeqCst);
             });
-            if spawned.is_err() {
-                tracing::error!(worker = i, "could not spawn an inference thread");
+            match spawned {
+                Ok(handle) => handles.push(handle),
+                Err(_) => tracing::error!(worker = i, "could not spawn an inference thread"),
             }
         }
-        Self { sender, alive, workers }
+        Self { sender: Mutex::new(Some(sender)), alive, workers, handles: Mutex::new(handles) }
+    }
+
+    /// Stops taking jobs, lets the workers finish the ones queued, and joins them (their pipelines, and with them
+    /// the ONNX sessions and the embedding batcher, are dropped on their own threads first). Later jobs get
+    /// `PoolError::Stopped`.
+    pub fn shutdown(&self) {
+        drop(self.sender.lock().unwrap_or_else(|p| p.into_inner()).take());
+        let handles = std::mem::take(&mut *self.handles.lock().unwrap_or_else(|p| p.into_inner()));
+        for handle in handles {
+            let _ = handle.join();
+        }
     }
 
     pub fn workers(&self) -> usize {
@@ -91,7 +106,8 @@ impl InferencePool {
             });
             let _ = tx.send(result);
         });
-        self.sender.send(job).map_err(|_| PoolError::Stopped)?;
+        let sender = self.sender.lock().unwrap_or_else(|p| p.into_inner()).clone().ok_or(PoolError::Stopped)?;
+        sender.send(job).map_err(|_| PoolError::Stopped)?;
         Ok(rx)
     }
 }

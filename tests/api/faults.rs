@@ -253,3 +253,93 @@ async fn an_unreachable_postgres_gives_503_then_recovers() {
     assert_eq!(app.get("/readyz").await.status().as_u16(), 200);
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM verifications").await, 2, "nothing half-written while down");
 }
+
+/// SIGTERM (a rolling restart) in the middle of verifications: every request already sent is answered, then the
+/// process drains and joins its inference workers and exits cleanly (issue 15, item 4).
+#[tokio::test]
+async fn sigterm_answers_the_requests_in_flight_then_joins_the_workers() {
+    let Some(shared) = crate::helpers::shared_dir() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_kek(&dir.path().join("kek.key"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let db = TestDb::fresh(dir.path()).await;
+    let log = std::fs::File::create(dir.path().join("serve.log")).expect("log file");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut server = Command::new(env!("CARGO_BIN_EXE_faceverify"))
+        .arg("serve")
+        .env("FACEVERIFY__SERVER__PORT", port.to_string())
+        .env("FACEVERIFY__DATABASE__URL", db.url())
+        .env("FACEVERIFY__VAULT__KEK_FILE", dir.path().join("kek.key"))
+        .env("FACEVERIFY__MODELS__DIR", root.join("models"))
+        .env("FACEVERIFY__MODELS__WORKERS", "1")
+        .env("FACEVERIFY__MODELS__MAX_IN_FLIGHT", "8")
+        .env("FACEVERIFY__RETENTION__SWEEP_INTERVAL_SECS", "0")
+        .env("RUST_LOG", "info")
+        .stdout(log)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("faceverify serve");
+    wait_ready(&client, &base).await;
+    let kek = faceverify::vault::load(&dir.path().join("kek.key")).expect("kek");
+    let store = faceverify::store::Store::connect(&db.url()).await.expect("store").unlock(&kek).await.expect("unlock");
+    let key =
+        faceverify::auth::create_service_account(&store, "onboarding").await.expect("account").plaintext.to_string();
+    let consent: Value = client
+        .post(format!("{base}/v1/consents"))
+        .bearer_auth(&key)
+        .header("X-Purpose", "identification")
+        .json(&serde_json::json!({"subject_ref": "APP-T", "channel": "checkbox", "text_version": "v1", "cross_border": false}))
+        .send()
+        .await
+        .expect("consent")
+        .json()
+        .await
+        .expect("json");
+    let meta = crate::helpers::meta("APP-T", consent["consent_id"].as_str().expect("id"));
+    let selfie = crate::helpers::face(&shared, "images/deepface/img20.jpg");
+    // The card is made before any request is sent: making it takes longer than the wait before the signal.
+    let portrait = crate::helpers::face(&shared, "images/deepface/img21.jpg");
+    let document = crate::helpers::document_photo::photographed(&portrait, 1).expect("card");
+
+    // One worker, six real verifications: most are queued or running when the signal arrives.
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let (client, base, key, meta) = (client.clone(), base.clone(), key.clone(), meta.clone());
+        let (selfie, document) = (selfie.clone(), document.clone());
+        requests.spawn(async move {
+            let response = client
+                .post(format!("{base}/v1/verifications"))
+                .bearer_auth(key)
+                .multipart(crate::helpers::raw_form(selfie, document, &meta))
+                .send()
+                .await;
+            response.map(|r| r.status().as_u16()).unwrap_or(0)
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let term = Command::new("kill").arg("-TERM").arg(server.id().to_string()).status().expect("kill -TERM");
+    assert!(term.success());
+    let mut statuses = Vec::new();
+    while let Some(done) = requests.join_next().await {
+        statuses.push(done.expect("task"));
+    }
+    let log = std::fs::read_to_string(dir.path().join("serve.log")).expect("log");
+    assert_eq!(statuses, vec![201; 6], "every request sent before the signal is answered: {log}");
+    let mut exited = None;
+    for _ in 0..300 {
+        if let Some(status) = server.try_wait().expect("wait") {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = exited.unwrap_or_else(|| {
+        let _ = server.kill();
+        panic!("still running 30 s after SIGTERM")
+    });
+    assert!(status.success(), "exit status {status}");
+    let log = std::fs::read_to_string(dir.path().join("serve.log")).expect("log");
+    assert!(log.contains("inference workers joined"), "the workers were drained and joined: {log}");
+}
