@@ -9,7 +9,11 @@ async fn healthz_and_readyz_report_ok_when_models_and_database_are_up() {
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status().as_u16(), 200);
     let body: Value = ready.json().await.expect("json");
-    assert_eq!(body["checks"], serde_json::json!({ "models": true, "database": true, "gallery": true }));
+    assert_eq!(
+        body["checks"],
+        serde_json::json!({ "models": true, "database": true, "gallery": true, "gallery_current": true })
+    );
+    assert!(body["gallery_lag_seconds"].as_f64().is_some_and(|s| s < 5.0), "{body}");
 }
 
 #[tokio::test]
@@ -41,5 +45,7 @@ async fn metrics_count_requests_decisions_and_stages_without_personal_data() {
         assert!(count.is_some_and(|c| c >= 1), "{stage} histogram observed");
     }
     assert!(text.contains("faceverify_verifications_in_flight 0"));
+    assert!(text.contains("faceverify_gallery_templates 0"), "the gallery gauges");
+    assert!(text.contains("faceverify_gallery_sync_age_seconds "), "the gallery gauges");
     assert!(!text.contains("APP-METRICS"), "no applicant reference in metrics");
 }
