@@ -15,14 +15,14 @@ pub async fn load(store: &Store, kek: &Kek) -> Result<Gallery, StoreError> {
     let rows = biometrics::all_templates(&mut tx).await?;
     let (_, failed) = open_into(&mut tx, kek, &rows, &gallery).await?;
     tx.commit().await?;
-    gallery.mark_loaded(failed);
+    gallery.mark_loaded();
     gallery.mark_synced();
     tracing::info!(templates = gallery.len(), failed, "gallery loaded");
     Ok(gallery)
 }
 
 /// Opens `rows` into `gallery`; returns how many opened and how many failed their integrity check (each raising a
-/// security event in `tx`).
+/// security event in `tx`, and recorded in the gallery as unopenable).
 pub(super) async fn open_into(
     tx: &mut WriteTx,
     kek: &Kek,
@@ -53,6 +53,7 @@ pub(super) async fn open_into(
             }
             _ => {
                 failed += 1;
+                gallery.add_unopenable([row.id]);
                 let detail = format!("template {} failed its integrity check while loading the gallery", row.id);
                 audit::raise(tx, SecurityEvent::AeadFailure, Severity::Critical, &detail).await?;
             }

@@ -29,6 +29,9 @@ pub struct Gallery {
     unreadable: AtomicUsize,
     /// When the gallery last matched the store (load or a synchronisation pass).
     synced: Mutex<Option<Instant>>,
+    /// Stored templates that failed their integrity check: not retried by synchronisation passes (each failure
+    /// raised its security event once), forgotten once they are no longer stored.
+    unopenable: Mutex<HashSet<Uuid>>,
 }
 
 impl Gallery {
@@ -46,9 +49,27 @@ impl Gallery {
         self.is_loaded() && self.unreadable.load(Ordering::Acquire) == 0
     }
 
-    pub(crate) fn mark_loaded(&self, unreadable: usize) {
-        self.unreadable.store(unreadable, Ordering::Release);
+    pub(crate) fn mark_loaded(&self) {
         self.loaded.store(true, Ordering::Release);
+    }
+
+    /// Records stored templates that did not open (readiness fails while any is still stored).
+    pub(crate) fn add_unopenable(&self, ids: impl IntoIterator<Item = Uuid>) {
+        let mut set = self.unopenable.lock().unwrap_or_else(|p| p.into_inner());
+        set.extend(ids);
+        self.unreadable.store(set.len(), Ordering::Release);
+    }
+
+    /// Whether a stored template already failed to open (synchronisation skips it).
+    pub(crate) fn is_unopenable(&self, template_id: &Uuid) -> bool {
+        self.unopenable.lock().unwrap_or_else(|p| p.into_inner()).contains(template_id)
+    }
+
+    /// Forgets failed templates that are no longer stored (erased, swept, or removed by the operator).
+    pub(crate) fn retain_unopenable(&self, stored: &HashSet<Uuid>) {
+        let mut set = self.unopenable.lock().unwrap_or_else(|p| p.into_inner());
+        set.retain(|id| stored.contains(id));
+        self.unreadable.store(set.len(), Ordering::Release);
     }
 
     /// Adds a template; a verification's template already held is not added twice.

@@ -46,7 +46,13 @@ pub async fn sync(store: &Store, kek: &Kek, gallery: &Gallery) -> Result<SyncRep
     let stored_ids: HashSet<_> = stored.iter().map(|t| t.verification_id).collect();
     let stale: Vec<_> = held.difference(&stored_ids).copied().collect();
     let removed = gallery.remove_verifications(&stale);
-    let missing: Vec<_> = stored.iter().filter(|t| !held.contains(&t.verification_id)).map(|t| t.id).collect();
+    gallery.retain_unopenable(&stored.iter().map(|t| t.id).collect());
+    // A template that failed its integrity check raised its security event once; it is not retried every pass.
+    let missing: Vec<_> = stored
+        .iter()
+        .filter(|t| !held.contains(&t.verification_id) && !gallery.is_unopenable(&t.id))
+        .map(|t| t.id)
+        .collect();
     let mut added = 0;
     if !missing.is_empty() {
         let mut tx = store.begin_write().await?;

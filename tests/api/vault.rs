@@ -150,4 +150,7 @@ async fn a_template_that_does_not_open_keeps_the_service_not_ready() {
     let body: serde_json::Value = ready.json().await.expect("json");
     assert_eq!(body["checks"]["gallery"], false, "{body}");
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM security_events WHERE kind = 'aead_failure'").await, 1);
+    // Gallery synchronisation passes (every second) do not retry it: one event, not one a second.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM security_events WHERE kind = 'aead_failure'").await, 1);
 }
