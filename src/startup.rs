@@ -1,7 +1,9 @@
 //! `Application`: one builder used by `main` and by the tests.
 
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
@@ -18,6 +20,9 @@ pub struct Application {
     port: u16,
     server: Server,
     login: Arc<crate::auth::LoginThrottle>,
+    /// Requests being handled now, on any HTTP worker (what a graceful stop waits for).
+    in_flight: Arc<AtomicUsize>,
+    shutdown_timeout: Duration,
     /// The inference pool when this application started it (and so stops it): `build`, not `build_with_pool`.
     owned_pool: Option<Arc<InferencePool>>,
 }
@@ -86,11 +91,23 @@ impl Application {
             webhook,
             secure_cookies: settings.auth.secure_cookies,
         });
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let counted = in_flight.clone();
         let server = HttpServer::new(move || {
+            let counted = counted.clone();
             App::new()
                 .wrap_fn(|req, srv| {
                     let call = actix_web::dev::Service::call(srv, req);
                     async move { Ok(http::edges::finish(call.await?)) }
+                })
+                .wrap_fn(move |req, srv| {
+                    let guard = InFlight::enter(&counted);
+                    let call = actix_web::dev::Service::call(srv, req);
+                    async move {
+                        let response = call.await;
+                        drop(guard);
+                        response
+                    }
                 })
                 .wrap_fn(|req, srv| {
                     let method = req.method().to_string();
@@ -114,10 +131,15 @@ impl Application {
                 .default_service(web::to(http::not_found))
         })
         .listen(listener)?
+        // Signals are handled in `run_until_stopped`: actix's own graceful stop ends each HTTP worker's runtime as
+        // soon as that worker is idle, and with it the database connections it opened, which the pool may have
+        // lent to a request still running on another worker.
+        .disable_signals()
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
         .run();
         tracing::info!(port, "listening");
-        Ok(Self { port, server, login, owned_pool: None })
+        let shutdown_timeout = Duration::from_secs(settings.server.shutdown_timeout_secs);
+        Ok(Self { port, server, login, in_flight, shutdown_timeout, owned_pool: None })
     }
 
     pub fn port(&self) -> u16 {
@@ -129,16 +151,67 @@ impl Application {
         self.login.clone()
     }
 
-    /// Serves until SIGTERM or SIGINT (actix: stop accepting, finish requests in flight within
-    /// `server.shutdown_timeout_secs`), then drains and joins the inference workers it started, so no ONNX session
-    /// is torn down by the process exit while a thread still runs it.
+    /// Serves until SIGTERM or SIGINT, then: stops accepting connections, waits (at most
+    /// `server.shutdown_timeout_secs`) until no request is being handled on any HTTP worker, stops the workers
+    /// together, and drains and joins the inference workers it started, so no ONNX session is torn down by the
+    /// process exit while a thread still runs it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await?;
+        let handle = self.server.handle();
+        // The server future runs on its own task: it is what answers `pause` and `stop`.
+        let mut server = tokio::spawn(self.server);
+        let joined = |r: Result<std::io::Result<()>, tokio::task::JoinError>| {
+            r.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        };
+        tokio::select! {
+            stopped = &mut server => return joined(stopped),
+            () = termination() => {}
+        }
+        tracing::info!("stop signal received; no new connections, finishing the requests in flight");
+        handle.pause().await;
+        let deadline = tokio::time::Instant::now() + self.shutdown_timeout;
+        while self.in_flight.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        handle.stop(true).await;
+        joined(server.await)?;
         if let Some(pool) = self.owned_pool {
             tracing::info!("stopped serving; draining the inference workers");
             let _ = tokio::task::spawn_blocking(move || pool.shutdown()).await;
             tracing::info!("inference workers joined; exiting");
         }
         Ok(())
+    }
+}
+
+/// Counts a request in flight for as long as it lives (a cancelled request counts down too).
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn enter(counter: &Arc<AtomicUsize>) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Self(counter.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// SIGTERM (a rolling restart) or SIGINT.
+async fn termination() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => {
+            tracing::warn!("cannot listen for stop signals; stopping only when the server does");
+            std::future::pending::<()>().await;
+        }
     }
 }

@@ -275,6 +275,7 @@ async fn sigterm_answers_the_requests_in_flight_then_joins_the_workers() {
         .env("FACEVERIFY__MODELS__DIR", root.join("models"))
         .env("FACEVERIFY__MODELS__WORKERS", "1")
         .env("FACEVERIFY__MODELS__MAX_IN_FLIGHT", "8")
+        .env("FACEVERIFY__SERVER__MAX_UPLOADS_IN_FLIGHT", "8")
         .env("FACEVERIFY__RETENTION__SWEEP_INTERVAL_SECS", "0")
         .env("RUST_LOG", "info")
         .stdout(log)
@@ -337,7 +338,8 @@ async fn sigterm_answers_the_requests_in_flight_then_joins_the_workers() {
     }
     let status = exited.unwrap_or_else(|| {
         let _ = server.kill();
-        panic!("still running 30 s after SIGTERM")
+        let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
+        panic!("still running 30 s after SIGTERM: {log}")
     });
     assert!(status.success(), "exit status {status}");
     let log = std::fs::read_to_string(dir.path().join("serve.log")).expect("log");
