@@ -249,11 +249,7 @@ pub fn eval(settings: &Settings, opts: EvalOptions) -> anyhow::Result<String> {
     if let Some(path) = scores {
         crate::eval::write_scores(&path, &scored)?;
     }
-    let mut groups: std::collections::BTreeMap<String, crate::eval::Scores> = Default::default();
-    for pair in &scored {
-        groups.entry(pair.source.clone()).or_default().add(pair.same, pair.score);
-        groups.entry("all".to_owned()).or_default().add(pair.same, pair.score);
-    }
+    let groups = crate::eval::group_by_source(&scored);
     let reports: Vec<_> = groups.iter().map(|(source, s)| s.report(source, settings.thresholds.match_min)).collect();
     if let Some(dir) = report_dir {
         std::fs::create_dir_all(&dir)?;

@@ -158,12 +158,17 @@ pub fn score_pairs(
     min_score: f32,
     mode: PairMode,
 ) -> Result<BTreeMap<String, Scores>, EvalError> {
+    Ok(group_by_source(&pair_scores(pool, pairs_csv, sources, limits, min_score, mode)?))
+}
+
+/// The scores of `pairs` per source, and of all of them under `all`.
+pub fn group_by_source(pairs: &[ScoredPair]) -> BTreeMap<String, Scores> {
     let mut groups: BTreeMap<String, Scores> = BTreeMap::new();
-    for pair in pair_scores(pool, pairs_csv, sources, limits, min_score, mode)? {
+    for pair in pairs {
         groups.entry(pair.source.clone()).or_default().add(pair.same, pair.score);
         groups.entry("all".to_owned()).or_default().add(pair.same, pair.score);
     }
-    Ok(groups)
+    groups
 }
 
 /// Every selected pair of `pairs_csv` with its score, in file order.

@@ -63,6 +63,11 @@ async fn a_locked_database_gives_503_then_recovers() {
 
 /// The real binary, serving on a free port against `database_url`, with its key in `dir`.
 fn serve(dir: &std::path::Path, database_url: &str, port: u16) -> Child {
+    serve_with(dir, database_url, port, &[], Stdio::null())
+}
+
+/// As `serve`, with `extra` environment (settings, RUST_LOG) and its standard output to `stdout`.
+fn serve_with(dir: &std::path::Path, database_url: &str, port: u16, extra: &[(&str, &str)], stdout: Stdio) -> Child {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     Command::new(env!("CARGO_BIN_EXE_faceverify"))
         .arg("serve")
@@ -73,10 +78,38 @@ fn serve(dir: &std::path::Path, database_url: &str, port: u16) -> Child {
         .env("FACEVERIFY__MODELS__WORKERS", "1")
         .env("FACEVERIFY__RETENTION__SWEEP_INTERVAL_SECS", "0")
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
+        .envs(extra.iter().copied())
+        .stdout(stdout)
         .stderr(Stdio::null())
         .spawn()
         .expect("faceverify serve")
+}
+
+/// The onboarding key (created in the database behind `base`) and a consented meta for `subject`.
+async fn onboarding(
+    client: &reqwest::Client,
+    base: &str,
+    dir: &std::path::Path,
+    db: &TestDb,
+    subject: &str,
+) -> (String, String) {
+    let kek = faceverify::vault::load(&dir.join("kek.key")).expect("kek");
+    let store = faceverify::store::Store::connect(&db.url()).await.expect("store").unlock(&kek).await.expect("unlock");
+    let key =
+        faceverify::auth::create_service_account(&store, "onboarding").await.expect("account").plaintext.to_string();
+    let consent: Value = client
+        .post(format!("{base}/v1/consents"))
+        .bearer_auth(&key)
+        .header("X-Purpose", "identification")
+        .json(&serde_json::json!({"subject_ref": subject, "channel": "checkbox", "text_version": "v1", "cross_border": false}))
+        .send()
+        .await
+        .expect("consent")
+        .json()
+        .await
+        .expect("json");
+    let meta = crate::helpers::meta(subject, consent["consent_id"].as_str().expect("id"));
+    (key, meta)
 }
 
 async fn wait_ready(client: &reqwest::Client, base: &str) {
@@ -99,22 +132,9 @@ async fn sigkill_mid_write_loses_no_acknowledged_verification() {
     let db = TestDb::fresh(dir.path()).await;
     let mut server = serve(dir.path(), &db.url(), port);
     wait_ready(&client, &base).await;
+    let (key, meta) = onboarding(&client, &base, dir.path(), &db, "APP-K").await;
     let kek = faceverify::vault::load(&dir.path().join("kek.key")).expect("kek");
     let store = faceverify::store::Store::connect(&db.url()).await.expect("store").unlock(&kek).await.expect("unlock");
-    let key =
-        faceverify::auth::create_service_account(&store, "onboarding").await.expect("account").plaintext.to_string();
-    let consent: Value = client
-        .post(format!("{base}/v1/consents"))
-        .bearer_auth(&key)
-        .header("X-Purpose", "identification")
-        .json(&serde_json::json!({"subject_ref": "APP-K", "channel": "checkbox", "text_version": "v1", "cross_border": false}))
-        .send()
-        .await
-        .expect("consent")
-        .json()
-        .await
-        .expect("json");
-    let meta = crate::helpers::meta("APP-K", consent["consent_id"].as_str().expect("id"));
 
     let mut acknowledged = Vec::new();
     let mut requests = tokio::task::JoinSet::new();
@@ -266,39 +286,14 @@ async fn sigterm_answers_the_requests_in_flight_then_joins_the_workers() {
     let client = reqwest::Client::new();
     let db = TestDb::fresh(dir.path()).await;
     let log = std::fs::File::create(dir.path().join("serve.log")).expect("log file");
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut server = Command::new(env!("CARGO_BIN_EXE_faceverify"))
-        .arg("serve")
-        .env("FACEVERIFY__SERVER__PORT", port.to_string())
-        .env("FACEVERIFY__DATABASE__URL", db.url())
-        .env("FACEVERIFY__VAULT__KEK_FILE", dir.path().join("kek.key"))
-        .env("FACEVERIFY__MODELS__DIR", root.join("models"))
-        .env("FACEVERIFY__MODELS__WORKERS", "1")
-        .env("FACEVERIFY__MODELS__MAX_IN_FLIGHT", "8")
-        .env("FACEVERIFY__SERVER__MAX_UPLOADS_IN_FLIGHT", "8")
-        .env("FACEVERIFY__RETENTION__SWEEP_INTERVAL_SECS", "0")
-        .env("RUST_LOG", "info")
-        .stdout(log)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("faceverify serve");
+    let extra = [
+        ("FACEVERIFY__MODELS__MAX_IN_FLIGHT", "8"),
+        ("FACEVERIFY__SERVER__MAX_UPLOADS_IN_FLIGHT", "8"),
+        ("RUST_LOG", "info"),
+    ];
+    let mut server = serve_with(dir.path(), &db.url(), port, &extra, Stdio::from(log));
     wait_ready(&client, &base).await;
-    let kek = faceverify::vault::load(&dir.path().join("kek.key")).expect("kek");
-    let store = faceverify::store::Store::connect(&db.url()).await.expect("store").unlock(&kek).await.expect("unlock");
-    let key =
-        faceverify::auth::create_service_account(&store, "onboarding").await.expect("account").plaintext.to_string();
-    let consent: Value = client
-        .post(format!("{base}/v1/consents"))
-        .bearer_auth(&key)
-        .header("X-Purpose", "identification")
-        .json(&serde_json::json!({"subject_ref": "APP-T", "channel": "checkbox", "text_version": "v1", "cross_border": false}))
-        .send()
-        .await
-        .expect("consent")
-        .json()
-        .await
-        .expect("json");
-    let meta = crate::helpers::meta("APP-T", consent["consent_id"].as_str().expect("id"));
+    let (key, meta) = onboarding(&client, &base, dir.path(), &db, "APP-T").await;
     let selfie = crate::helpers::face(&shared, "images/deepface/img20.jpg");
     // The card is made before any request is sent: making it takes longer than the wait before the signal.
     let portrait = crate::helpers::face(&shared, "images/deepface/img21.jpg");

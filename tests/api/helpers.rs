@@ -274,9 +274,20 @@ impl TestApp {
 
     /// A staff request under the identification purpose that must answer 200; its JSON body.
     pub async fn staff_json(&self, token: &str, method: reqwest::Method, path: &str) -> serde_json::Value {
+        self.staff_json_at(&self.address, token, method, path).await
+    }
+
+    /// As `staff_json`, through the replica at `base` (sessions live in the shared database).
+    pub async fn staff_json_at(
+        &self,
+        base: &str,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+    ) -> serde_json::Value {
         let response = self
             .client
-            .request(method, self.url(path))
+            .request(method, format!("{base}{path}"))
             .bearer_auth(token)
             .header("X-Purpose", "identification")
             .send()

@@ -3,13 +3,10 @@
 //! leaves no decrypted template in another's memory, both within a bounded delay (`gallery.sync_interval_ms`).
 //! The webhook outbox is delivered by one replica at a time (a lease), so no event goes out twice.
 
-use std::sync::{Arc, Mutex};
-
-use actix_web::{web, App, HttpResponse, HttpServer};
 use faceverify::policy::Role;
 use serde_json::Value;
 
-use crate::helpers::{face, form, require_shared, spawn_app_with, tiny_jpeg, TestApp};
+use crate::helpers::{face, form, require_shared, spawn_app_with, tiny_jpeg};
 
 /// Polls `probe` every 50 ms for up to 5 s until it holds.
 async fn eventually<F, Fut>(what: &str, mut probe: F)
@@ -26,20 +23,6 @@ where
     panic!("{what}: not within 5 s");
 }
 
-/// A staff GET through `base` (any replica: sessions live in the shared database).
-async fn staff_get(app: &TestApp, base: &str, token: &str, path: &str) -> Value {
-    let response = app
-        .client
-        .get(format!("{base}{path}"))
-        .bearer_auth(token)
-        .header("X-Purpose", "identification")
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status().as_u16(), 200, "{path}");
-    response.json().await.expect("json")
-}
-
 #[tokio::test]
 async fn replicas_see_each_others_enrolments_and_erasures() {
     let shared = require_shared!();
@@ -54,7 +37,9 @@ async fn replicas_see_each_others_enrolments_and_erasures() {
         app.post_verification(form(p("img3.jpg"), p("img12.jpg"), &meta)).await.json().await.expect("json");
     assert_eq!(first["decision"], "match", "{first}");
     eventually("the second replica holds A's template", || async {
-        staff_get(&app, &replica, &dpo, "/v1/subjects/APP-R1/residue").await["residue"]["gallery"] == 1
+        app.staff_json_at(&replica, &dpo, reqwest::Method::GET, "/v1/subjects/APP-R1/residue").await["residue"]
+            ["gallery"]
+            == 1
     })
     .await;
 
@@ -79,7 +64,9 @@ async fn replicas_see_each_others_enrolments_and_erasures() {
     // A erased through the first replica: gone from the second replica's memory too.
     app.staff_json(&dpo, reqwest::Method::DELETE, "/v1/subjects/APP-R1").await;
     eventually("the second replica dropped A's template", || async {
-        staff_get(&app, &replica, &dpo, "/v1/subjects/APP-R1/residue").await["residue"]["gallery"] == 0
+        app.staff_json_at(&replica, &dpo, reqwest::Method::GET, "/v1/subjects/APP-R1/residue").await["residue"]
+            ["gallery"]
+            == 0
     })
     .await;
     let ready: Value =
@@ -87,32 +74,9 @@ async fn replicas_see_each_others_enrolments_and_erasures() {
     assert_eq!(ready["checks"]["gallery_current"], true, "{ready}");
 }
 
-/// A receiver on loopback that accepts and records every body.
-fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
-    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-    let data = web::Data::new(seen.clone());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    let server = HttpServer::new(move || {
-        App::new().app_data(data.clone()).route(
-            "/hook",
-            web::post().to(|body: String, seen: web::Data<Arc<Mutex<Vec<String>>>>| async move {
-                seen.lock().expect("lock").push(body);
-                HttpResponse::Ok().finish()
-            }),
-        )
-    })
-    .workers(1)
-    .listen(listener)
-    .expect("listen")
-    .run();
-    tokio::spawn(server);
-    (url, seen)
-}
-
 #[tokio::test]
 async fn two_replicas_deliver_each_webhook_event_once() {
-    let (url, seen) = receiver();
+    let (url, seen) = crate::webhook::receiver(false);
     let app = spawn_app_with(|s| {
         s.webhook.url = Some(url);
         s.webhook.secret = Some("webhook-secret-for-tests-0123".into());
@@ -133,7 +97,7 @@ async fn two_replicas_deliver_each_webhook_event_once() {
     .await;
     // Both replicas poll every 5 ms; give a second sender time to show itself.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let bodies = seen.lock().expect("lock").clone();
+    let bodies: Vec<String> = seen.lock().expect("lock").iter().map(|(_, _, body)| body.clone()).collect();
     let distinct: std::collections::HashSet<&String> = bodies.iter().collect();
     assert_eq!((bodies.len(), distinct.len()), (events as usize, events as usize), "each event once: {bodies:?}");
 }

@@ -10,10 +10,11 @@ use crate::helpers::{form, spawn_app_with, tiny_jpeg, TestApp};
 
 const SECRET: &str = "webhook-secret-for-tests-0123";
 
-type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
+/// Every request the receiver got: timestamp header, signature header, body.
+pub type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
 
-/// A receiver on loopback that fails the first delivery and records every request.
-fn receiver() -> (String, Seen) {
+/// A receiver on loopback that records every request, failing the first one when `fail_first`.
+pub fn receiver(fail_first: bool) -> (String, Seen) {
     let seen: Seen = Arc::default();
     let data = web::Data::new(seen.clone());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -21,11 +22,11 @@ fn receiver() -> (String, Seen) {
     let server = HttpServer::new(move || {
         App::new().app_data(data.clone()).route(
             "/hook",
-            web::post().to(|req: HttpRequest, body: String, seen: web::Data<Seen>| async move {
+            web::post().to(move |req: HttpRequest, body: String, seen: web::Data<Seen>| async move {
                 let header = |h: &str| req.headers().get(h).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
                 let mut seen = seen.lock().expect("lock");
                 seen.push((header("X-Faceverify-Timestamp"), header("X-Faceverify-Signature"), body));
-                if seen.len() == 1 {
+                if fail_first && seen.len() == 1 {
                     HttpResponse::InternalServerError().finish()
                 } else {
                     HttpResponse::Ok().finish()
@@ -43,7 +44,7 @@ fn receiver() -> (String, Seen) {
 
 /// The app with its webhook pointed at a fresh receiver, retrying fast.
 async fn app_with_receiver() -> (TestApp, Seen) {
-    let (url, seen) = receiver();
+    let (url, seen) = receiver(true);
     let app = spawn_app_with(|s| {
         s.webhook.url = Some(url);
         s.webhook.secret = Some(SECRET.into());
