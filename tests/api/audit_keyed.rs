@@ -238,27 +238,16 @@ async fn auditors_find_one_subjects_rows_by_its_reference_though_only_the_pseudo
     assert!(all.len() >= 4 && !all.iter().any(|r| r["subject_ref"] == "SUBJ-1"), "no clear reference: {all:?}");
 }
 
-/// `faceverify audit checkpoint|verify` as an operator runs them.
-fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_faceverify"))
-        .args(args)
-        .env("FACEVERIFY__DATABASE__URL", app.db.url())
-        .env("FACEVERIFY__VAULT__KEK_FILE", &app.kek_file)
-        .env_remove("FACEVERIFY_KEK")
-        .output()
-        .expect("faceverify runs")
-}
-
 #[tokio::test]
 async fn the_cli_writes_a_checkpoint_and_verifies_against_it() {
     let app = app_with_rows(5).await;
     let file = app.dir.path().join("checkpoint-1.json");
     let file_arg = file.to_str().expect("utf-8 path");
-    let written = cli(&app, &["audit", "checkpoint", "--out", file_arg]);
+    let written = app.cli(&["audit", "checkpoint", "--out", file_arg]);
     assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
     let checkpoint: Checkpoint = serde_json::from_slice(&std::fs::read(&file).expect("file")).expect("checkpoint");
     assert_eq!(checkpoint.count, 5);
-    assert!(cli(&app, &["audit", "verify", "--checkpoint", file_arg]).status.success());
+    assert!(app.cli(&["audit", "verify", "--checkpoint", file_arg]).status.success());
 
     // Someone with the KEK cuts the tail off and re-seals the head: only the checkpoint notices.
     app.sql_exec("DELETE FROM audit_log WHERE seq > 3").await;
@@ -272,8 +261,8 @@ async fn the_cli_writes_a_checkpoint_and_verifies_against_it() {
         .expect("head");
     drop(conn);
     reseal_head(&app, &stolen_keys(&app).await).await;
-    assert!(cli(&app, &["audit", "verify"]).status.success(), "the chain alone verifies");
-    let caught = cli(&app, &["audit", "verify", "--checkpoint", file_arg]);
+    assert!(app.cli(&["audit", "verify"]).status.success(), "the chain alone verifies");
+    let caught = app.cli(&["audit", "verify", "--checkpoint", file_arg]);
     assert_eq!(caught.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&caught.stdout).contains("checkpoint_ahead"),

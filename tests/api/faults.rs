@@ -61,6 +61,25 @@ async fn a_locked_database_gives_503_then_recovers() {
     assert_eq!(recovered.status().as_u16(), 201, "recovers without a restart");
 }
 
+/// Where the real binary runs: a directory holding its KEK, a free port and a fresh database.
+struct Site {
+    dir: tempfile::TempDir,
+    port: u16,
+    base: String,
+    client: reqwest::Client,
+    db: TestDb,
+}
+
+impl Site {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_kek(&dir.path().join("kek.key"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let db = TestDb::fresh(dir.path()).await;
+        Self { dir, port, base: format!("http://127.0.0.1:{port}"), client: reqwest::Client::new(), db }
+    }
+}
+
 /// The real binary, serving on a free port against `database_url`, with its key in `dir`.
 fn serve(dir: &std::path::Path, database_url: &str, port: u16) -> Child {
     serve_with(dir, database_url, port, &[], Stdio::null())
@@ -124,12 +143,7 @@ async fn wait_ready(client: &reqwest::Client, base: &str) {
 
 #[tokio::test]
 async fn sigkill_mid_write_loses_no_acknowledged_verification() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_kek(&dir.path().join("kek.key"));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    let db = TestDb::fresh(dir.path()).await;
+    let Site { dir, port, base, client, db } = Site::new().await;
     let mut server = serve(dir.path(), &db.url(), port);
     wait_ready(&client, &base).await;
     let (key, meta) = onboarding(&client, &base, dir.path(), &db, "APP-K").await;
@@ -278,13 +292,8 @@ async fn an_unreachable_postgres_gives_503_then_recovers() {
 /// process drains and joins its inference workers and exits cleanly (issue 15, item 4).
 #[tokio::test]
 async fn sigterm_answers_the_requests_in_flight_then_joins_the_workers() {
-    let Some(shared) = crate::helpers::shared_dir() else { return };
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_kek(&dir.path().join("kek.key"));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    let db = TestDb::fresh(dir.path()).await;
+    let shared = crate::helpers::require_shared!();
+    let Site { dir, port, base, client, db } = Site::new().await;
     let log = std::fs::File::create(dir.path().join("serve.log")).expect("log file");
     let extra = [
         ("FACEVERIFY__MODELS__MAX_IN_FLIGHT", "8"),

@@ -205,6 +205,17 @@ impl TestApp {
         address
     }
 
+    /// `faceverify ARGS` as an operator runs it against this app's database and KEK.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_faceverify"))
+            .args(args)
+            .env("FACEVERIFY__DATABASE__URL", self.db.url())
+            .env("FACEVERIFY__VAULT__KEK_FILE", &self.kek_file)
+            .env_remove("FACEVERIFY_KEK")
+            .output()
+            .expect("faceverify runs")
+    }
+
     /// A meta for `subject` with a freshly recorded consent.
     pub async fn consented_meta(&self, subject: &str) -> String {
         meta(subject, &self.consent(subject).await)

@@ -1,8 +1,6 @@
 //! Ending access: `accounts revoke` (API keys), `accounts disable` (staff, with their sessions), `accounts unlock`,
 //! and the absolute session lifetime.
 
-use std::process::Command;
-
 use faceverify::admin;
 use faceverify::auth::TOTP_STEP_SECS;
 use faceverify::policy::Role;
@@ -100,21 +98,10 @@ async fn sessions_end_at_their_absolute_lifetime_however_active() {
 async fn the_cli_disables_an_account() {
     let app = spawn_app_with(|_| {}).await;
     let token = app.staff_session("aud", Role::Auditor).await;
-    let out = Command::new(env!("CARGO_BIN_EXE_faceverify"))
-        .args(["accounts", "disable", "aud"])
-        .env("FACEVERIFY__DATABASE__URL", app.db.url())
-        .env("FACEVERIFY__VAULT__KEK_FILE", &app.kek_file)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("faceverify accounts disable");
+    let out = app.cli(&["accounts", "disable", "aud"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("disabled"));
     assert_error(export(&app, &token).await, 401, "unauthenticated").await;
-    let again = Command::new(env!("CARGO_BIN_EXE_faceverify"))
-        .args(["accounts", "disable", "aud"])
-        .env("FACEVERIFY__DATABASE__URL", app.db.url())
-        .env("FACEVERIFY__VAULT__KEK_FILE", &app.kek_file)
-        .output()
-        .expect("faceverify accounts disable");
+    let again = app.cli(&["accounts", "disable", "aud"]);
     assert!(!again.status.success(), "nothing to disable: exit status 1");
 }

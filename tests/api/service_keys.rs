@@ -104,10 +104,10 @@ async fn an_upgraded_database_gets_keys_pseudonymised_consents_and_a_legacy_chai
     // The upgraded service refuses to start on it until the operator adopts the legacy chain.
     let err = Application::build_with_pool(settings_for(&app, &app.kek_file), pool()).await.err().expect("refused");
     assert!(err.to_string().contains("faceverify audit adopt-legacy"), "{err}");
-    let adopted = cli(&app, &["audit", "adopt-legacy"]);
+    let adopted = app.cli(&["audit", "adopt-legacy"]);
     assert!(adopted.status.success(), "{}", String::from_utf8_lossy(&adopted.stderr));
     assert!(String::from_utf8_lossy(&adopted.stdout).contains("audit rows 1 to 3 are the legacy"));
-    let again = cli(&app, &["audit", "adopt-legacy"]);
+    let again = app.cli(&["audit", "adopt-legacy"]);
     assert!(!again.status.success(), "a second adoption is refused");
     assert!(String::from_utf8_lossy(&again.stderr).contains("already has its service keys"));
     let upgraded = Application::build_with_pool(settings_for(&app, &app.kek_file), pool()).await.expect("starts");
@@ -166,17 +166,6 @@ async fn an_upgraded_database_gets_keys_pseudonymised_consents_and_a_legacy_chai
     assert_eq!(report.first_break, Some(faceverify::audit::ChainBreak::Unlinked { seq: 4 }), "{report:?}");
 }
 
-/// `faceverify ARGS` as an operator runs it against the app's database.
-fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_faceverify"))
-        .args(args)
-        .env("FACEVERIFY__DATABASE__URL", app.db.url())
-        .env("FACEVERIFY__VAULT__KEK_FILE", &app.kek_file)
-        .env_remove("FACEVERIFY_KEK")
-        .output()
-        .expect("faceverify runs")
-}
-
 async fn head_mac(app: &TestApp) -> Option<String> {
     let mut conn = app.store.acquire().await.expect("conn");
     sqlx::query_scalar("SELECT mac FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await.expect("head")
@@ -206,7 +195,7 @@ async fn service_keys_removed_from_a_live_installation_stop_the_service_instead_
         assert!(err.to_string().contains("faceverify audit adopt-legacy"), "{attack}: {err}");
         let err = Store::connect(&app.db.url()).await.expect("store").unlock(&app.kek).await.expect_err("refused");
         assert!(matches!(err, StoreError::NoServiceKeys), "{attack}: {err:?}");
-        assert!(!cli(&app, &["audit", "verify"]).status.success(), "{attack}: operator commands refuse it too");
+        assert!(!app.cli(&["audit", "verify"]).status.success(), "{attack}: operator commands refuse it too");
         assert_eq!(app.sql_count("SELECT COUNT(*) FROM service_keys").await, 0, "{attack}: no keys created");
         assert_eq!(head_mac(&app).await, mac, "{attack}: the head is not re-sealed");
     }
@@ -215,7 +204,7 @@ async fn service_keys_removed_from_a_live_installation_stop_the_service_instead_
 #[tokio::test]
 async fn adopt_legacy_has_nothing_to_do_on_a_keyed_or_fresh_database() {
     let app = spawn_app().await;
-    let keyed = cli(&app, &["audit", "adopt-legacy"]);
+    let keyed = app.cli(&["audit", "adopt-legacy"]);
     assert!(!keyed.status.success());
     assert!(String::from_utf8_lossy(&keyed.stderr).contains("already has its service keys"));
 
