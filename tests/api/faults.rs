@@ -76,7 +76,7 @@ impl Site {
         write_kek(&dir.path().join("kek.key"));
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
         let db = TestDb::fresh(dir.path()).await;
-        Self { dir, port, base: format!("http://127.0.0.1:{port}"), client: reqwest::Client::new(), db }
+        Self { dir, port, base: format!("http://127.0.0.1:{port}"), client: crate::helpers::client(), db }
     }
 }
 
