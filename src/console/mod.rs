@@ -17,10 +17,10 @@ use serde::Deserialize;
 use crate::domain::Purpose;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::{close_session, open_session, session_cookie};
-use crate::http::cases::{audited_case, case_id, crop_png, decide_case, png_response, CaseOutcome};
-use crate::http::{AppState, Principal, StoreResultExt};
+use crate::http::cases::png_response;
+use crate::http::{AppState, Principal};
 use crate::policy::Permission;
-use crate::store::cases::{self, CaseStatus};
+use crate::review::{case_id, CaseOutcome};
 use pages::{CasePage, ErrorPage, LoginPage, Nav, QueuePage};
 
 const PURPOSE: Purpose = Purpose::AntiFraud;
@@ -186,13 +186,7 @@ fn reviewer(principal: Option<Principal>) -> Option<Principal> {
 
 async fn queue(principal: Option<Principal>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
-    let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    let mut rows = cases::list(&mut tx, Some(CaseStatus::Open), None, 100, 0).await.api(retry)?;
-    rows.extend(cases::list(&mut tx, Some(CaseStatus::PendingSignoff), None, 100, 0).await.api(retry)?);
-    let event = principal.event(crate::audit::Action::ListCases, Some(PURPOSE), None, crate::audit::Outcome::Success);
-    crate::audit::append(&mut tx, &event).await.api(retry)?;
-    tx.commit().await.api(retry)?;
+    let rows = state.review.queue(&principal, PURPOSE).await?;
     html(QueuePage { nav: nav(&state, &principal), rows: rows.iter().map(pages::QueueRow::from).collect() })
 }
 
@@ -202,8 +196,8 @@ async fn case_page(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
-    let case = audited_case(&state, &principal, case_id(&path)?, crate::audit::Action::ViewCase, PURPOSE).await?;
-    html(CasePage::new(nav(&state, &principal), &case))
+    let view = state.review.show(&principal, case_id(&path)?, PURPOSE).await?;
+    html(CasePage::new(nav(&state, &principal), &view.case))
 }
 
 async fn crop(
@@ -213,7 +207,7 @@ async fn crop(
 ) -> Result<HttpResponse, ApiError> {
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
     let (raw_id, kind) = path.into_inner();
-    Ok(png_response(crop_png(&state, &principal, case_id(&raw_id)?, &kind, PURPOSE).await?))
+    Ok(png_response(state.review.crop(&principal, case_id(&raw_id)?, &kind, PURPOSE).await?))
 }
 
 #[derive(Deserialize)]
@@ -233,7 +227,7 @@ async fn decision(
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
     check_csrf(&state, &principal, &form.csrf)?;
     let id = case_id(&path)?;
-    decide_case(&state, &principal, id, form.outcome, &form.comment, PURPOSE).await?;
+    state.review.decide(&principal, id, form.outcome, &form.comment, PURPOSE).await?;
     Ok(redirect(&format!("/console/cases/{id}")))
 }
 

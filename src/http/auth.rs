@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::principal::SESSION_COOKIE;
-use super::{store_error, unix_now, AppState, Principal, StoreResultExt};
+use super::{unix_now, AppState, Principal};
 use crate::audit::{self, Action, AuditEvent, Outcome};
 use crate::auth::{login as sign_in, Attempt, LoginError, Refusal};
 use crate::error::{ApiError, ErrorCode};
@@ -91,7 +91,6 @@ pub(crate) async fn open_session(
     password: Zeroizing<String>,
     totp: &str,
 ) -> Result<OpenedSession, ApiError> {
-    let retry = state.retry_after_secs;
     let request_id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
     let client = state.login.client_key(req.peer_addr().map(|a| a.ip()), forwarded_for(req).as_deref());
     let now = unix_now();
@@ -100,8 +99,8 @@ pub(crate) async fn open_session(
     let login = match outcome {
         Ok(login) => Some(login),
         Err(LoginError::Invalid) => None,
-        Err(LoginError::Refused(refusal)) => return Err(refused(refusal, retry)),
-        Err(LoginError::Store(e)) => return Err(store_error(e, retry)),
+        Err(LoginError::Refused(refusal)) => return Err(refused(refusal)),
+        Err(LoginError::Store(e)) => return Err(ApiError::from(e)),
     };
     let actor: String = username.chars().take(64).collect();
     let (role, result, action) = match &login {
@@ -117,47 +116,42 @@ pub(crate) async fn open_session(
         result,
         request_id: request_id.as_deref(),
     };
-    let mut tx = state.store.begin_write().await.api(retry)?;
+    let mut tx = state.store.begin_write().await?;
     let session = match &login {
         Some(login) => {
             let (token, expires_at) =
                 login.new_session(now, state.session_ttl_secs).map_err(|e| ApiError::internal(&e))?;
-            access::insert_session(&mut tx, &token.sha256, &login.username, login.role, now, expires_at)
-                .await
-                .api(retry)?;
+            access::insert_session(&mut tx, &token.sha256, &login.username, login.role, now, expires_at).await?;
             if login.had_failures {
-                lockout::clear_failed_logins(&mut tx, &login.username).await.api(retry)?;
+                lockout::clear_failed_logins(&mut tx, &login.username).await?;
             }
             Some(OpenedSession { token, role: login.role, expires_at })
         }
         None => {
             // Runs for unknown names too (changing nothing): the same statements whoever is asked about.
-            if let Some(secs) = lockout::record_failed_login(&mut tx, username, now, state.lockout).await.api(retry)? {
+            if let Some(secs) = lockout::record_failed_login(&mut tx, username, now, state.lockout).await? {
                 let detail = format!(
                     "staff account {actor} had {} consecutive failed logins (next report in {secs} s at the earliest)",
                     state.lockout.threshold
                 );
                 audit::raise(&mut tx, audit::SecurityEvent::RepeatedFailedLogins, audit::Severity::Warning, &detail)
-                    .await
-                    .api(retry)?;
+                    .await?;
             }
             None
         }
     };
-    audit::append(&mut tx, &event).await.api(retry)?;
-    tx.commit().await.api(retry)?;
+    let audited = audit::append(&mut tx, &event).await?;
+    tx.commit(audited).await?;
     session.ok_or_else(|| ApiError::new(ErrorCode::InvalidCredentials, "invalid username, password or code"))
 }
 
-fn refused(refusal: Refusal, retry: u64) -> ApiError {
+fn refused(refusal: Refusal) -> ApiError {
     match refusal {
         Refusal::TooManyAttempts { retry_after_secs } => {
             ApiError::new(ErrorCode::TooManyAttempts, "too many sign-in attempts, retry later")
                 .with_retry_after(retry_after_secs)
         }
-        Refusal::Overloaded => {
-            ApiError::new(ErrorCode::Overloaded, "too many sign-ins in progress, retry later").with_retry_after(retry)
-        }
+        Refusal::Overloaded => ApiError::new(ErrorCode::Overloaded, "too many sign-ins in progress, retry later"),
     }
 }
 
@@ -169,12 +163,11 @@ async fn logout(principal: Principal, state: web::Data<AppState>) -> Result<Http
 
 /// Deletes the caller's session with its audit row.
 pub(crate) async fn close_session(state: &AppState, principal: &Principal) -> Result<(), ApiError> {
-    let retry = state.retry_after_secs;
     let Some(session) = principal.session.as_deref() else {
         return Err(ApiError::new(ErrorCode::Forbidden, "service accounts have no session"));
     };
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    access::delete_session(&mut tx, session).await.api(retry)?;
-    audit::append(&mut tx, &principal.event(Action::Logout, None, None, Outcome::Success)).await.api(retry)?;
-    tx.commit().await.api(retry)
+    let mut tx = state.store.begin_write().await?;
+    access::delete_session(&mut tx, session).await?;
+    let audited = audit::append(&mut tx, &principal.event(Action::Logout, None, None, Outcome::Success)).await?;
+    Ok(tx.commit(audited).await?)
 }

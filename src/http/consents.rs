@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{AppState, Principal, StoreResultExt};
+use super::{AppState, Principal};
 use crate::audit::{self, Action, AuditEvent, Outcome, Subject};
 use crate::domain::ApplicantRef;
 use crate::error::{ApiError, ErrorCode};
@@ -46,9 +46,8 @@ async fn visible(
     conn: &mut sqlx::AnyConnection,
     principal: &Principal,
     id: Uuid,
-    retry: u64,
 ) -> Result<consents::Consent, ApiError> {
-    let consent = consents::get(conn, id).await.api(retry)?;
+    let consent = consents::get(conn, id).await?;
     if principal.owns(Some(&consent.recorded_by)) {
         Ok(consent)
     } else {
@@ -83,8 +82,7 @@ async fn record(
         ),
         None => None,
     };
-    let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.api(retry)?;
+    let mut tx = state.store.begin_write().await?;
     let pseudonym = tx.pseudonym(subject.expose());
     let new = NewConsent {
         given_at,
@@ -95,10 +93,10 @@ async fn record(
         cross_border: body.cross_border,
         recorded_by: &principal.actor,
     };
-    let consent = consents::insert(&mut tx, &new).await.api(retry)?;
+    let consent = consents::insert(&mut tx, &new).await?;
     let event = principal.event(Action::RecordConsent, Some(purpose), Some(subject.expose()), Outcome::Success);
-    audit::append(&mut tx, &event).await.api(retry)?;
-    tx.commit().await.api(retry)?;
+    let audited = audit::append(&mut tx, &event).await?;
+    tx.commit(audited).await?;
     Ok(HttpResponse::Created().json(consent))
 }
 
@@ -111,12 +109,11 @@ async fn show(
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::ReadConsent, &req)?;
     let id = consent_id(&path)?;
-    let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    let consent = visible(&mut tx, &principal, id, retry).await?;
+    let mut tx = state.store.begin_write().await?;
+    let consent = visible(&mut tx, &principal, id).await?;
     let event = about(principal.event(Action::ReadConsent, Some(purpose), None, Outcome::Success), &consent);
-    audit::append(&mut tx, &event).await.api(retry)?;
-    tx.commit().await.api(retry)?;
+    let audited = audit::append(&mut tx, &event).await?;
+    tx.commit(audited).await?;
     Ok(HttpResponse::Ok().json(consent))
 }
 
@@ -138,32 +135,30 @@ async fn withdraw(
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::WithdrawConsent, &req)?;
     let id = consent_id(&path)?;
-    let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    let consent = visible(&mut tx, &principal, id, retry).await?;
-    if !consents::withdraw(&mut tx, id).await.api(retry)? {
+    let mut tx = state.store.begin_write().await?;
+    let consent = visible(&mut tx, &principal, id).await?;
+    if !consents::withdraw(&mut tx, id).await? {
         return Err(ApiError::new(ErrorCode::ConsentWithdrawn, "this consent was already withdrawn"));
     }
     // Biometric processing ends with the subject's last active consent: another client's consent for the same
     // applicant (applicant references are the lender's, shared by its clients) keeps what was enrolled under it.
-    let last = consents::active_for(&mut tx, &consent.subject_pseudonym).await.api(retry)? == 0;
+    let last = consents::active_for(&mut tx, &consent.subject_pseudonym).await? == 0;
     // The consent knows its subject only by pseudonym; the subject's data key is filed under it too.
     let subject = match last {
-        true => biometrics::subject_by_pseudonym(&mut tx, &consent.subject_pseudonym).await.api(retry)?,
+        true => biometrics::subject_by_pseudonym(&mut tx, &consent.subject_pseudonym).await?,
         false => None,
     };
     let mut destroyed = 0;
     if let Some(subject) = &subject {
-        destroyed = biometrics::shred_subject(&mut tx, subject).await.api(retry)?;
-        crate::store::cases::delete_subject_crops(&mut tx, subject).await.api(retry)?;
+        destroyed = biometrics::shred_subject(&mut tx, subject).await?;
+        crate::store::cases::delete_subject_crops(&mut tx, subject).await?;
     }
-    let actions: &[Action] =
-        if last { &[Action::WithdrawConsent, Action::EraseBiometrics] } else { &[Action::WithdrawConsent] };
-    for &action in actions {
-        let event = about(principal.event(action, Some(purpose), None, Outcome::Success), &consent);
-        audit::append(&mut tx, &event).await.api(retry)?;
+    let event = |action| about(principal.event(action, Some(purpose), None, Outcome::Success), &consent);
+    let mut audited = audit::append(&mut tx, &event(Action::WithdrawConsent)).await?;
+    if last {
+        audited = audit::append(&mut tx, &event(Action::EraseBiometrics)).await?;
     }
-    tx.commit().await.api(retry)?;
+    tx.commit(audited).await?;
     if let Some(subject) = &subject {
         state.gallery.remove_subject(subject);
     }

@@ -5,7 +5,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{AppState, Principal, StoreResultExt};
+use super::{AppState, Principal};
 use crate::audit::{self, Action, Outcome};
 use crate::domain::ApplicantRef;
 use crate::error::{ApiError, ErrorCode};
@@ -29,12 +29,11 @@ async fn erase(
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::EraseSubject, &req)?;
     let subject = subject(&path)?;
-    let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    let erased = subjects::erase(&mut tx, subject.expose()).await.api(retry)?;
+    let mut tx = state.store.begin_write().await?;
+    let erased = subjects::erase(&mut tx, subject.expose()).await?;
     let event = principal.event(Action::EraseSubject, Some(purpose), Some(subject.expose()), Outcome::Success);
-    audit::append(&mut tx, &event).await.api(retry)?;
-    tx.commit().await.api(retry)?;
+    let audited = audit::append(&mut tx, &event).await?;
+    tx.commit(audited).await?;
     let from_memory = state.gallery.remove_subject(subject.expose());
     state.store.checkpoint_wal().await;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "erased": erased, "gallery_templates_removed": from_memory })))
@@ -48,12 +47,11 @@ async fn residue(
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::EraseSubject, &req)?;
     let subject = subject(&path)?;
-    let retry = state.retry_after_secs;
     // The scan reads the whole database: outside the write transaction, so writers are not held up meanwhile.
-    let scan = residue::scan(&state.store, subject.expose()).await.api(retry)?;
-    let mut tx = state.store.begin_write().await.api(retry)?;
+    let scan = residue::scan(&state.store, subject.expose()).await?;
+    let mut tx = state.store.begin_write().await?;
     let pseudonym = tx.pseudonym(subject.expose());
-    let mut rows = subjects::counts(&mut tx, subject.expose(), &pseudonym).await.api(retry)?;
+    let mut rows = subjects::counts(&mut tx, subject.expose(), &pseudonym).await?;
     rows.gallery = i64::try_from(state.gallery.count_subject(subject.expose())).unwrap_or(i64::MAX);
     let found = subjects::Residue {
         rows,
@@ -62,7 +60,7 @@ async fn residue(
         wal_file_copies: scan.wal_file_copies,
     };
     let event = principal.event(Action::CheckErasure, Some(purpose), Some(subject.expose()), Outcome::Success);
-    audit::append(&mut tx, &event).await.api(retry)?;
-    tx.commit().await.api(retry)?;
+    let audited = audit::append(&mut tx, &event).await?;
+    tx.commit(audited).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "nothing_remains": found.is_empty(), "residue": found })))
 }
