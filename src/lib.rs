@@ -23,6 +23,7 @@ pub mod notify;
 pub mod pair_timing;
 pub mod pipeline;
 pub mod policy;
+pub mod privacy;
 pub mod retention;
 pub mod review;
 pub mod startup;

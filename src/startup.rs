@@ -80,9 +80,11 @@ impl Application {
             burst_threshold: settings.security.burst_threshold,
             burst_window_secs: settings.security.burst_window_secs,
         };
+        let privacy = crate::privacy::Privacy { store: store.clone(), gallery: gallery.clone() };
         let state = web::Data::new(AppState {
             verifications,
             review,
+            privacy,
             store,
             pool,
             kek,

@@ -32,6 +32,8 @@ pub struct AppState {
     pub(crate) verifications: crate::verification::Verifications,
     /// Fraud analysts' review (crate::review).
     pub(crate) review: crate::review::Review,
+    /// Consent and erasure (crate::privacy).
+    pub(crate) privacy: crate::privacy::Privacy,
     pub(crate) store: Store,
     pub(crate) pool: Arc<InferencePool>,
     pub(crate) kek: Arc<Kek>,
