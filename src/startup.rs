@@ -81,8 +81,16 @@ impl Application {
             burst_window_secs: settings.security.burst_window_secs,
         };
         let privacy = crate::privacy::Privacy { store: store.clone(), gallery: gallery.clone() };
+        let sessions = crate::auth::Sessions {
+            store: store.clone(),
+            kek: kek.clone(),
+            throttle: login.clone(),
+            lockout: settings.auth.lockout(),
+            ttl_secs: settings.auth.session_ttl_secs,
+        };
         let state = web::Data::new(AppState {
             verifications,
+            sessions,
             review,
             privacy,
             store,
@@ -102,10 +110,8 @@ impl Application {
             retry_after_secs: settings.server.retry_after_secs,
             session_ttl_secs: settings.auth.session_ttl_secs,
             session_max_lifetime_secs: settings.auth.session_max_lifetime_secs,
-            login: login.clone(),
             burst_threshold: settings.security.burst_threshold,
             burst_window_secs: settings.security.burst_window_secs,
-            lockout: settings.auth.lockout(),
             secure_cookies: settings.auth.secure_cookies,
         });
         let in_flight = Arc::new(AtomicUsize::new(0));

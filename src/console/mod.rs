@@ -14,9 +14,10 @@ use askama::Template;
 use futures_util::future::{ready, Either};
 use serde::Deserialize;
 
+use crate::auth::SessionError;
 use crate::domain::Purpose;
 use crate::error::{ApiError, ErrorCode};
-use crate::http::auth::{close_session, open_session, session_cookie};
+use crate::http::auth::{origin, session_cookie};
 use crate::http::cases::png_response;
 use crate::http::{AppState, Principal};
 use crate::policy::Permission;
@@ -141,7 +142,7 @@ async fn login(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -
     let form = login_form(&req, &mut body)?;
     csrf::check_login(&state.kek, &req, &form.csrf)?;
     let LoginForm { username, password, totp, .. } = form;
-    match open_session(&state, &req, &username, password, &totp).await {
+    match state.sessions.open(&origin(&req), &username, password, &totp).await {
         Ok(session) if session.role.is_staff() => {
             let mut response = redirect("/console");
             response
@@ -152,9 +153,7 @@ async fn login(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -
                 .map_err(|e| ApiError::internal(&e))?;
             Ok(response)
         }
-        Err(e) if matches!(e.code, ErrorCode::TooManyAttempts | ErrorCode::Overloaded) => {
-            Ok(redirect("/console/login?busy=1"))
-        }
+        Err(SessionError::TooManyAttempts { .. } | SessionError::Overloaded) => Ok(redirect("/console/login?busy=1")),
         Ok(_) | Err(_) => Ok(redirect("/console/login?failed=1")),
     }
 }
@@ -173,7 +172,7 @@ async fn logout(
 ) -> Result<HttpResponse, ApiError> {
     let Some(principal) = principal else { return Ok(redirect("/console/login")) };
     check_csrf(&state, &principal, &form.csrf)?;
-    close_session(&state, &principal).await?;
+    state.sessions.close(&principal).await?;
     let mut response = redirect("/console/login");
     response.add_cookie(&session_cookie(&state, String::new(), 0)).map_err(|e| ApiError::internal(&e))?;
     Ok(response)

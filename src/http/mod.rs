@@ -32,6 +32,8 @@ pub struct AppState {
     pub(crate) verifications: crate::verification::Verifications,
     /// Fraud analysts' review (crate::review).
     pub(crate) review: crate::review::Review,
+    /// Staff sign-in and sign-out (crate::auth::Sessions).
+    pub(crate) sessions: crate::auth::Sessions,
     /// Consent and erasure (crate::privacy).
     pub(crate) privacy: crate::privacy::Privacy,
     pub(crate) store: Store,
@@ -47,9 +49,6 @@ pub struct AppState {
     pub(crate) retry_after_secs: u64,
     pub(crate) session_ttl_secs: i64,
     pub(crate) session_max_lifetime_secs: i64,
-    pub(crate) lockout: crate::auth::Lockout,
-    /// Sign-in limits and the bound on concurrent password hashing.
-    pub(crate) login: Arc<crate::auth::LoginThrottle>,
     /// Crop views / audit exports by one user within `burst_window_secs` above which an access_burst is raised.
     pub(crate) burst_threshold: i64,
     pub(crate) burst_window_secs: i64,
