@@ -1,7 +1,7 @@
 //! The wrong key-encryption key is refused at start (issue: started with another KEK, the service looked ready
 //! while no stored key opened and 1:N search was silently empty).
 
-use faceverify::admin;
+use faceverify::cli::admin;
 use faceverify::startup::Application;
 
 use crate::helpers::{pool, settings, spawn_app, write_kek, TestApp};
