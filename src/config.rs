@@ -6,12 +6,18 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::decision::Thresholds;
-use crate::pipeline::{Device, PipelineSettings, SessionOptions};
+use crate::pipeline::PipelineSettings;
 
 mod auth;
+mod database;
+mod models;
 mod secret;
+mod server;
 
+pub use database::DatabaseSettings;
+pub use models::ModelSettings;
 pub use secret::Secret;
+pub use server::ServerSettings;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
@@ -106,21 +112,6 @@ pub struct VaultSettings {
     pub dev_kek_file: PathBuf,
 }
 
-impl ServerSettings {
-    fn validate(&self) -> Result<(), Invalid> {
-        if self.max_uploads_in_flight == 0 {
-            return Err(Invalid::new("max_uploads_in_flight", "must be positive"));
-        }
-        if self.upload_timeout_secs == 0 {
-            return Err(Invalid::new("upload_timeout_secs", "must be positive"));
-        }
-        if self.upload_grace_secs > self.upload_timeout_secs {
-            return Err(Invalid::new("upload_grace_secs", "must not exceed server.upload_timeout_secs"));
-        }
-        Ok(())
-    }
-}
-
 impl VaultSettings {
     /// The KEK from `FACEVERIFY_KEK` (`ID:HEX`), else `kek_file`, else the development key (generated on first
     /// run). Returns whether it is the development key.
@@ -129,103 +120,6 @@ impl VaultSettings {
             return Ok((kek?, false));
         }
         crate::vault::load_or_generate(self.kek_file.as_deref(), &self.dev_kek_file)
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct ServerSettings {
-    pub host: String,
-    pub port: u16,
-    pub max_request_bytes: usize,
-    pub retry_after_secs: u64,
-    /// Verification bodies being read at once (before admission); beyond it: 503 overloaded. 0: four per worker.
-    pub max_uploads_in_flight: usize,
-    /// A verification body must have arrived within this many seconds (else 408 upload_too_slow).
-    pub upload_timeout_secs: u64,
-    /// After `upload_grace_secs`, the average upload rate must stay at or above this (0: no rate floor).
-    pub upload_min_bytes_per_sec: u64,
-    pub upload_grace_secs: u64,
-    /// On SIGTERM or SIGINT: stop accepting, then wait at most this long for requests in flight before closing.
-    pub shutdown_timeout_secs: u64,
-}
-
-#[derive(Clone, Deserialize)]
-pub struct DatabaseSettings {
-    pub url: String,
-    /// How long a statement waits for a lock before the request fails with 503 service_unavailable.
-    pub busy_timeout_ms: u64,
-}
-
-/// A PostgreSQL URL may carry a password: Debug output shows the URL without it.
-impl std::fmt::Debug for DatabaseSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DatabaseSettings")
-            .field("url", &without_password(&self.url))
-            .field("busy_timeout_ms", &self.busy_timeout_ms)
-            .finish()
-    }
-}
-
-fn without_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let Some((userinfo, host)) = rest[..authority_end].rsplit_once('@') else { return url.to_owned() };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..]),
-        None => url.to_owned(),
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct ModelSettings {
-    pub dir: PathBuf,
-    pub ort_dylib: PathBuf,
-    pub device: Device,
-    pub workers: usize,
-    pub intra_threads: usize,
-    pub max_in_flight: usize,
-    /// Faces per SFace run across concurrent requests (1: no batching; for the GPU).
-    pub embed_batch: usize,
-    /// How long the batcher waits after a batch's first face for more.
-    pub embed_batch_wait_us: u64,
-}
-
-impl ModelSettings {
-    pub fn session_options(&self) -> SessionOptions {
-        SessionOptions { intra_threads: self.intra_threads, device: self.device }
-    }
-
-    /// `ORT_DYLIB_PATH` (the variable ort itself documents) wins over the configured path.
-    /// `workers = 0`: one per CPU core (each runs one photo of a verification at a time, its sessions on one
-    /// intra-op thread: on small machines more threads per session measured slower, docs/benchmarks.md);
-    /// `max_in_flight = 0`: four verifications per worker.
-    fn size_for_this_machine(&mut self) {
-        if self.workers == 0 {
-            self.workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(64);
-        }
-        if self.max_in_flight == 0 {
-            self.max_in_flight = 4 * self.workers;
-        }
-    }
-
-    pub fn dylib(&self) -> PathBuf {
-        std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from).unwrap_or_else(|| self.ort_dylib.clone())
-    }
-
-    fn validate(&self) -> Result<(), Invalid> {
-        if self.workers == 0 || self.workers > 64 {
-            return Err(Invalid::new("workers", "must be 1..=64"));
-        }
-        if self.intra_threads == 0 {
-            return Err(Invalid::new("intra_threads", "must be at least 1"));
-        }
-        if self.embed_batch == 0 || self.embed_batch > 64 {
-            return Err(Invalid::new("embed_batch", "must be 1..=64"));
-        }
-        if self.max_in_flight == 0 {
-            return Err(Invalid::new("max_in_flight", "must be at least 1"));
-        }
-        Ok(())
     }
 }
 
@@ -314,7 +208,9 @@ fn section(name: &str, checked: Result<(), Invalid>) -> Result<(), ConfigError> 
 
 #[cfg(test)]
 mod tests {
+    use super::database::without_password;
     use super::*;
+    use crate::pipeline::Device;
 
     #[test]
     fn embedded_defaults_are_valid() {
