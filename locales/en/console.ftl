@@ -7,6 +7,7 @@ console-name = faceverify console
 console-banner = faceverify · fraud review
 nav-sign-out = Sign out
 nav-language = Language
+nav-language-auto = Browser default
 nav-apply = Apply
 
 role-onboarding = Onboarding service

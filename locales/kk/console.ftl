@@ -6,6 +6,7 @@ console-name = faceverify консолі
 console-banner = faceverify · алаяқтыққа қарсы тексеру
 nav-sign-out = Шығу
 nav-language = Тіл
+nav-language-auto = Браузердегідей
 nav-apply = Қолдану
 
 role-onboarding = Онбординг қызметі

@@ -6,6 +6,7 @@ console-name = консоль faceverify
 console-banner = faceverify · антифрод-проверка
 nav-sign-out = Выйти
 nav-language = Язык
+nav-language-auto = Как в браузере
 nav-apply = Применить
 
 role-onboarding = Сервис онбординга
