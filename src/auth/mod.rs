@@ -7,6 +7,7 @@ mod client_addr;
 mod gate;
 mod limiter;
 mod password;
+mod preferences;
 mod principal;
 mod random;
 mod sessions;

@@ -6,11 +6,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::{check_csrf, redirect, reviewer};
-use crate::audit::{self, Action, AuditEvent, Outcome, Subject};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::{AppState, Principal};
 use crate::i18n::{self, Lang};
-use crate::store::{staff_language, StoreError};
 
 /// The language the request's Accept-Language asks for (English when none of ours).
 pub(super) fn browser(req: &HttpRequest) -> Lang {
@@ -49,16 +47,8 @@ pub(super) async fn set(
         "" => None,
         code => Some(Lang::parse(code).ok_or(ApiError::new(ErrorCode::InvalidBody, "unknown language"))?),
     };
-    let mut tx = state.store.begin_write().await?;
-    if !staff_language::set(&mut tx, &principal.actor, language.map(Lang::code)).await? {
+    if !state.sessions.set_language(&principal, language.map(Lang::code)).await? {
         return Err(ApiError::new(ErrorCode::NotFound, "no enabled staff account has this name"));
     }
-    let target = format!("staff:{}", principal.actor);
-    let event = AuditEvent {
-        subject_ref: Some(Subject::Account(&target)),
-        ..principal.event(Action::SetLanguage, None, None, Outcome::Success)
-    };
-    let audited = audit::append(&mut tx, &event).await?;
-    tx.commit(audited).await.map_err(StoreError::from)?;
     Ok(redirect("/console"))
 }
