@@ -35,6 +35,33 @@ struct ListQuery {
     offset: Option<i64>,
 }
 
+/// One case in the queue.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct CaseSummary {
+    case_id: Uuid,
+    verification_id: Uuid,
+    status: CaseStatus,
+    reasons: Vec<Reason>,
+    assigned_to: Option<String>,
+    created_at: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct CasePage {
+    items: Vec<CaseSummary>,
+    limit: i64,
+    offset: i64,
+}
+
+#[utoipa::path(get, path = "/v1/cases", operation_id = "listCases", security(("bearer" = []), ("session" = [])),
+    params(("X-Purpose" = inline(crate::domain::Purpose), Header), ("status" = Option<CaseStatus>, Query), ("reason" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200), ("offset" = Option<i64>, Query, minimum = 0)),
+    responses(
+    (status = 200, description = "a page of cases", body = CasePage),
+    (status = 400, description = "error", body = super::ErrorBody),
+    (status = 401, description = "error", body = super::ErrorBody),
+    (status = 403, description = "error", body = super::ErrorBody),
+))]
 async fn list(
     principal: Principal,
     req: HttpRequest,
@@ -61,15 +88,17 @@ async fn list(
         .api(retry)?;
     tx.commit().await.api(retry)?;
     let items: Vec<_> = found
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "case_id": c.case_id, "verification_id": c.verification_id, "status": c.status,
-                "reasons": c.reasons, "assigned_to": c.assigned_to, "created_at": c.created_at,
-            })
+        .into_iter()
+        .map(|c| CaseSummary {
+            case_id: c.case_id,
+            verification_id: c.verification_id,
+            status: c.status,
+            reasons: c.reasons,
+            assigned_to: c.assigned_to,
+            created_at: c.created_at,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "limit": limit, "offset": offset })))
+    Ok(HttpResponse::Ok().json(CasePage { items, limit, offset }))
 }
 
 /// Loads a case and records that `principal` performed `action` on it, in one transaction.
@@ -89,6 +118,22 @@ pub(crate) async fn audited_case(
     Ok(case)
 }
 
+/// A case as analysts see it, with the case of the applicant it duplicates, if any.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct CaseView {
+    #[serde(flatten)]
+    case: cases::Case,
+    duplicate_case_id: Option<Uuid>,
+}
+
+#[utoipa::path(get, path = "/v1/cases/{id}", operation_id = "getCase", security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), ("X-Purpose" = inline(crate::domain::Purpose), Header)),
+    responses(
+    (status = 200, description = "the case", body = CaseView),
+    (status = 401, description = "error", body = super::ErrorBody),
+    (status = 403, description = "error", body = super::ErrorBody),
+    (status = 404, description = "error", body = super::ErrorBody),
+))]
 async fn show(
     principal: Principal,
     req: HttpRequest,
@@ -103,11 +148,17 @@ async fn show(
         Some(v) => cases::by_verification(&mut conn, v).await.api(retry)?.map(|c| c.case_id),
         None => None,
     };
-    let mut body = serde_json::to_value(&case).map_err(|e| ApiError::internal(&e))?;
-    body["duplicate_case_id"] = serde_json::to_value(linked).map_err(|e| ApiError::internal(&e))?;
-    Ok(HttpResponse::Ok().json(body))
+    Ok(HttpResponse::Ok().json(CaseView { case, duplicate_case_id: linked }))
 }
 
+#[utoipa::path(get, path = "/v1/cases/{id}/crops/{kind}", operation_id = "getCaseCrop", security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), ("kind" = inline(super::openapi::CropKind), Path), ("X-Purpose" = inline(crate::domain::Purpose), Header)),
+    responses(
+    (status = 200, description = "PNG", content_type = "image/png", body = super::openapi::Png),
+    (status = 401, description = "error", body = super::ErrorBody),
+    (status = 403, description = "error", body = super::ErrorBody),
+    (status = 404, description = "error", body = super::ErrorBody),
+))]
 async fn crop(
     principal: Principal,
     req: HttpRequest,
@@ -164,13 +215,29 @@ pub(crate) async fn crop_png(
     Ok(png)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AssignRequest {
+pub(crate) struct AssignRequest {
     /// Defaults to the caller.
     analyst: Option<String>,
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Assigned {
+    case_id: Uuid,
+    assigned_to: String,
+}
+
+#[utoipa::path(post, path = "/v1/cases/{id}/assign", operation_id = "assignCase", security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), ("X-Purpose" = inline(crate::domain::Purpose), Header)), request_body = Option<AssignRequest>,
+    responses(
+    (status = 200, description = "assigned", body = Assigned),
+    (status = 400, description = "error", body = super::ErrorBody),
+    (status = 401, description = "error", body = super::ErrorBody),
+    (status = 403, description = "error", body = super::ErrorBody),
+    (status = 404, description = "error", body = super::ErrorBody),
+    (status = 409, description = "error", body = super::ErrorBody),
+))]
 async fn assign(
     principal: Principal,
     req: HttpRequest,
@@ -194,23 +261,42 @@ async fn assign(
     let event = principal.event(Action::AssignCase, Some(purpose), Some(&case.subject_ref), Outcome::Success);
     audit::append(&mut tx, &event).await.api(retry)?;
     tx.commit().await.api(retry)?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "case_id": id, "assigned_to": analyst })))
+    Ok(HttpResponse::Ok().json(Assigned { case_id: id, assigned_to: analyst }))
 }
 
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum CaseOutcome {
     ConfirmFraud,
     Clear,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct DecisionRequest {
+pub(crate) struct DecisionRequest {
     outcome: CaseOutcome,
+    #[schema(min_length = 1, max_length = 2000)]
     comment: String,
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Decided {
+    case_id: Uuid,
+    status: CaseStatus,
+    /// `cleared` or `confirmed_fraud` (while pending sign-off: the one proposed).
+    outcome: Option<String>,
+}
+
+#[utoipa::path(post, path = "/v1/cases/{id}/decision", operation_id = "decideCase", security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), ("X-Purpose" = inline(crate::domain::Purpose), Header)), request_body = DecisionRequest,
+    responses(
+    (status = 200, description = "decided", body = Decided),
+    (status = 400, description = "error", body = super::ErrorBody),
+    (status = 401, description = "error", body = super::ErrorBody),
+    (status = 403, description = "error", body = super::ErrorBody),
+    (status = 404, description = "error", body = super::ErrorBody),
+    (status = 409, description = "error", body = super::ErrorBody),
+))]
 async fn decide(
     principal: Principal,
     req: HttpRequest,
@@ -221,9 +307,7 @@ async fn decide(
     let purpose = principal.authorize(Permission::DecideCase, &req)?;
     let body: DecisionRequest = super::parse_json(&body)?;
     let updated = decide_case(&state, &principal, case_id(&path)?, body.outcome, &body.comment, purpose).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "case_id": updated.case_id, "status": updated.status, "outcome": updated.outcome,
-    })))
+    Ok(HttpResponse::Ok().json(Decided { case_id: updated.case_id, status: updated.status, outcome: updated.outcome }))
 }
 
 /// Open case: `clear` closes it, `confirm_fraud` waits for a supervisor. Pending case: a supervisor other than

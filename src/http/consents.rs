@@ -4,11 +4,12 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{AppState, Principal, StoreResultExt};
+use super::{AppState, ErrorBody, Principal, StoreResultExt};
 use crate::audit::{self, Action, AuditEvent, Outcome, Subject};
-use crate::domain::ApplicantRef;
+use crate::domain::{ApplicantRef, Purpose};
 use crate::error::{ApiError, ErrorCode};
 use crate::policy::Permission;
 use crate::store::biometrics;
@@ -20,11 +21,13 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/consents/{id}", web::delete().to(withdraw));
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ConsentRequest {
+pub(crate) struct ConsentRequest {
+    #[schema(pattern = "^[A-Za-z0-9._:-]{1,128}$")]
     subject_ref: String,
     channel: ConsentChannel,
+    #[schema(min_length = 1, max_length = 64)]
     text_version: String,
     cross_border: bool,
     /// When the applicant consented, if not now (RFC 3339, not in the future).
@@ -56,6 +59,13 @@ async fn visible(
     }
 }
 
+#[utoipa::path(post, path = "/v1/consents", operation_id = "recordConsent", security(("bearer" = [])),
+    params(("X-Purpose" = inline(Purpose), Header)), request_body = ConsentRequest, responses(
+    (status = 201, description = "recorded", body = consents::Consent),
+    (status = 400, description = "error", body = ErrorBody),
+    (status = 401, description = "error", body = ErrorBody),
+    (status = 403, description = "error", body = ErrorBody),
+))]
 #[tracing::instrument(name = "consent.record", skip_all)]
 async fn record(
     principal: Principal,
@@ -102,6 +112,14 @@ async fn record(
     Ok(HttpResponse::Created().json(consent))
 }
 
+#[utoipa::path(get, path = "/v1/consents/{id}", operation_id = "getConsent",
+    security(("bearer" = []), ("session" = [])), params(("id" = Uuid, Path), ("X-Purpose" = inline(Purpose), Header)),
+    responses(
+    (status = 200, description = "the consent (without subject_ref: the subject is stored only as its keyed pseudonym)", body = consents::Consent),
+    (status = 401, description = "error", body = ErrorBody),
+    (status = 403, description = "error", body = ErrorBody),
+    (status = 404, description = "error", body = ErrorBody),
+))]
 #[tracing::instrument(name = "consent.show", skip_all)]
 async fn show(
     req: HttpRequest,
@@ -120,8 +138,8 @@ async fn show(
     Ok(HttpResponse::Ok().json(consent))
 }
 
-#[derive(Serialize)]
-struct Withdrawn {
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Withdrawn {
     consent_id: Uuid,
     withdrawn: bool,
     /// For staff only: a client would learn from it whether another client enrolled the same applicant.
@@ -129,6 +147,15 @@ struct Withdrawn {
     templates_destroyed: Option<u64>,
 }
 
+#[utoipa::path(delete, path = "/v1/consents/{id}", operation_id = "withdrawConsent",
+    security(("bearer" = []), ("session" = [])), params(("id" = Uuid, Path), ("X-Purpose" = inline(Purpose), Header)),
+    responses(
+    (status = 200, description = "withdrawn, biometrics shredded", body = Withdrawn),
+    (status = 401, description = "error", body = ErrorBody),
+    (status = 403, description = "error", body = ErrorBody),
+    (status = 404, description = "error", body = ErrorBody),
+    (status = 409, description = "error", body = ErrorBody),
+))]
 #[tracing::instrument(name = "consent.withdraw", skip_all)]
 async fn withdraw(
     req: HttpRequest,

@@ -7,6 +7,7 @@ mod consents;
 pub(crate) mod edges;
 mod form;
 mod health;
+mod openapi;
 mod principal;
 mod routes;
 mod security;
@@ -24,6 +25,7 @@ use crate::pipeline::pool::InferencePool;
 use crate::store::{Store, StoreError};
 use crate::vault::Kek;
 
+use edges::ErrorBody;
 pub(crate) use form::FormLimits;
 pub use principal::Principal;
 

@@ -4,10 +4,12 @@
 //! the per-table counts, a scan of every column of every table and, on SQLite, of the database and log files.
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::{AppState, Principal, StoreResultExt};
+use super::{AppState, ErrorBody, Principal, StoreResultExt};
 use crate::audit::{self, Action, Outcome};
-use crate::domain::ApplicantRef;
+use crate::domain::{ApplicantRef, Purpose};
 use crate::error::{ApiError, ErrorCode};
 use crate::policy::Permission;
 use crate::store::{residue, subjects};
@@ -17,10 +19,31 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/subjects/{subject}/residue", web::get().to(residue));
 }
 
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Erased {
+    /// Rows per table that were filed under the subject, now deleted (templates crypto-shredded).
+    erased: subjects::Counts,
+    gallery_templates_removed: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ResidueReport {
+    nothing_remains: bool,
+    residue: subjects::Residue,
+}
+
 fn subject(raw: &str) -> Result<ApplicantRef, ApiError> {
     ApplicantRef::parse(raw).map_err(|_| ApiError::new(ErrorCode::NotFound, "no such subject"))
 }
 
+#[utoipa::path(delete, path = "/v1/subjects/{subject}", operation_id = "eraseSubject",
+    security(("bearer" = []), ("session" = [])), params(("subject" = String, Path), ("X-Purpose" = inline(Purpose), Header)),
+    responses(
+    (status = 200, description = "erased", body = Erased),
+    (status = 401, description = "error", body = ErrorBody),
+    (status = 403, description = "error", body = ErrorBody),
+    (status = 404, description = "error", body = ErrorBody),
+))]
 async fn erase(
     principal: Principal,
     req: HttpRequest,
@@ -37,9 +60,17 @@ async fn erase(
     tx.commit().await.api(retry)?;
     let from_memory = state.gallery.remove_subject(subject.expose());
     state.store.checkpoint_wal().await;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "erased": erased, "gallery_templates_removed": from_memory })))
+    Ok(HttpResponse::Ok().json(Erased { erased, gallery_templates_removed: from_memory }))
 }
 
+#[utoipa::path(get, path = "/v1/subjects/{subject}/residue", operation_id = "subjectResidue",
+    security(("bearer" = []), ("session" = [])), params(("subject" = String, Path), ("X-Purpose" = inline(Purpose), Header)),
+    responses(
+    (status = 200, description = "what remains", body = ResidueReport),
+    (status = 401, description = "error", body = ErrorBody),
+    (status = 403, description = "error", body = ErrorBody),
+    (status = 404, description = "error", body = ErrorBody),
+))]
 async fn residue(
     principal: Principal,
     req: HttpRequest,
@@ -64,5 +95,5 @@ async fn residue(
     let event = principal.event(Action::CheckErasure, Some(purpose), Some(subject.expose()), Outcome::Success);
     audit::append(&mut tx, &event).await.api(retry)?;
     tx.commit().await.api(retry)?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "nothing_remains": found.is_empty(), "residue": found })))
+    Ok(HttpResponse::Ok().json(ResidueReport { nothing_remains: found.is_empty(), residue: found }))
 }
