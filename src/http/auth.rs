@@ -46,13 +46,18 @@ pub(crate) fn session_cookie(state: &AppState, value: String, max_age: i64) -> C
 }
 
 /// Signs a staff member in; the session token comes back as the `fv_session` cookie.
-#[utoipa::path(post, path = "/v1/auth/login", operation_id = "login", request_body = LoginRequest, responses(
-    (status = 200, description = "session cookie set", body = LoginResponse),
-    (status = 400, description = "error", body = ErrorBody),
-    (status = 401, description = "error", body = ErrorBody),
-    (status = 429, description = "too many sign-in attempts from this address or for this username (too_many_attempts, with Retry-After)", body = ErrorBody),
-    (status = 503, description = "overloaded: every password-hashing slot busy, or database unavailable (with Retry-After)", body = ErrorBody),
-))]
+#[utoipa::path(
+    post, path = "/v1/auth/login", operation_id = "login", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "session cookie set", body = LoginResponse),
+        (status = 400, description = "error", body = ErrorBody),
+        (status = 401, description = "error", body = ErrorBody),
+        (status = 429, description = "too many sign-in attempts from this address or for this username \
+            (too_many_attempts, with Retry-After)", body = ErrorBody),
+        (status = 503, description = "overloaded: every password-hashing slot busy, or database unavailable (with \
+            Retry-After)", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(name = "auth.login", skip_all)]
 async fn login(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     // JSON only: a cross-site HTML form can post text/plain without a preflight, and so could sign a victim's
@@ -174,12 +179,11 @@ fn refused(refusal: Refusal, retry: u64) -> ApiError {
     }
 }
 
-#[utoipa::path(post, path = "/v1/auth/logout", operation_id = "logout",
-    security(("bearer" = []), ("session" = [])), responses(
-    (status = 204, description = "signed out"),
-    (status = 401, description = "error", body = ErrorBody),
-    (status = 403, description = "error", body = ErrorBody),
-))]
+#[utoipa::path(
+    post, path = "/v1/auth/logout", operation_id = "logout",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 204, description = "signed out"), super::openapi::Refusals)
+)]
 #[tracing::instrument(name = "auth.logout", skip_all)]
 async fn logout(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     close_session(&state, &principal).await?;

@@ -53,15 +53,22 @@ pub(crate) struct CasePage {
     offset: i64,
 }
 
-#[utoipa::path(get, path = "/v1/cases", operation_id = "listCases", security(("bearer" = []), ("session" = [])),
-    params(("X-Purpose" = inline(crate::domain::Purpose), Header), ("status" = Option<CaseStatus>, Query), ("reason" = Option<String>, Query),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200), ("offset" = Option<i64>, Query, minimum = 0)),
+#[utoipa::path(
+    get, path = "/v1/cases", operation_id = "listCases",
+    security(("bearer" = []), ("session" = [])),
+    params(
+        super::openapi::PurposeHeader,
+        ("status" = Option<CaseStatus>, Query),
+        ("reason" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200),
+        ("offset" = Option<i64>, Query, minimum = 0),
+    ),
     responses(
-    (status = 200, description = "a page of cases", body = CasePage),
-    (status = 400, description = "error", body = super::ErrorBody),
-    (status = 401, description = "error", body = super::ErrorBody),
-    (status = 403, description = "error", body = super::ErrorBody),
-))]
+        (status = 200, description = "a page of cases", body = CasePage),
+        (status = 400, description = "error", body = super::ErrorBody),
+        super::openapi::Refusals,
+    )
+)]
 async fn list(
     principal: Principal,
     req: HttpRequest,
@@ -126,14 +133,16 @@ pub(crate) struct CaseView {
     duplicate_case_id: Option<Uuid>,
 }
 
-#[utoipa::path(get, path = "/v1/cases/{id}", operation_id = "getCase", security(("bearer" = []), ("session" = [])),
-    params(("id" = Uuid, Path), ("X-Purpose" = inline(crate::domain::Purpose), Header)),
+#[utoipa::path(
+    get, path = "/v1/cases/{id}", operation_id = "getCase",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
     responses(
-    (status = 200, description = "the case", body = CaseView),
-    (status = 401, description = "error", body = super::ErrorBody),
-    (status = 403, description = "error", body = super::ErrorBody),
-    (status = 404, description = "error", body = super::ErrorBody),
-))]
+        (status = 200, description = "the case", body = CaseView),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = super::ErrorBody),
+    )
+)]
 async fn show(
     principal: Principal,
     req: HttpRequest,
@@ -151,14 +160,16 @@ async fn show(
     Ok(HttpResponse::Ok().json(CaseView { case, duplicate_case_id: linked }))
 }
 
-#[utoipa::path(get, path = "/v1/cases/{id}/crops/{kind}", operation_id = "getCaseCrop", security(("bearer" = []), ("session" = [])),
-    params(("id" = Uuid, Path), ("kind" = inline(super::openapi::CropKind), Path), ("X-Purpose" = inline(crate::domain::Purpose), Header)),
+#[utoipa::path(
+    get, path = "/v1/cases/{id}/crops/{kind}", operation_id = "getCaseCrop",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), ("kind" = inline(super::openapi::CropKind), Path), super::openapi::PurposeHeader),
     responses(
-    (status = 200, description = "PNG", content_type = "image/png", body = super::openapi::Png),
-    (status = 401, description = "error", body = super::ErrorBody),
-    (status = 403, description = "error", body = super::ErrorBody),
-    (status = 404, description = "error", body = super::ErrorBody),
-))]
+        (status = 200, description = "PNG", content_type = "image/png", body = super::openapi::Png),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = super::ErrorBody),
+    )
+)]
 async fn crop(
     principal: Principal,
     req: HttpRequest,
@@ -228,16 +239,19 @@ pub(crate) struct Assigned {
     assigned_to: String,
 }
 
-#[utoipa::path(post, path = "/v1/cases/{id}/assign", operation_id = "assignCase", security(("bearer" = []), ("session" = [])),
-    params(("id" = Uuid, Path), ("X-Purpose" = inline(crate::domain::Purpose), Header)), request_body = Option<AssignRequest>,
+#[utoipa::path(
+    post, path = "/v1/cases/{id}/assign", operation_id = "assignCase",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
+    request_body = Option<AssignRequest>,
     responses(
-    (status = 200, description = "assigned", body = Assigned),
-    (status = 400, description = "error", body = super::ErrorBody),
-    (status = 401, description = "error", body = super::ErrorBody),
-    (status = 403, description = "error", body = super::ErrorBody),
-    (status = 404, description = "error", body = super::ErrorBody),
-    (status = 409, description = "error", body = super::ErrorBody),
-))]
+        (status = 200, description = "assigned", body = Assigned),
+        (status = 400, description = "error", body = super::ErrorBody),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = super::ErrorBody),
+        (status = 409, description = "error", body = super::ErrorBody),
+    )
+)]
 async fn assign(
     principal: Principal,
     req: HttpRequest,
@@ -287,16 +301,19 @@ pub(crate) struct Decided {
     outcome: Option<String>,
 }
 
-#[utoipa::path(post, path = "/v1/cases/{id}/decision", operation_id = "decideCase", security(("bearer" = []), ("session" = [])),
-    params(("id" = Uuid, Path), ("X-Purpose" = inline(crate::domain::Purpose), Header)), request_body = DecisionRequest,
+#[utoipa::path(
+    post, path = "/v1/cases/{id}/decision", operation_id = "decideCase",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
+    request_body = DecisionRequest,
     responses(
-    (status = 200, description = "decided", body = Decided),
-    (status = 400, description = "error", body = super::ErrorBody),
-    (status = 401, description = "error", body = super::ErrorBody),
-    (status = 403, description = "error", body = super::ErrorBody),
-    (status = 404, description = "error", body = super::ErrorBody),
-    (status = 409, description = "error", body = super::ErrorBody),
-))]
+        (status = 200, description = "decided", body = Decided),
+        (status = 400, description = "error", body = super::ErrorBody),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = super::ErrorBody),
+        (status = 409, description = "error", body = super::ErrorBody),
+    )
+)]
 async fn decide(
     principal: Principal,
     req: HttpRequest,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{AppState, ErrorBody, Principal, StoreResultExt};
 use crate::audit::{self, Action, AuditEvent, Outcome, Subject};
-use crate::domain::{ApplicantRef, Purpose};
+use crate::domain::ApplicantRef;
 use crate::error::{ApiError, ErrorCode};
 use crate::policy::Permission;
 use crate::store::biometrics;
@@ -59,13 +59,17 @@ async fn visible(
     }
 }
 
-#[utoipa::path(post, path = "/v1/consents", operation_id = "recordConsent", security(("bearer" = [])),
-    params(("X-Purpose" = inline(Purpose), Header)), request_body = ConsentRequest, responses(
-    (status = 201, description = "recorded", body = consents::Consent),
-    (status = 400, description = "error", body = ErrorBody),
-    (status = 401, description = "error", body = ErrorBody),
-    (status = 403, description = "error", body = ErrorBody),
-))]
+#[utoipa::path(
+    post, path = "/v1/consents", operation_id = "recordConsent",
+    security(("bearer" = [])),
+    params(super::openapi::PurposeHeader),
+    request_body = ConsentRequest,
+    responses(
+        (status = 201, description = "recorded", body = consents::Consent),
+        (status = 400, description = "error", body = ErrorBody),
+        super::openapi::Refusals,
+    )
+)]
 #[tracing::instrument(name = "consent.record", skip_all)]
 async fn record(
     principal: Principal,
@@ -112,14 +116,17 @@ async fn record(
     Ok(HttpResponse::Created().json(consent))
 }
 
-#[utoipa::path(get, path = "/v1/consents/{id}", operation_id = "getConsent",
-    security(("bearer" = []), ("session" = [])), params(("id" = Uuid, Path), ("X-Purpose" = inline(Purpose), Header)),
+#[utoipa::path(
+    get, path = "/v1/consents/{id}", operation_id = "getConsent",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
     responses(
-    (status = 200, description = "the consent (without subject_ref: the subject is stored only as its keyed pseudonym)", body = consents::Consent),
-    (status = 401, description = "error", body = ErrorBody),
-    (status = 403, description = "error", body = ErrorBody),
-    (status = 404, description = "error", body = ErrorBody),
-))]
+        (status = 200, description = "the consent (without subject_ref: the subject is stored only as its keyed \
+            pseudonym)", body = consents::Consent),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(name = "consent.show", skip_all)]
 async fn show(
     req: HttpRequest,
@@ -147,15 +154,17 @@ pub(crate) struct Withdrawn {
     templates_destroyed: Option<u64>,
 }
 
-#[utoipa::path(delete, path = "/v1/consents/{id}", operation_id = "withdrawConsent",
-    security(("bearer" = []), ("session" = [])), params(("id" = Uuid, Path), ("X-Purpose" = inline(Purpose), Header)),
+#[utoipa::path(
+    delete, path = "/v1/consents/{id}", operation_id = "withdrawConsent",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
     responses(
-    (status = 200, description = "withdrawn, biometrics shredded", body = Withdrawn),
-    (status = 401, description = "error", body = ErrorBody),
-    (status = 403, description = "error", body = ErrorBody),
-    (status = 404, description = "error", body = ErrorBody),
-    (status = 409, description = "error", body = ErrorBody),
-))]
+        (status = 200, description = "withdrawn, biometrics shredded", body = Withdrawn),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = ErrorBody),
+        (status = 409, description = "error", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(name = "consent.withdraw", skip_all)]
 async fn withdraw(
     req: HttpRequest,

@@ -14,8 +14,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Prometheus exposition. No personal data in any label.
-#[utoipa::path(get, path = "/metrics", operation_id = "metrics", responses(
-    (status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String)))]
+#[utoipa::path(
+    get, path = "/metrics", operation_id = "metrics",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String))
+)]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let capacity = state.max_in_flight;
     let in_flight = capacity.saturating_sub(state.admission.available_permits());
@@ -28,8 +30,10 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 
 // Generated from the handlers' annotations (`super::openapi`); openapi/openapi.json is a committed copy that
 // `tests/api/openapi.rs` holds equal to it.
-#[utoipa::path(get, path = "/openapi.json", operation_id = "openapi",
-    responses((status = 200, description = "this document", body = Object)))]
+#[utoipa::path(
+    get, path = "/openapi.json", operation_id = "openapi",
+    responses((status = 200, description = "this document", body = Object))
+)]
 async fn openapi() -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").body(super::openapi::json())
 }
@@ -40,8 +44,10 @@ pub(crate) struct Health {
     status: &'static str,
 }
 
-#[utoipa::path(get, path = "/healthz", operation_id = "healthz",
-    responses((status = 200, description = "up", body = Health)))]
+#[utoipa::path(
+    get, path = "/healthz", operation_id = "healthz",
+    responses((status = 200, description = "up", body = Health))
+)]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
@@ -73,10 +79,13 @@ pub(crate) struct Readiness {
 /// template (without it, 1:N search would silently miss enrolled faces: a template that failed its integrity check
 /// keeps the service not ready until the operator has dealt with it, see `faceverify vault check`) and it was
 /// synchronised with the store within ten `gallery.sync_interval_ms`.
-#[utoipa::path(get, path = "/readyz", operation_id = "readyz", responses(
-    (status = 200, description = "ready", body = Readiness),
-    (status = 503, description = "not ready", body = Readiness),
-))]
+#[utoipa::path(
+    get, path = "/readyz", operation_id = "readyz",
+    responses(
+        (status = 200, description = "ready", body = Readiness),
+        (status = 503, description = "not ready", body = Readiness),
+    )
+)]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let models = state.pool.is_alive();
     let database = state.store.ping().await.is_ok();

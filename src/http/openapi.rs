@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::{audit, auth, cases, consents, health, security, subjects, verifications};
 
@@ -118,6 +118,25 @@ pub(crate) struct VerificationUpload {
     /// digit), birth_date is YYYY-MM-DD; both optional, compared with the document's machine-readable zone, never
     /// stored
     meta: String,
+}
+
+/// The `X-Purpose` header every request about a person carries (policy §6).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub(crate) struct PurposeHeader {
+    #[param(rename = "X-Purpose", inline)]
+    purpose: crate::domain::Purpose,
+}
+
+/// The refusals every authenticated operation may answer: no valid credentials, or not allowed.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum Refusals {
+    #[response(status = 401, description = "error")]
+    Unauthenticated(super::ErrorBody<'static>),
+    #[response(status = 403, description = "error")]
+    Forbidden(super::ErrorBody<'static>),
 }
 
 /// Which crop of a case.

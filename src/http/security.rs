@@ -62,14 +62,16 @@ pub(crate) struct SecurityEvents {
     events: Vec<audit::StoredEvent>,
 }
 
-#[utoipa::path(get, path = "/v1/security/events", operation_id = "securityEvents", security(("bearer" = []), ("session" = [])),
-    params(("X-Purpose" = inline(crate::domain::Purpose), Header), ("since" = Option<OffsetDateTime>, Query)),
+#[utoipa::path(
+    get, path = "/v1/security/events", operation_id = "securityEvents",
+    security(("bearer" = []), ("session" = [])),
+    params(super::openapi::PurposeHeader, ("since" = Option<OffsetDateTime>, Query)),
     responses(
-    (status = 200, description = "events", body = SecurityEvents),
-    (status = 400, description = "error", body = ErrorBody),
-    (status = 401, description = "error", body = ErrorBody),
-    (status = 403, description = "error", body = ErrorBody),
-))]
+        (status = 200, description = "events", body = SecurityEvents),
+        (status = 400, description = "error", body = ErrorBody),
+        super::openapi::Refusals,
+    )
+)]
 async fn events(
     principal: Principal,
     req: HttpRequest,
@@ -113,14 +115,16 @@ const DATA_CATEGORIES: &[&str] = &[
     "staff accounts",
 ];
 
-#[utoipa::path(get, path = "/v1/security/incident", operation_id = "incidentExport", security(("bearer" = []), ("session" = [])),
-    params(("X-Purpose" = inline(crate::domain::Purpose), Header), ("since" = Option<OffsetDateTime>, Query)),
+#[utoipa::path(
+    get, path = "/v1/security/incident", operation_id = "incidentExport",
+    security(("bearer" = []), ("session" = [])),
+    params(super::openapi::PurposeHeader, ("since" = Option<OffsetDateTime>, Query)),
     responses(
-    (status = 200, description = "incident export", body = IncidentExport),
-    (status = 400, description = "error", body = ErrorBody),
-    (status = 401, description = "error", body = ErrorBody),
-    (status = 403, description = "error", body = ErrorBody),
-))]
+        (status = 200, description = "incident export", body = IncidentExport),
+        (status = 400, description = "error", body = ErrorBody),
+        super::openapi::Refusals,
+    )
+)]
 async fn incident(
     principal: Principal,
     req: HttpRequest,

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::{AppState, ErrorBody, Principal, StoreResultExt};
 use crate::audit::{self, Action, Outcome};
-use crate::domain::{ApplicantRef, Purpose};
+use crate::domain::ApplicantRef;
 use crate::error::{ApiError, ErrorCode};
 use crate::policy::Permission;
 use crate::store::{residue, subjects};
@@ -36,14 +36,16 @@ fn subject(raw: &str) -> Result<ApplicantRef, ApiError> {
     ApplicantRef::parse(raw).map_err(|_| ApiError::new(ErrorCode::NotFound, "no such subject"))
 }
 
-#[utoipa::path(delete, path = "/v1/subjects/{subject}", operation_id = "eraseSubject",
-    security(("bearer" = []), ("session" = [])), params(("subject" = String, Path), ("X-Purpose" = inline(Purpose), Header)),
+#[utoipa::path(
+    delete, path = "/v1/subjects/{subject}", operation_id = "eraseSubject",
+    security(("bearer" = []), ("session" = [])),
+    params(("subject" = String, Path), super::openapi::PurposeHeader),
     responses(
-    (status = 200, description = "erased", body = Erased),
-    (status = 401, description = "error", body = ErrorBody),
-    (status = 403, description = "error", body = ErrorBody),
-    (status = 404, description = "error", body = ErrorBody),
-))]
+        (status = 200, description = "erased", body = Erased),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = ErrorBody),
+    )
+)]
 async fn erase(
     principal: Principal,
     req: HttpRequest,
@@ -63,14 +65,16 @@ async fn erase(
     Ok(HttpResponse::Ok().json(Erased { erased, gallery_templates_removed: from_memory }))
 }
 
-#[utoipa::path(get, path = "/v1/subjects/{subject}/residue", operation_id = "subjectResidue",
-    security(("bearer" = []), ("session" = [])), params(("subject" = String, Path), ("X-Purpose" = inline(Purpose), Header)),
+#[utoipa::path(
+    get, path = "/v1/subjects/{subject}/residue", operation_id = "subjectResidue",
+    security(("bearer" = []), ("session" = [])),
+    params(("subject" = String, Path), super::openapi::PurposeHeader),
     responses(
-    (status = 200, description = "what remains", body = ResidueReport),
-    (status = 401, description = "error", body = ErrorBody),
-    (status = 403, description = "error", body = ErrorBody),
-    (status = 404, description = "error", body = ErrorBody),
-))]
+        (status = 200, description = "what remains", body = ResidueReport),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = ErrorBody),
+    )
+)]
 async fn residue(
     principal: Principal,
     req: HttpRequest,

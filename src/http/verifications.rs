@@ -55,23 +55,27 @@ async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(ErrorCode::MethodNotAllowed, "method not allowed"))
 }
 
-#[utoipa::path(post, path = "/v1/verifications", operation_id = "createVerification", security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, max_length = 128, nullable = false,
-        description = "1-128 visible ASCII characters: the same key with the same request replays the answer")),
+#[utoipa::path(
+    post, path = "/v1/verifications", operation_id = "createVerification",
+    security(("bearer" = [])),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, max_length = 128, nullable = false, description = "1-128 visible \
+            ASCII characters: the same key with the same request replays the answer"),
+    ),
     request_body(content = super::openapi::VerificationUpload, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "verified", body = VerificationResponse),
         (status = 200, description = "idempotent replay", body = VerificationResponse),
         (status = 400, description = "error", body = super::ErrorBody),
-        (status = 401, description = "error", body = super::ErrorBody),
-        (status = 403, description = "error", body = super::ErrorBody),
+        super::openapi::Refusals,
         (status = 409, description = "error", body = super::ErrorBody),
         (status = 408, description = "the upload was too slow or stalled (upload_too_slow)", body = super::ErrorBody),
         (status = 413, description = "error", body = super::ErrorBody),
         (status = 415, description = "error", body = super::ErrorBody),
         (status = 422, description = "error", body = super::ErrorBody),
         (status = 503, description = "error", body = super::ErrorBody),
-    ))]
+    )
+)]
 #[tracing::instrument(name = "verification.create", skip_all, fields(verification_id, decision))]
 async fn create(
     principal: Principal,
@@ -319,15 +323,16 @@ async fn store(
     Ok(())
 }
 
-#[utoipa::path(get, path = "/v1/verifications/{id}", operation_id = "getVerification",
+#[utoipa::path(
+    get, path = "/v1/verifications/{id}", operation_id = "getVerification",
     security(("bearer" = []), ("session" = [])),
-    params(("id" = Uuid, Path), ("X-Purpose" = inline(crate::domain::Purpose), Header)),
+    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
     responses(
         (status = 200, description = "the verification", body = VerificationResponse),
-        (status = 401, description = "error", body = super::ErrorBody),
-        (status = 403, description = "error", body = super::ErrorBody),
+        super::openapi::Refusals,
         (status = 404, description = "error", body = super::ErrorBody),
-    ))]
+    )
+)]
 #[tracing::instrument(name = "verification.show", skip_all)]
 async fn show(
     req: HttpRequest,
