@@ -52,6 +52,7 @@ pub(crate) fn session_cookie(state: &AppState, value: String, max_age: i64) -> C
         (status = 200, description = "session cookie set", body = LoginResponse),
         (status = 400, description = "error", body = ErrorBody),
         (status = 401, description = "error", body = ErrorBody),
+        (status = 415, description = "not application/json (unsupported_media_type)", body = ErrorBody),
         (status = 429, description = "too many sign-in attempts from this address or for this username \
             (too_many_attempts, with Retry-After)", body = ErrorBody),
         (status = 503, description = "overloaded: every password-hashing slot busy, or database unavailable (with \

@@ -117,6 +117,7 @@ pub(crate) struct VerificationUpload {
     /// JSON {applicant_ref, purpose, consent_ref, iin?, birth_date?}: iin is a Kazakh IIN (12 digits, valid check
     /// digit), birth_date is YYYY-MM-DD; both optional, compared with the document's machine-readable zone, never
     /// stored
+    #[schema(min_length = 1)]
     meta: String,
 }
 
