@@ -7,6 +7,8 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::store::StoreError;
+
 macro_rules! error_codes {
     ($($variant:ident => ($status:ident, $code:literal),)+) => {
         /// Stable machine-readable error codes.
@@ -66,6 +68,8 @@ error_codes! {
 pub struct ApiError {
     pub code: ErrorCode,
     message: Cow<'static, str>,
+    /// An explicit `Retry-After` (a sign-in limit's own wait). Every other 503 gets the configured
+    /// `server.retry_after_secs` on its way out (`http::edges::finish`): the one place it is set.
     retry_after: Option<u64>,
 }
 
@@ -87,16 +91,15 @@ impl ApiError {
         Self::new(ErrorCode::Internal, "internal error")
     }
 
-    pub fn unavailable(cause: &(dyn std::error::Error + 'static), retry_after: u64) -> Self {
+    /// A dependency (the database, the gallery) is not available now: 503, with `Retry-After`.
+    pub fn unavailable(cause: &(dyn std::error::Error + 'static)) -> Self {
         tracing::warn!(error.cause_chain = %chain(cause), "dependency unavailable");
-        Self { retry_after: Some(retry_after), ..Self::new(ErrorCode::Unavailable, "service temporarily unavailable") }
+        Self::new(ErrorCode::Unavailable, "service temporarily unavailable")
     }
 
-    pub fn overloaded(retry_after: u64) -> Self {
-        Self {
-            retry_after: Some(retry_after),
-            ..Self::new(ErrorCode::Overloaded, "too many verifications in progress, retry later")
-        }
+    /// Capacity is full: 503, with `Retry-After`.
+    pub fn overloaded() -> Self {
+        Self::new(ErrorCode::Overloaded, "too many verifications in progress, retry later")
     }
 
     /// Tells the client when to retry (`Retry-After`, seconds).
@@ -126,6 +129,24 @@ impl ResponseError for ApiError {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         response.json(Body { code: self.code.as_str(), message: &self.message })
+    }
+}
+
+/// A store failure as the API reports it: a missing row is 404, an unavailable database 503 (with `Retry-After`),
+/// anything else an opaque 500 whose cause goes to the log.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::new(ErrorCode::NotFound, "no such resource"),
+            StoreError::Unavailable(_) => ApiError::unavailable(&e),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::from(e).into()
     }
 }
 
@@ -164,9 +185,18 @@ mod tests {
     }
 
     #[test]
-    fn overload_carries_retry_after() {
-        let response = ApiError::overloaded(3).error_response();
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    fn an_explicit_wait_is_the_retry_after() {
+        let response = ApiError::new(ErrorCode::TooManyAttempts, "wait").with_retry_after(3).error_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("3"));
+    }
+
+    #[test]
+    fn store_failures_map_to_404_503_and_opaque_500() {
+        assert_eq!(ApiError::from(StoreError::NotFound).code, ErrorCode::NotFound);
+        let down = ApiError::from(StoreError::Unavailable(sqlx::Error::PoolTimedOut));
+        assert_eq!(down.code, ErrorCode::Unavailable);
+        let corrupt = ApiError::from(StoreError::Corrupt("row"));
+        assert_eq!((corrupt.code, corrupt.message()), (ErrorCode::Internal, "internal error"));
     }
 }

@@ -1,10 +1,7 @@
 //! faceverify: selfie vs ID-document verification on real ONNX models, returning only a decision.
 
-pub mod admin;
 pub mod audit;
 pub mod auth;
-pub mod bench;
-pub mod calibrate;
 pub mod cli;
 pub mod config;
 pub mod console;
@@ -13,19 +10,17 @@ pub mod document;
 pub mod domain;
 pub mod engine;
 pub mod error;
-pub mod eval;
-pub mod eval_acquisition;
-pub mod eval_report;
 pub mod gallery;
 pub mod http;
 pub mod metrics;
 pub mod notify;
-pub mod pair_timing;
 pub mod pipeline;
 pub mod policy;
+pub mod privacy;
 pub mod retention;
+pub mod review;
 pub mod startup;
-pub mod stats;
 pub mod store;
 pub mod telemetry;
 pub mod vault;
+pub mod verification;

@@ -62,17 +62,44 @@ impl Application {
         let login = Arc::new(crate::auth::LoginThrottle::new(&settings.auth.throttle()?));
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
+        let verifications = crate::verification::Verifications {
+            store: store.clone(),
+            pool: pool.clone(),
+            kek: kek.clone(),
+            gallery: gallery.clone(),
+            admission: Arc::new(Semaphore::new(settings.models.max_in_flight)),
+            max_in_flight: settings.models.max_in_flight,
+            thresholds: settings.thresholds.clone(),
+            cross_border: settings.residency.cross_border(),
+            webhook,
+        };
+        let review = crate::review::Review {
+            store: store.clone(),
+            kek: kek.clone(),
+            webhook,
+            burst_threshold: settings.security.burst_threshold,
+            burst_window_secs: settings.security.burst_window_secs,
+        };
+        let privacy = crate::privacy::Privacy { store: store.clone(), gallery: gallery.clone() };
+        let sessions = crate::auth::Sessions {
+            store: store.clone(),
+            kek: kek.clone(),
+            throttle: login.clone(),
+            lockout: settings.auth.lockout(),
+            ttl_secs: settings.auth.session_ttl_secs,
+        };
         let state = web::Data::new(AppState {
+            verifications,
+            sessions,
+            review,
+            privacy,
             store,
             pool,
             kek,
             gallery,
             gallery_max_lag_secs: (sync_interval.as_secs_f64() * 10.0).max(5.0),
-            admission: Arc::new(Semaphore::new(settings.models.max_in_flight)),
-            max_in_flight: settings.models.max_in_flight,
             uploads: Arc::new(Semaphore::new(settings.server.max_uploads_in_flight)),
             max_uploads: settings.server.max_uploads_in_flight,
-            thresholds: settings.thresholds.clone(),
             form_limits: FormLimits {
                 image_bytes: settings.pipeline.limits.max_bytes,
                 request_bytes: settings.server.max_request_bytes,
@@ -83,12 +110,8 @@ impl Application {
             retry_after_secs: settings.server.retry_after_secs,
             session_ttl_secs: settings.auth.session_ttl_secs,
             session_max_lifetime_secs: settings.auth.session_max_lifetime_secs,
-            login: login.clone(),
-            cross_border: settings.residency.cross_border(),
             burst_threshold: settings.security.burst_threshold,
             burst_window_secs: settings.security.burst_window_secs,
-            lockout: settings.auth.lockout(),
-            webhook,
             secure_cookies: settings.auth.secure_cookies,
         });
         let in_flight = Arc::new(AtomicUsize::new(0));

@@ -195,9 +195,16 @@ pub async fn seal_head(conn: &mut AnyConnection, keys: &ServiceKeys) -> Result<(
     Head::read(&mut *conn).await?.write(conn, keys, true).await
 }
 
+/// Proof that a write transaction carries the audit row of its action: only `append` makes one, and
+/// `WriteTx::commit` takes one, so an action cannot commit without its audit row.
+#[must_use = "commit the transaction with this proof (WriteTx::commit)"]
+pub struct Audited {
+    _made_by_append: (),
+}
+
 /// Appends `event` inside the caller's `begin_write` transaction (which holds the head row's lock, so the previous
 /// link cannot change under it).
-pub async fn append(tx: &mut WriteTx, event: &AuditEvent<'_>) -> Result<i64, StoreError> {
+pub async fn append(tx: &mut WriteTx, event: &AuditEvent<'_>) -> Result<Audited, StoreError> {
     let keys = tx.shared_keys();
     let (mut head, authentic) = Head::read_for_write(&mut *tx, &keys).await?;
     let mut row = AuditRow {
@@ -236,7 +243,7 @@ pub async fn append(tx: &mut WriteTx, event: &AuditEvent<'_>) -> Result<i64, Sto
     .await?;
     (head.seq, head.hash) = (row.seq, row.hash);
     head.write(&mut *tx, &keys, authentic).await?;
-    Ok(row.seq)
+    Ok(Audited { _made_by_append: () })
 }
 
 pub async fn export(conn: &mut AnyConnection) -> Result<Vec<AuditRow>, StoreError> {

@@ -8,7 +8,7 @@ mod checkpoint;
 mod security;
 mod verify;
 
-pub use chain::{append, export, prune, seal_head, AuditEvent, AuditRow, Outcome, Subject};
+pub use chain::{append, export, prune, seal_head, AuditEvent, AuditRow, Audited, Outcome, Subject};
 pub use checkpoint::{checkpoint, signed_message, Checkpoint, CHECKPOINT_FORMAT};
 pub use security::{check_access_burst, events_since, raise, SecurityEvent, Severity, StoredEvent};
 pub use verify::{verify, verify_against, ChainBreak, ChainReport};

@@ -14,13 +14,14 @@ use askama::Template;
 use futures_util::future::{ready, Either};
 use serde::Deserialize;
 
+use crate::auth::SessionError;
 use crate::domain::Purpose;
 use crate::error::{ApiError, ErrorCode};
-use crate::http::auth::{close_session, open_session, session_cookie};
-use crate::http::cases::{audited_case, case_id, crop_png, decide_case, png_response, CaseOutcome};
-use crate::http::{AppState, Principal, StoreResultExt};
+use crate::http::auth::{origin, session_cookie};
+use crate::http::cases::png_response;
+use crate::http::{AppState, Principal};
 use crate::policy::Permission;
-use crate::store::cases::{self, CaseStatus};
+use crate::review::{case_id, CaseOutcome};
 use pages::{CasePage, ErrorPage, LoginPage, Nav, QueuePage};
 
 const PURPOSE: Purpose = Purpose::AntiFraud;
@@ -141,7 +142,7 @@ async fn login(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -
     let form = login_form(&req, &mut body)?;
     csrf::check_login(&state.kek, &req, &form.csrf)?;
     let LoginForm { username, password, totp, .. } = form;
-    match open_session(&state, &req, &username, password, &totp).await {
+    match state.sessions.open(&origin(&req), &username, password, &totp).await {
         Ok(session) if session.role.is_staff() => {
             let mut response = redirect("/console");
             response
@@ -152,9 +153,7 @@ async fn login(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -
                 .map_err(|e| ApiError::internal(&e))?;
             Ok(response)
         }
-        Err(e) if matches!(e.code, ErrorCode::TooManyAttempts | ErrorCode::Overloaded) => {
-            Ok(redirect("/console/login?busy=1"))
-        }
+        Err(SessionError::TooManyAttempts { .. } | SessionError::Overloaded) => Ok(redirect("/console/login?busy=1")),
         Ok(_) | Err(_) => Ok(redirect("/console/login?failed=1")),
     }
 }
@@ -173,7 +172,7 @@ async fn logout(
 ) -> Result<HttpResponse, ApiError> {
     let Some(principal) = principal else { return Ok(redirect("/console/login")) };
     check_csrf(&state, &principal, &form.csrf)?;
-    close_session(&state, &principal).await?;
+    state.sessions.close(&principal).await?;
     let mut response = redirect("/console/login");
     response.add_cookie(&session_cookie(&state, String::new(), 0)).map_err(|e| ApiError::internal(&e))?;
     Ok(response)
@@ -186,13 +185,7 @@ fn reviewer(principal: Option<Principal>) -> Option<Principal> {
 
 async fn queue(principal: Option<Principal>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
-    let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    let mut rows = cases::list(&mut tx, Some(CaseStatus::Open), None, 100, 0).await.api(retry)?;
-    rows.extend(cases::list(&mut tx, Some(CaseStatus::PendingSignoff), None, 100, 0).await.api(retry)?);
-    let event = principal.event(crate::audit::Action::ListCases, Some(PURPOSE), None, crate::audit::Outcome::Success);
-    crate::audit::append(&mut tx, &event).await.api(retry)?;
-    tx.commit().await.api(retry)?;
+    let rows = state.review.queue(&principal, PURPOSE).await?;
     html(QueuePage { nav: nav(&state, &principal), rows: rows.iter().map(pages::QueueRow::from).collect() })
 }
 
@@ -202,8 +195,8 @@ async fn case_page(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
-    let case = audited_case(&state, &principal, case_id(&path)?, crate::audit::Action::ViewCase, PURPOSE).await?;
-    html(CasePage::new(nav(&state, &principal), &case))
+    let view = state.review.show(&principal, case_id(&path)?, PURPOSE).await?;
+    html(CasePage::new(nav(&state, &principal), &view.case))
 }
 
 async fn crop(
@@ -213,7 +206,7 @@ async fn crop(
 ) -> Result<HttpResponse, ApiError> {
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
     let (raw_id, kind) = path.into_inner();
-    Ok(png_response(crop_png(&state, &principal, case_id(&raw_id)?, &kind, PURPOSE).await?))
+    Ok(png_response(state.review.crop(&principal, case_id(&raw_id)?, &kind, PURPOSE).await?))
 }
 
 #[derive(Deserialize)]
@@ -233,7 +226,7 @@ async fn decision(
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
     check_csrf(&state, &principal, &form.csrf)?;
     let id = case_id(&path)?;
-    decide_case(&state, &principal, id, form.outcome, &form.comment, PURPOSE).await?;
+    state.review.decide(&principal, id, form.outcome, &form.comment, PURPOSE).await?;
     Ok(redirect(&format!("/console/cases/{id}")))
 }
 

@@ -1,12 +1,10 @@
-//! Checks on the document part beyond its face. `presence`: the photo shows a document at all (printed text
-//! around the portrait), else `document_not_found`. `mrz` reads the machine-readable zone where there is one, `iin`
-//! checks the Kazakh IIN; `decision::flag_document_data` compares them with what the client sent. The same-picture check (the document portrait is the selfie's own
-//! photo, or a copy of it) is a threshold on the selfie-document similarity (`thresholds.same_picture_min`, in
-//! `decision`); `eval` is the measurement that sets it. The document's portrait is also searched 1:N (see
-//! `http::verifications`).
+//! Checks on the document part beyond its face. `presence`: the photo shows a document at all (printed text around the
+//! portrait), else `document_not_found`. `mrz` reads the machine-readable zone where there is one, `iin` checks the
+//! Kazakh IIN; `decision::flag_document_data` compares them with what the client sent. The same-picture check (the
+//! document portrait is the selfie's own photo, or a copy of it) is a threshold on the selfie-document similarity
+//! (`thresholds.same_picture_min`, in `decision`); `cli::eval::same_picture` is the measurement that sets it. The
+//! document's portrait is also searched 1:N (see `http::verifications`).
 
-pub mod eval;
-pub mod eval_documents;
 pub mod iin;
 pub mod mrz;
 pub mod presence;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::Gallery;
 use crate::audit::{self, SecurityEvent, Severity};
-use crate::store::{biometrics, Store, StoreError, WriteTx};
+use crate::store::{biometrics, Store, StoreError, Unaudited, WriteTx};
 use crate::vault::{open_template, DataKey, Kek, TemplateBinding};
 
 /// Opens every sealed template of every subject that still has a data key. A template that fails its integrity
@@ -14,7 +14,7 @@ pub async fn load(store: &Store, kek: &Kek) -> Result<Gallery, StoreError> {
     let mut tx = store.begin_write().await?;
     let rows = biometrics::all_templates(&mut tx).await?;
     let (_, failed) = open_into(&mut tx, kek, &rows, &gallery).await?;
-    tx.commit().await?;
+    tx.commit_unaudited(Unaudited::IntegrityScan).await?;
     gallery.mark_loaded();
     gallery.mark_synced();
     tracing::info!(templates = gallery.len(), failed, "gallery loaded");

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{load, Gallery};
-use crate::store::{biometrics, Store, StoreError};
+use crate::store::{biometrics, Store, StoreError, Unaudited};
 use crate::vault::Kek;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -58,7 +58,7 @@ pub async fn sync(store: &Store, kek: &Kek, gallery: &Gallery) -> Result<SyncRep
         let mut tx = store.begin_write().await?;
         let rows = biometrics::templates_by_id(&mut tx, &missing).await?;
         let (opened, _failed) = load::open_into(&mut tx, kek, &rows, gallery).await?;
-        tx.commit().await?;
+        tx.commit_unaudited(Unaudited::IntegrityScan).await?;
         added = opened;
     }
     gallery.mark_synced();

@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{AppState, ErrorBody, Principal, StoreResultExt};
+use super::{AppState, ErrorBody, Principal};
 use crate::audit::{self, Action, Outcome, SecurityEvent, Severity};
 use crate::domain::ApplicantRef;
 use crate::error::{ApiError, ErrorCode};
@@ -40,15 +40,11 @@ async fn export(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::ExportAudit, &req)?;
-    let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    audit::append(&mut tx, &principal.event(Action::ExportAudit, Some(purpose), None, Outcome::Success))
-        .await
-        .api(retry)?;
-    audit::check_access_burst(&mut tx, &principal.actor, state.burst_threshold, state.burst_window_secs)
-        .await
-        .api(retry)?;
-    let mut rows = audit::export(&mut tx).await.api(retry)?;
+    let mut tx = state.store.begin_write().await?;
+    let audited =
+        audit::append(&mut tx, &principal.event(Action::ExportAudit, Some(purpose), None, Outcome::Success)).await?;
+    audit::check_access_burst(&mut tx, &principal.actor, state.burst_threshold, state.burst_window_secs).await?;
+    let mut rows = audit::export(&mut tx).await?;
     if let Some(subject) = &query.subject {
         // A reference that does not parse was never stored: nothing matches it.
         let subject = ApplicantRef::parse(subject).ok();
@@ -60,17 +56,15 @@ async fn export(
             subject.is_some() && (stored == pseudonym.as_deref() || legacy_clear)
         });
     }
-    tx.commit().await.api(retry)?;
+    tx.commit(audited).await?;
     Ok(HttpResponse::Ok().json(rows))
 }
 
 /// Verifies the chain; a break raises an `audit_chain_break` security event. Returns the report.
-async fn verified(tx: &mut WriteTx, retry: u64) -> Result<audit::ChainReport, ApiError> {
-    let report = audit::verify(tx).await.api(retry)?;
+async fn verified(tx: &mut WriteTx) -> Result<audit::ChainReport, ApiError> {
+    let report = audit::verify(tx).await?;
     if !report.intact {
-        audit::raise(tx, SecurityEvent::AuditChainBreak, Severity::Critical, "audit chain verification failed")
-            .await
-            .api(retry)?;
+        audit::raise(tx, SecurityEvent::AuditChainBreak, Severity::Critical, "audit chain verification failed").await?;
     }
     Ok(report)
 }
@@ -84,13 +78,11 @@ async fn verified(tx: &mut WriteTx, retry: u64) -> Result<audit::ChainReport, Ap
 #[tracing::instrument(name = "audit.verify", skip_all)]
 async fn verify(req: HttpRequest, principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::VerifyAudit, &req)?;
-    let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    let report = verified(&mut tx, retry).await?;
-    audit::append(&mut tx, &principal.event(Action::VerifyAudit, Some(purpose), None, Outcome::Success))
-        .await
-        .api(retry)?;
-    tx.commit().await.api(retry)?;
+    let mut tx = state.store.begin_write().await?;
+    let report = verified(&mut tx).await?;
+    let audited =
+        audit::append(&mut tx, &principal.event(Action::VerifyAudit, Some(purpose), None, Outcome::Success)).await?;
+    tx.commit(audited).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -115,13 +107,12 @@ async fn checkpoint(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::VerifyAudit, &req)?;
-    let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    let intact = verified(&mut tx, retry).await?.intact;
-    let signed = if intact { Some(audit::checkpoint(&mut tx).await.api(retry)?) } else { None };
+    let mut tx = state.store.begin_write().await?;
+    let intact = verified(&mut tx).await?.intact;
+    let signed = if intact { Some(audit::checkpoint(&mut tx).await?) } else { None };
     let result = if intact { Outcome::Success } else { Outcome::Failure };
-    audit::append(&mut tx, &principal.event(Action::SignCheckpoint, Some(purpose), None, result)).await.api(retry)?;
-    tx.commit().await.api(retry)?;
+    let audited = audit::append(&mut tx, &principal.event(Action::SignCheckpoint, Some(purpose), None, result)).await?;
+    tx.commit(audited).await?;
     match signed {
         Some(checkpoint) => Ok(HttpResponse::Ok().json(checkpoint)),
         None => {

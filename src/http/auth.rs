@@ -1,4 +1,5 @@
-//! Staff sign-in: `POST /v1/auth/login` (password + TOTP, both always) and `POST /v1/auth/logout`.
+//! Staff sign-in (crate::auth::Sessions behind it): `POST /v1/auth/login` (password + TOTP, both always) and
+//! `POST /v1/auth/logout`.
 
 use actix_web::cookie::{time::Duration, Cookie, SameSite};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
@@ -7,11 +8,9 @@ use utoipa::ToSchema;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::principal::SESSION_COOKIE;
-use super::{store_error, unix_now, AppState, ErrorBody, Principal, StoreResultExt};
-use crate::audit::{self, Action, AuditEvent, Outcome};
-use crate::auth::{login as sign_in, Attempt, LoginError, Refusal};
+use super::{AppState, ErrorBody, Principal};
+use crate::auth::Origin;
 use crate::error::{ApiError, ErrorCode};
-use crate::store::{access, lockout};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth/login", web::post().to(login)).route("/auth/logout", web::post().to(logout));
@@ -75,7 +74,7 @@ async fn login(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -
     let parsed = super::parse_json::<LoginRequest>(&body);
     wipe(body);
     let LoginRequest { username, password, totp } = parsed?;
-    let session = open_session(&state, &req, &username, password, &totp).await?;
+    let session = state.sessions.open(&origin(&req), &username, password, &totp).await?;
     Ok(HttpResponse::Ok()
         .cookie(session_cookie(&state, session.token.plaintext.to_string(), state.session_ttl_secs))
         .json(LoginResponse { role: session.role.as_str(), expires_at: session.expires_at }))
@@ -89,94 +88,18 @@ fn wipe(body: web::Bytes) {
     }
 }
 
-pub(crate) struct OpenedSession {
-    pub token: crate::auth::SessionToken,
-    pub role: crate::policy::Role,
-    pub expires_at: i64,
-}
-
 /// The `X-Forwarded-For` values, joined (only believed from `auth.trusted_proxies`).
 fn forwarded_for(req: &HttpRequest) -> Option<String> {
     let values: Vec<&str> = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
     (!values.is_empty()).then(|| values.join(","))
 }
 
-/// Password + TOTP, after the throttle; on success a session row, and either way (unless refused before any
-/// credential was checked) an audit row (login / login_failed) with the stored failure count, together.
-pub(crate) async fn open_session(
-    state: &AppState,
-    req: &HttpRequest,
-    username: &str,
-    password: Zeroizing<String>,
-    totp: &str,
-) -> Result<OpenedSession, ApiError> {
-    let retry = state.retry_after_secs;
-    let request_id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
-    let client = state.login.client_key(req.peer_addr().map(|a| a.ip()), forwarded_for(req).as_deref());
-    let now = unix_now();
-    let attempt = Attempt { username, password, code: totp, client: &client };
-    let outcome = sign_in(&state.store, &state.kek, &state.login, attempt, now).await;
-    let login = match outcome {
-        Ok(login) => Some(login),
-        Err(LoginError::Invalid) => None,
-        Err(LoginError::Refused(refusal)) => return Err(refused(refusal, retry)),
-        Err(LoginError::Store(e)) => return Err(store_error(e, retry)),
-    };
-    let actor: String = username.chars().take(64).collect();
-    let (role, result, action) = match &login {
-        Some(l) => (l.role.as_str(), Outcome::Success, Action::Login),
-        None => ("unknown", Outcome::Denied, Action::LoginFailed),
-    };
-    let event = AuditEvent {
-        actor: &actor,
-        role,
-        action,
-        purpose: None,
-        subject_ref: None,
-        result,
-        request_id: request_id.as_deref(),
-    };
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    let session = match &login {
-        Some(login) => {
-            let (token, expires_at) =
-                login.new_session(now, state.session_ttl_secs).map_err(|e| ApiError::internal(&e))?;
-            access::insert_session(&mut tx, &token.sha256, &login.username, login.role, now, expires_at)
-                .await
-                .api(retry)?;
-            if login.had_failures {
-                lockout::clear_failed_logins(&mut tx, &login.username).await.api(retry)?;
-            }
-            Some(OpenedSession { token, role: login.role, expires_at })
-        }
-        None => {
-            // Runs for unknown names too (changing nothing): the same statements whoever is asked about.
-            if let Some(secs) = lockout::record_failed_login(&mut tx, username, now, state.lockout).await.api(retry)? {
-                let detail = format!(
-                    "staff account {actor} had {} consecutive failed logins (next report in {secs} s at the earliest)",
-                    state.lockout.threshold
-                );
-                audit::raise(&mut tx, audit::SecurityEvent::RepeatedFailedLogins, audit::Severity::Warning, &detail)
-                    .await
-                    .api(retry)?;
-            }
-            None
-        }
-    };
-    audit::append(&mut tx, &event).await.api(retry)?;
-    tx.commit().await.api(retry)?;
-    session.ok_or_else(|| ApiError::new(ErrorCode::InvalidCredentials, "invalid username, password or code"))
-}
-
-fn refused(refusal: Refusal, retry: u64) -> ApiError {
-    match refusal {
-        Refusal::TooManyAttempts { retry_after_secs } => {
-            ApiError::new(ErrorCode::TooManyAttempts, "too many sign-in attempts, retry later")
-                .with_retry_after(retry_after_secs)
-        }
-        Refusal::Overloaded => {
-            ApiError::new(ErrorCode::Overloaded, "too many sign-ins in progress, retry later").with_retry_after(retry)
-        }
+/// Where the request comes from, for the sign-in throttle and the audit row.
+pub(crate) fn origin(req: &HttpRequest) -> Origin {
+    Origin {
+        peer: req.peer_addr().map(|a| a.ip()),
+        forwarded_for: forwarded_for(req),
+        request_id: req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string()),
     }
 }
 
@@ -187,18 +110,6 @@ fn refused(refusal: Refusal, retry: u64) -> ApiError {
 )]
 #[tracing::instrument(name = "auth.logout", skip_all)]
 async fn logout(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    close_session(&state, &principal).await?;
+    state.sessions.close(&principal).await?;
     Ok(HttpResponse::NoContent().cookie(session_cookie(&state, String::new(), 0)).finish())
-}
-
-/// Deletes the caller's session with its audit row.
-pub(crate) async fn close_session(state: &AppState, principal: &Principal) -> Result<(), ApiError> {
-    let retry = state.retry_after_secs;
-    let Some(session) = principal.session.as_deref() else {
-        return Err(ApiError::new(ErrorCode::Forbidden, "service accounts have no session"));
-    };
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    access::delete_session(&mut tx, session).await.api(retry)?;
-    audit::append(&mut tx, &principal.event(Action::Logout, None, None, Outcome::Success)).await.api(retry)?;
-    tx.commit().await.api(retry)
 }

@@ -1,18 +1,16 @@
-//! Fraud analysts' review: the case queue, a case, its two face crops (decrypted on demand), assignment and the
-//! decision (clear, or confirm fraud with a supervisor's sign-off). Every read and write is audited.
+//! The review API (crate::review behind it): the case queue, a case, its two face crops, assignment and the
+//! decision. Handlers read the request, call the core and shape the answer.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{AppState, Principal, StoreResultExt};
-use crate::audit::{self, Action, Outcome};
-use crate::domain::{Purpose, Reason};
+use super::{AppState, Principal};
+use crate::domain::Reason;
 use crate::error::{ApiError, ErrorCode};
 use crate::policy::Permission;
-use crate::store::biometrics;
-use crate::store::cases::{self, CaseStatus};
-use crate::vault::{open_crop, DataKey};
+use crate::review::{case_id, CaseFilter, CaseOutcome};
+use crate::store::cases::CaseStatus;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/cases", web::get().to(list))
@@ -20,11 +18,6 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cases/{id}/crops/{kind}", web::get().to(crop))
         .route("/cases/{id}/assign", web::post().to(assign))
         .route("/cases/{id}/decision", web::post().to(decide));
-}
-
-/// A case id from a path segment; anything else is an unknown case.
-pub(crate) fn case_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::new(ErrorCode::NotFound, "no such case"))
 }
 
 #[derive(Deserialize)]
@@ -87,13 +80,7 @@ async fn list(
         .transpose()?;
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
     let offset = query.offset.unwrap_or(0).max(0);
-    let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    let found = cases::list(&mut tx, status, reason, limit, offset).await.api(retry)?;
-    audit::append(&mut tx, &principal.event(Action::ListCases, Some(purpose), None, Outcome::Success))
-        .await
-        .api(retry)?;
-    tx.commit().await.api(retry)?;
+    let found = state.review.list(&principal, purpose, &CaseFilter { status, reason, limit, offset }).await?;
     let items: Vec<_> = found
         .into_iter()
         .map(|c| CaseSummary {
@@ -108,28 +95,11 @@ async fn list(
     Ok(HttpResponse::Ok().json(CasePage { items, limit, offset }))
 }
 
-/// Loads a case and records that `principal` performed `action` on it, in one transaction.
-pub(crate) async fn audited_case(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-    action: Action,
-    purpose: Purpose,
-) -> Result<cases::Case, ApiError> {
-    let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    let case = cases::get(&mut tx, id).await.api(retry)?;
-    let event = principal.event(action, Some(purpose), Some(&case.subject_ref), Outcome::Success);
-    audit::append(&mut tx, &event).await.api(retry)?;
-    tx.commit().await.api(retry)?;
-    Ok(case)
-}
-
 /// A case as analysts see it, with the case of the applicant it duplicates, if any.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub(crate) struct CaseView {
     #[serde(flatten)]
-    case: cases::Case,
+    case: crate::store::cases::Case,
     duplicate_case_id: Option<Uuid>,
 }
 
@@ -150,14 +120,8 @@ async fn show(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::ReadCase, &req)?;
-    let case = audited_case(&state, &principal, case_id(&path)?, Action::ViewCase, purpose).await?;
-    let retry = state.retry_after_secs;
-    let mut conn = state.store.acquire().await.api(retry)?;
-    let linked = match case.duplicate_verification_id {
-        Some(v) => cases::by_verification(&mut conn, v).await.api(retry)?.map(|c| c.case_id),
-        None => None,
-    };
-    Ok(HttpResponse::Ok().json(CaseView { case, duplicate_case_id: linked }))
+    let view = state.review.show(&principal, case_id(&path)?, purpose).await?;
+    Ok(HttpResponse::Ok().json(CaseView { case: view.case, duplicate_case_id: view.duplicate_case_id }))
 }
 
 #[utoipa::path(
@@ -178,52 +142,12 @@ async fn crop(
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::ViewCrop, &req)?;
     let (raw_id, kind) = path.into_inner();
-    let png = crop_png(&state, &principal, case_id(&raw_id)?, &kind, purpose).await?;
+    let png = state.review.crop(&principal, case_id(&raw_id)?, &kind, purpose).await?;
     Ok(png_response(png))
 }
 
 pub(crate) fn png_response(png: zeroize::Zeroizing<Vec<u8>>) -> HttpResponse {
     HttpResponse::Ok().content_type("image/png").insert_header(("Cache-Control", "no-store")).body(png.to_vec())
-}
-
-/// Decrypts one crop of a case for `principal` (who must hold view_crop), auditing the view. An integrity failure
-/// raises a security event and answers 500.
-pub(crate) async fn crop_png(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-    kind: &str,
-    purpose: Purpose,
-) -> Result<zeroize::Zeroizing<Vec<u8>>, ApiError> {
-    principal.require(Permission::ViewCrop)?;
-    if kind != "selfie" && kind != "document" {
-        return Err(ApiError::new(ErrorCode::NotFound, "crops are `selfie` or `document`"));
-    }
-    let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    let case = cases::get(&mut tx, id).await.api(retry)?;
-    let sealed = cases::crop(&mut tx, id, kind).await.api(retry)?;
-    let wrapped = biometrics::wrapped_key(&mut tx, &case.subject_ref)
-        .await
-        .api(retry)?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "the subject's biometric data was erased"))?;
-    let png = DataKey::unwrap(&wrapped, &state.kek, &case.subject_ref)
-        .and_then(|key| open_crop(&key, &sealed, id, kind, &case.subject_ref));
-    let Ok(png) = png else {
-        let detail = format!("crop {kind} of case {id} failed its integrity check");
-        audit::raise(&mut tx, audit::SecurityEvent::AeadFailure, audit::Severity::Critical, &detail)
-            .await
-            .api(retry)?;
-        tx.commit().await.api(retry)?;
-        return Err(ApiError::new(ErrorCode::Internal, "internal error"));
-    };
-    let event = principal.event(Action::ViewCrop, Some(purpose), Some(&case.subject_ref), Outcome::Success);
-    audit::append(&mut tx, &event).await.api(retry)?;
-    audit::check_access_burst(&mut tx, &principal.actor, state.burst_threshold, state.burst_window_secs)
-        .await
-        .api(retry)?;
-    tx.commit().await.api(retry)?;
-    Ok(png)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -261,28 +185,9 @@ async fn assign(
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::AssignCase, &req)?;
     let body: AssignRequest = if body.is_empty() { AssignRequest { analyst: None } } else { super::parse_json(&body)? };
-    let analyst = body.analyst.unwrap_or_else(|| principal.actor.clone());
-    if analyst != principal.actor && !crate::policy::permits(principal.role, Permission::SignOffFraud) {
-        return Err(ApiError::new(ErrorCode::Forbidden, "only supervisors assign cases to others"));
-    }
     let id = case_id(&path)?;
-    let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    let case = cases::get(&mut tx, id).await.api(retry)?;
-    if !cases::assign(&mut tx, id, &analyst).await.api(retry)? {
-        return Err(ApiError::new(ErrorCode::CaseClosed, "the case is closed"));
-    }
-    let event = principal.event(Action::AssignCase, Some(purpose), Some(&case.subject_ref), Outcome::Success);
-    audit::append(&mut tx, &event).await.api(retry)?;
-    tx.commit().await.api(retry)?;
+    let analyst = state.review.assign(&principal, id, body.analyst, purpose).await?;
     Ok(HttpResponse::Ok().json(Assigned { case_id: id, assigned_to: analyst }))
-}
-
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum CaseOutcome {
-    ConfirmFraud,
-    Clear,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -323,65 +228,6 @@ async fn decide(
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::DecideCase, &req)?;
     let body: DecisionRequest = super::parse_json(&body)?;
-    let updated = decide_case(&state, &principal, case_id(&path)?, body.outcome, &body.comment, purpose).await?;
+    let updated = state.review.decide(&principal, case_id(&path)?, body.outcome, &body.comment, purpose).await?;
     Ok(HttpResponse::Ok().json(Decided { case_id: updated.case_id, status: updated.status, outcome: updated.outcome }))
-}
-
-/// Open case: `clear` closes it, `confirm_fraud` waits for a supervisor. Pending case: a supervisor other than
-/// the proposer signs the confirmation off, or clears it. Audited in the same transaction.
-pub(crate) async fn decide_case(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-    outcome: CaseOutcome,
-    comment: &str,
-    purpose: Purpose,
-) -> Result<cases::Case, ApiError> {
-    principal.require(Permission::DecideCase)?;
-    if comment.trim().is_empty() || comment.len() > 2000 {
-        return Err(ApiError::new(ErrorCode::InvalidBody, "a comment of 1 to 2000 characters is required"));
-    }
-    let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    let case = cases::get(&mut tx, id).await.api(retry)?;
-    let stored_outcome = match outcome {
-        CaseOutcome::ConfirmFraud => "confirmed_fraud",
-        CaseOutcome::Clear => "cleared",
-    };
-    let (done, action) = match case.status {
-        CaseStatus::Open => {
-            let to = if outcome == CaseOutcome::Clear { CaseStatus::Closed } else { CaseStatus::PendingSignoff };
-            let done = cases::propose(&mut tx, id, stored_outcome, to, &principal.actor, comment).await.api(retry)?;
-            (done, Action::DecideCase)
-        }
-        CaseStatus::PendingSignoff => {
-            principal.require(Permission::SignOffFraud)?;
-            if case.proposed_by.as_deref() == Some(principal.actor.as_str()) {
-                return Err(ApiError::new(ErrorCode::Forbidden, "a fraud confirmation needs a second person"));
-            }
-            let done = cases::sign_off(&mut tx, id, stored_outcome, &principal.actor, comment).await.api(retry)?;
-            (done, Action::SignOffCase)
-        }
-        CaseStatus::Closed => (false, Action::DecideCase),
-    };
-    if !done {
-        return Err(ApiError::new(ErrorCode::CaseClosed, "the case is closed"));
-    }
-    audit::append(&mut tx, &principal.event(action, Some(purpose), Some(&case.subject_ref), Outcome::Success))
-        .await
-        .api(retry)?;
-    let updated = cases::get(&mut tx, id).await.api(retry)?;
-    if state.webhook {
-        let event = crate::notify::CaseEvent {
-            event: crate::notify::EventKind::CaseDecided,
-            case_id: id,
-            verification_id: updated.verification_id,
-            status: updated.status.as_str(),
-            reasons: crate::domain::Reason::for_client(&updated.reasons),
-            outcome: updated.outcome.clone(),
-        };
-        crate::notify::enqueue(&mut tx, &event).await.api(retry)?;
-    }
-    tx.commit().await.api(retry)?;
-    Ok(updated)
 }

@@ -1,6 +1,6 @@
 //! What every answer passes on its way out, and the extractor error handlers. Every error is `{code, message}` with
 //! a stable code, including the ones actix writes itself (plain-text 400/413/415, empty 404/405); 405 carries
-//! `Allow`; every answer carries `X-Content-Type-Options: nosniff`, and the API's `Cache-Control: no-store`
+//! `Allow`; every 503 carries `Retry-After`; every answer carries `X-Content-Type-Options: nosniff`, and the API's `Cache-Control: no-store`
 //! (its answers are personal data). Under /console errors are HTML pages with the same code instead.
 
 use actix_web::body::BoxBody;
@@ -120,6 +120,11 @@ pub(crate) fn finish(mut res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBo
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     let status = res.status();
+    // Every 503 says when to retry: the one place the configured wait is set.
+    if status == StatusCode::SERVICE_UNAVAILABLE && !res.headers().contains_key(header::RETRY_AFTER) {
+        let secs = res.request().app_data::<web::Data<super::AppState>>().map_or(1, |s| s.retry_after_secs);
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
     if status == StatusCode::METHOD_NOT_ALLOWED && !res.headers().contains_key(header::ALLOW) {
         if let Some(allow) = super::routes::allowed(&path).and_then(|a| HeaderValue::from_str(&a).ok()) {
             res.headers_mut().insert(header::ALLOW, allow);

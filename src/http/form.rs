@@ -12,16 +12,9 @@ use tokio::time::Instant;
 use crate::domain::{MetaError, VerificationMeta};
 use crate::error::{ApiError, ErrorCode};
 use crate::pipeline::UploadBytes;
+use crate::verification::Submission;
 
 const META_MAX_BYTES: usize = 16 * 1024;
-
-pub(crate) struct VerificationForm {
-    pub selfie: UploadBytes,
-    pub document: UploadBytes,
-    pub meta: VerificationMeta,
-    /// Raw meta bytes, for the request digest.
-    pub meta_raw: UploadBytes,
-}
 
 #[derive(Clone, Copy)]
 pub(crate) struct FormLimits {
@@ -78,11 +71,7 @@ pub(crate) fn check_headers(req: &HttpRequest, limits: FormLimits) -> Result<(),
     Ok(())
 }
 
-pub(crate) async fn read(
-    req: &HttpRequest,
-    payload: web::Payload,
-    limits: FormLimits,
-) -> Result<VerificationForm, ApiError> {
+pub(crate) async fn read(req: &HttpRequest, payload: web::Payload, limits: FormLimits) -> Result<Submission, ApiError> {
     let mut multipart = Multipart::new(req.headers(), payload);
     let pace = Pace { started: Instant::now(), limits };
     let (mut selfie, mut document, mut meta) = (None, None, None);
@@ -126,7 +115,7 @@ pub(crate) async fn read(
         MetaError::PurposeNotPermitted => ApiError::new(ErrorCode::PurposeNotPermitted, e.to_string()),
         other => ApiError::new(ErrorCode::InvalidMeta, other.to_string()),
     })?;
-    Ok(VerificationForm { selfie, document, meta, meta_raw })
+    Ok(Submission { selfie, document, meta, meta_raw })
 }
 
 fn too_large(what: &str) -> ApiError {

@@ -19,8 +19,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String))
 )]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let capacity = state.max_in_flight;
-    let in_flight = capacity.saturating_sub(state.admission.available_permits());
+    let (in_flight, capacity) = state.verifications.in_flight();
     let mut body = crate::metrics::render(in_flight, capacity);
     let uploading = state.max_uploads.saturating_sub(state.uploads.available_permits());
     body.push_str(&crate::metrics::render_uploads(uploading, state.max_uploads));

@@ -19,10 +19,9 @@ use std::sync::Arc;
 use actix_web::{web, HttpResponse};
 use tokio::sync::Semaphore;
 
-use crate::decision::Thresholds;
 use crate::error::{ApiError, ErrorCode};
 use crate::pipeline::pool::InferencePool;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use crate::vault::Kek;
 
 use edges::ErrorBody;
@@ -31,33 +30,30 @@ pub use principal::Principal;
 
 /// Shared, immutable per-application state.
 pub struct AppState {
+    /// The verification use case (crate::verification).
+    pub(crate) verifications: crate::verification::Verifications,
+    /// Fraud analysts' review (crate::review).
+    pub(crate) review: crate::review::Review,
+    /// Staff sign-in and sign-out (crate::auth::Sessions).
+    pub(crate) sessions: crate::auth::Sessions,
+    /// Consent and erasure (crate::privacy).
+    pub(crate) privacy: crate::privacy::Privacy,
     pub(crate) store: Store,
     pub(crate) pool: Arc<InferencePool>,
     pub(crate) kek: Arc<Kek>,
     pub(crate) gallery: Arc<crate::gallery::Gallery>,
     /// Seconds without a successful gallery synchronisation after which the replica is not ready.
     pub(crate) gallery_max_lag_secs: f64,
-    /// Verifications admitted at once (in a worker or waiting for one); beyond it: 503 overloaded.
-    pub(crate) admission: Arc<Semaphore>,
-    pub(crate) max_in_flight: usize,
     /// Verification bodies being read (before admission); beyond it: 503 overloaded.
     pub(crate) uploads: Arc<Semaphore>,
     pub(crate) max_uploads: usize,
-    pub(crate) thresholds: Thresholds,
     pub(crate) form_limits: FormLimits,
     pub(crate) retry_after_secs: u64,
     pub(crate) session_ttl_secs: i64,
     pub(crate) session_max_lifetime_secs: i64,
-    pub(crate) lockout: crate::auth::Lockout,
-    /// Sign-in limits and the bound on concurrent password hashing.
-    pub(crate) login: Arc<crate::auth::LoginThrottle>,
-    /// Storage is outside KZ (consented cross-border mode): consents must allow cross-border transfer.
-    pub(crate) cross_border: bool,
     /// Crop views / audit exports by one user within `burst_window_secs` above which an access_burst is raised.
     pub(crate) burst_threshold: i64,
     pub(crate) burst_window_secs: i64,
-    /// Whether case changes are queued for the webhook.
-    pub(crate) webhook: bool,
     pub(crate) secure_cookies: bool,
 }
 
@@ -91,34 +87,6 @@ pub(crate) fn body_config() -> web::PayloadConfig {
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|_| ApiError::new(ErrorCode::InvalidBody, "the body is not the expected JSON object"))
-}
-
-/// `.api(retry)`: a store failure as the API reports it (404, 503 with Retry-After, or an opaque 500).
-pub(crate) trait StoreResultExt<T> {
-    fn api(self, retry_after: u64) -> Result<T, ApiError>;
-}
-
-impl<T, E: Into<StoreError>> StoreResultExt<T> for Result<T, E> {
-    fn api(self, retry_after: u64) -> Result<T, ApiError> {
-        self.map_err(|e| store_error(e.into(), retry_after))
-    }
-}
-
-impl AppState {
-    /// Records one audit event in a transaction of its own (for actions whose only write is the audit row).
-    pub(crate) async fn audit(&self, event: &crate::audit::AuditEvent<'_>) -> Result<(), ApiError> {
-        let mut tx = self.store.begin_write().await.api(self.retry_after_secs)?;
-        crate::audit::append(&mut tx, event).await.api(self.retry_after_secs)?;
-        tx.commit().await.api(self.retry_after_secs)
-    }
-}
-
-pub(crate) fn store_error(e: StoreError, retry_after: u64) -> ApiError {
-    match e {
-        StoreError::NotFound => ApiError::new(ErrorCode::NotFound, "no such resource"),
-        StoreError::Unavailable(_) => ApiError::unavailable(&e, retry_after),
-        other => ApiError::internal(&other),
-    }
 }
 
 pub(crate) fn unix_now() -> i64 {

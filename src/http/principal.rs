@@ -1,80 +1,23 @@
-//! Who is calling, and for what. `Principal` authenticates (API key or staff session), `require` checks the
-//! role -> permission table, `purpose` checks the declared purpose against the role's purposes.
+//! Who is calling: `Principal` (crate::auth) authenticated from an API key or a staff session, and the purpose the
+//! request declares in `X-Purpose`.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
-use super::{AppState, StoreResultExt};
-use crate::audit::{Action, AuditEvent, Outcome};
+use super::AppState;
+pub use crate::auth::Principal;
 use crate::auth::{digests_equal, sha256_hex, TokenKind};
 use crate::domain::Purpose;
 use crate::error::{ApiError, ErrorCode};
-use crate::policy::{permits, purposes, Permission, Role};
+use crate::policy::Permission;
 
 pub(crate) const SESSION_COOKIE: &str = "fv_session";
 pub(crate) const PURPOSE_HEADER: &str = "X-Purpose";
 
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub actor: String,
-    pub role: Role,
-    /// Digest of the session token, for logout; `None` for API keys.
-    pub(crate) session: Option<String>,
-    pub request_id: String,
-}
-
+/// The front-end's half of `Principal`: the purpose a request declares in its header.
 impl Principal {
-    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
-        if permits(self.role, permission) {
-            Ok(())
-        } else {
-            Err(ApiError::new(ErrorCode::Forbidden, "this role may not perform this action"))
-        }
-    }
-
-    /// The purpose this request declares (policy §6), checked against what the role may use.
-    pub fn allow_purpose(&self, purpose: Option<Purpose>) -> Result<Purpose, ApiError> {
-        match purpose {
-            Some(p) if purposes(self.role).contains(&p) => Ok(p),
-            _ => Err(ApiError::new(
-                ErrorCode::PurposeNotPermitted,
-                "declare a permitted purpose: identification or anti_fraud, as this role allows",
-            )),
-        }
-    }
-
-    /// An audit event for an action this principal performed; `subject_ref` in clear (the row stores its pseudonym).
-    pub fn event<'a>(
-        &'a self,
-        action: Action,
-        purpose: Option<Purpose>,
-        subject_ref: Option<&'a str>,
-        result: Outcome,
-    ) -> AuditEvent<'a> {
-        AuditEvent {
-            actor: &self.actor,
-            role: self.role.as_str(),
-            action,
-            purpose,
-            subject_ref: subject_ref.map(crate::audit::Subject::Clear),
-            result,
-            request_id: Some(&self.request_id),
-        }
-    }
-
-    /// The client (service account) this request comes from; `None` for staff. Clients see only what they
-    /// created: their verifications, consents and idempotency keys (404 across clients).
-    pub fn client(&self) -> Option<&str> {
-        (self.session.is_none() && self.role == Role::Onboarding).then_some(self.actor.as_str())
-    }
-
-    /// Whether this principal may see a record created by `owner` (staff see every record).
-    pub fn owns(&self, owner: Option<&str>) -> bool {
-        self.client().is_none_or(|client| owner == Some(client))
-    }
-
     /// The permission check and the declared purpose together: what every staff and client request starts with.
     pub fn authorize(&self, permission: Permission, req: &HttpRequest) -> Result<Purpose, ApiError> {
         self.require(permission)?;
@@ -84,7 +27,7 @@ impl Principal {
     /// The purpose from the `X-Purpose` header.
     pub fn header_purpose(&self, req: &HttpRequest) -> Result<Purpose, ApiError> {
         let declared = req.headers().get(PURPOSE_HEADER).and_then(|v| v.to_str().ok()).and_then(Purpose::parse);
-        self.allow_purpose(declared)
+        Ok(self.allow_purpose(declared)?)
     }
 }
 
@@ -114,10 +57,9 @@ impl FromRequest for Principal {
         Box::pin(async move {
             let state = state.ok_or_else(unauthenticated)?;
             let token = token.ok_or_else(unauthenticated)?;
-            let retry = state.retry_after_secs;
             match TokenKind::parse(&token).ok_or_else(unauthenticated)? {
                 TokenKind::ApiKey { key_id, secret } => {
-                    let account = state.store.service_account(key_id).await.api(retry)?;
+                    let account = state.store.service_account(key_id).await?;
                     match account {
                         Some(a) if digests_equal(&sha256_hex(secret), &a.secret_sha256) => {
                             Ok(Principal { actor: a.name, role: a.role, session: None, request_id })
@@ -131,8 +73,7 @@ impl FromRequest for Principal {
                     let session = state
                         .store
                         .touch_session(&digest, now, now + state.session_ttl_secs, state.session_max_lifetime_secs)
-                        .await
-                        .api(retry)?
+                        .await?
                         .ok_or_else(unauthenticated)?;
                     Ok(Principal { actor: session.username, role: session.role, session: Some(digest), request_id })
                 }

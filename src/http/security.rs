@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, Weekday};
 use utoipa::ToSchema;
 
-use super::{AppState, ErrorBody, Principal, StoreResultExt};
+use super::{AppState, ErrorBody, Principal};
 use crate::audit::{self, Action, Outcome};
 use crate::error::{ApiError, ErrorCode};
 use crate::policy::Permission;
@@ -44,13 +44,12 @@ async fn load(
 ) -> Result<(String, Vec<audit::StoredEvent>), ApiError> {
     let purpose = principal.authorize(Permission::ReadSecurityEvents, req)?;
     let since = since(window)?;
-    let retry = state.retry_after_secs;
-    let mut tx = state.store.begin_write().await.api(retry)?;
-    let found = audit::events_since(&mut tx, &since, 1000).await.api(retry)?;
-    audit::append(&mut tx, &principal.event(Action::ReadSecurityEvents, Some(purpose), None, Outcome::Success))
-        .await
-        .api(retry)?;
-    tx.commit().await.api(retry)?;
+    let mut tx = state.store.begin_write().await?;
+    let found = audit::events_since(&mut tx, &since, 1000).await?;
+    let audited =
+        audit::append(&mut tx, &principal.event(Action::ReadSecurityEvents, Some(purpose), None, Outcome::Success))
+            .await?;
+    tx.commit(audited).await?;
     Ok((since, found))
 }
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::outbox;
-use crate::store::{now_rfc3339, Store, StoreError};
+use crate::store::{now_rfc3339, Store, StoreError, Unaudited};
 
 #[derive(Serialize)]
 struct SecurityAlert {
@@ -50,6 +50,6 @@ pub(super) async fn queue_new(store: &Store) -> Result<usize, StoreError> {
             .execute(&mut *tx)
             .await?;
     }
-    tx.commit().await?;
+    tx.commit_unaudited(Unaudited::AlertQueue).await?;
     Ok(rows.len())
 }

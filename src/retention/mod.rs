@@ -123,8 +123,8 @@ pub async fn sweep(
         result: Outcome::Success,
         request_id: None,
     };
-    audit::append(&mut tx, &event).await?;
-    tx.commit().await?;
+    let audited = audit::append(&mut tx, &event).await?;
+    tx.commit(audited).await?;
     // Shredded data keys and deleted rows must not survive in older log frames (SQLite).
     store.checkpoint_wal().await;
     Ok(report)

@@ -101,8 +101,8 @@ pub(super) async fn adopt_legacy(pool: &AnyPool, kek: &Kek, event: &AuditEvent<'
     audit::raise(&mut tx, SecurityEvent::ServiceKeysCreated, Severity::Critical, &detail).await?;
     pseudonymise_legacy(&mut tx, &keys).await?;
     let mut tx = WriteTx::new(tx, Arc::new(keys));
-    audit::append(&mut tx, event).await?;
-    tx.commit().await?;
+    let audited = audit::append(&mut tx, event).await?;
+    tx.commit(audited).await?;
     Ok(Adoption::Adopted { legacy_rows, head_had_mac })
 }
 

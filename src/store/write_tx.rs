@@ -1,6 +1,9 @@
 //! The transaction of an audited write: it holds the audit-chain lock (taken by `Store::begin_write`) and the
 //! service keys the audit row needs (chain MAC, subject pseudonym). It derefs to the connection, so queries run on
 //! it as on a plain transaction (`&mut *tx`, or `&mut tx` where a `&mut AnyConnection` is expected).
+//!
+//! It commits only with the proof that its action's audit row was appended (`audit::append` returns it), or with a
+//! named reason why the write is no one's action (`Unaudited`): forgetting the audit row does not compile.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -8,7 +11,20 @@ use std::sync::Arc;
 use sqlx::AnyConnection;
 
 use super::Tx;
+use crate::audit::Audited;
 use crate::vault::ServiceKeys;
+
+/// The writes under the audit lock that record no action, each for its reason.
+#[derive(Debug, Clone, Copy)]
+pub enum Unaudited {
+    /// Sealed templates opened into memory only (the gallery loading or synchronising, `vault check`); a template
+    /// failing its integrity check raises a security event in the same transaction.
+    IntegrityScan,
+    /// Security events copied into the webhook outbox.
+    AlertQueue,
+    /// An action that failed before it happened: its only record is the security event it raised.
+    SecurityEventOnly,
+}
 
 pub struct WriteTx {
     tx: Tx,
@@ -34,7 +50,14 @@ impl WriteTx {
         self.keys.pseudonym(subject)
     }
 
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
+    /// Commits an action together with its audit row.
+    pub async fn commit(self, _audited: Audited) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    /// Commits a write that is no one's action on personal data; `why` names which.
+    pub async fn commit_unaudited(self, why: Unaudited) -> Result<(), sqlx::Error> {
+        tracing::trace!(why = ?why, "unaudited write");
         self.tx.commit().await
     }
 }

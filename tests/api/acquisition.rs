@@ -3,7 +3,7 @@
 //! here from shared photos the way `faceverify eval-acquisition` makes them, from photos it reports as missed
 //! without the retries.
 
-use faceverify::eval_acquisition::make;
+use faceverify::cli::eval::acquisition::make;
 use faceverify::pipeline::largest;
 use image::ImageEncoder;
 

@@ -2,8 +2,8 @@
 //! chain recomputed (unkeyed, or under a guessed key) and re-based are all reported; an attacker who also holds
 //! the KEK, and so recomputes under the right key, is caught by a signed checkpoint taken earlier.
 
-use faceverify::admin;
 use faceverify::audit::{AuditRow, ChainBreak, Checkpoint};
+use faceverify::cli::admin;
 use faceverify::vault::{ServiceKeys, WrappedServiceKey};
 use sqlx::Row;
 

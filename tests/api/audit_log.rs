@@ -1,8 +1,8 @@
 //! The audit log: actions land in it with who, role, purpose and subject; any edit, deletion or reordering of
 //! rows is detected and raises a security event; auditors export it.
 
-use faceverify::admin;
 use faceverify::audit::ChainBreak;
+use faceverify::cli::admin;
 use faceverify::policy::Role;
 
 use crate::helpers::{spawn_app, TestApp};

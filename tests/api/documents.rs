@@ -41,7 +41,7 @@ fn copy_of(jpeg: &[u8], scale: f32, keep: f32, quality: u8) -> Vec<u8> {
     let scaled = imageops::resize(&img, sw, sh, imageops::FilterType::Triangle);
     let (cw, ch) = ((sw as f32 * keep) as u32, (sh as f32 * keep) as u32);
     let cropped = imageops::crop_imm(&scaled, (sw - cw) / 2, (sh - ch) / 2, cw, ch).to_image();
-    faceverify::document::eval::jpeg(&cropped, quality).expect("encodes")
+    faceverify::cli::eval::same_picture::jpeg(&cropped, quality).expect("encodes")
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The acceptance bar of the verification issue: FNMR <= 1% at FMR <= 0.1% on the deepface and dlib_johns
 //! pairs, and the configured operating threshold itself within both bounds.
 
-use faceverify::eval::{score_pairs, PairMode};
+use faceverify::cli::eval::pairs::{score_pairs, PairMode};
 
 use crate::helpers::{pool, require_shared, settings};
 

@@ -76,7 +76,7 @@ impl Site {
         write_kek(&dir.path().join("kek.key"));
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
         let db = TestDb::fresh(dir.path()).await;
-        Self { dir, port, base: format!("http://127.0.0.1:{port}"), client: reqwest::Client::new(), db }
+        Self { dir, port, base: format!("http://127.0.0.1:{port}"), client: crate::helpers::client(), db }
     }
 }
 
@@ -200,7 +200,7 @@ async fn sigkill_mid_write_loses_no_acknowledged_verification() {
     assert_eq!(stored, audited, "no verification without its audit row");
     assert_eq!(stored, cases, "no verification without its case (each one here opens one)");
     assert!(stored >= acknowledged.len() as i64);
-    let chain = faceverify::admin::verify_audit(&store).await.expect("verify");
+    let chain = faceverify::cli::admin::verify_audit(&store).await.expect("verify");
     assert!(chain.intact, "{chain:?}");
     eprintln!("SIGKILL: {} acknowledged, {stored} stored, all intact", acknowledged.len());
     server.kill().expect("stop");

@@ -136,7 +136,14 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let store = Store::connect(&settings.database.url).await.expect("store").unlock(&kek).await.expect("unlock");
     let key = faceverify::auth::create_service_account(&store, "onboarding").await.expect("service account");
     let api_key = key.plaintext.to_string();
-    TestApp { address, client: reqwest::Client::new(), store, kek, kek_file, db, api_key, dir, login, settings }
+    TestApp { address, client: client(), store, kek, kek_file, db, api_key, dir, login, settings }
+}
+
+/// A client that never reuses a connection the server may have closed: the service ends idle keep-alive
+/// connections after 5 s, and a test that builds its next upload for longer on its single-threaded runtime would
+/// otherwise send it down a closed connection (`IncompleteMessage`, seen on a loaded machine).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().pool_idle_timeout(std::time::Duration::from_secs(2)).build().expect("client")
 }
 
 /// A small face-free JPEG: it decodes, finds no face, and (with both parts) opens a case.

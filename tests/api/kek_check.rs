@@ -1,7 +1,7 @@
 //! The wrong key-encryption key is refused at start (issue: started with another KEK, the service looked ready
 //! while no stored key opened and 1:N search was silently empty).
 
-use faceverify::admin;
+use faceverify::cli::admin;
 use faceverify::startup::Application;
 
 use crate::helpers::{pool, settings, spawn_app, write_kek, TestApp};
@@ -17,11 +17,22 @@ async fn start_with(app: &TestApp, kek_file: &std::path::Path) -> Result<(), Str
     }
 }
 
-/// A data key wrapped under the app's KEK, as every enrolled subject has.
+/// A data key wrapped under the app's KEK, as every enrolled subject has, with the audit row of its enrolment.
 async fn enrol_key(app: &TestApp, subject: &str) {
+    use faceverify::audit::{Action, AuditEvent, Outcome, Subject};
     let mut tx = app.store.begin_write().await.expect("transaction");
     faceverify::store::biometrics::data_key(&mut tx, &app.kek, subject).await.expect("data key");
-    tx.commit().await.expect("commit");
+    let event = AuditEvent {
+        actor: "test",
+        role: "onboarding",
+        action: Action::Verify,
+        purpose: None,
+        subject_ref: Some(Subject::Clear(subject)),
+        result: Outcome::Success,
+        request_id: None,
+    };
+    let audited = faceverify::audit::append(&mut tx, &event).await.expect("audit row");
+    tx.commit(audited).await.expect("commit");
 }
 
 #[tokio::test]

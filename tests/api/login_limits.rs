@@ -129,7 +129,7 @@ async fn every_failure_gives_one_answer_after_one_password_verification() {
     let app = spawn_app_with(|_| {}).await;
     let ana = staff(&app, "ana").await;
     let gone = staff(&app, "gone").await;
-    faceverify::admin::disable_staff(&app.store, "gone").await.expect("disable");
+    faceverify::cli::admin::disable_staff(&app.store, "gone").await.expect("disable");
     let ok = app.login("ana", PASSWORD, &code(&ana)).await;
     assert_eq!(ok.status().as_u16(), 200);
     let cases = [

@@ -1,6 +1,6 @@
 //! Retention: expired data is destroyed (templates crypto-shredded), recorded, and the audit chain still verifies.
 
-use faceverify::admin;
+use faceverify::cli::admin;
 
 use crate::helpers::{face, form, require_shared, settings, spawn_app, tiny_jpeg};
 

@@ -1,8 +1,8 @@
 //! Ending access: `accounts revoke` (API keys), `accounts disable` (staff, with their sessions), `accounts unlock`,
 //! and the absolute session lifetime.
 
-use faceverify::admin;
 use faceverify::auth::TOTP_STEP_SECS;
+use faceverify::cli::admin;
 use faceverify::policy::Role;
 
 use crate::helpers::{assert_error, spawn_app_with, TestApp};

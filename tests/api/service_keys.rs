@@ -3,7 +3,7 @@
 //! stop the service), and created by `audit adopt-legacy` for a database written before they existed, whose rows
 //! are then pseudonymised (consents) or kept as the legacy chain (audit rows).
 
-use faceverify::admin;
+use faceverify::cli::admin;
 use faceverify::startup::Application;
 use faceverify::store::{Store, StoreError};
 

@@ -1,6 +1,6 @@
 //! Templates at rest: sealed, never plaintext in the database file, tamper-evident, rotatable.
 
-use faceverify::admin;
+use faceverify::cli::admin;
 
 use crate::helpers::{face, form, require_shared, selfie_embedding, settings, spawn_app, write_kek, TestApp, TestDb};
 

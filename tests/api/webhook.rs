@@ -111,7 +111,7 @@ async fn security_events_are_alerted_once_signed_and_without_details() {
     }
     // The same kind of event raised outside the server (a CLI audit check) is alerted too.
     app.sql_exec("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1").await;
-    assert!(!faceverify::admin::verify_audit(&app.store).await.expect("verify").intact);
+    assert!(!faceverify::cli::admin::verify_audit(&app.store).await.expect("verify").intact);
 
     // Up to 15 s: the retry waits out its back-off, and CI machines are busy.
     for _ in 0..750 {

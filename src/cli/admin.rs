@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::audit::{self, Action, AuditEvent, ChainReport, Checkpoint, Outcome, SecurityEvent, Severity};
 use crate::config::Settings;
 use crate::policy::Role;
-use crate::store::{biometrics, lockout, revocation, Adoption, Store, WriteTx};
+use crate::store::{biometrics, lockout, revocation, Adoption, Store, Unaudited, WriteTx};
 use crate::vault::{self, open_template, DataKey, Kek, TemplateBinding};
 
 const OPERATOR: &str = "operator";
@@ -27,8 +27,8 @@ fn operator_event(action: Action, result: Outcome) -> AuditEvent<'static> {
 
 async fn record(store: &Store, action: Action) -> anyhow::Result<()> {
     let mut tx = store.begin_write().await?;
-    audit::append(&mut tx, &operator_event(action, Outcome::Success)).await?;
-    tx.commit().await?;
+    let audited = audit::append(&mut tx, &operator_event(action, Outcome::Success)).await?;
+    tx.commit(audited).await?;
     Ok(())
 }
 
@@ -60,8 +60,8 @@ async fn audited_account_change(
     anyhow::ensure!(changed, "{missing}");
     let event =
         AuditEvent { subject_ref: Some(audit::Subject::Account(target)), ..operator_event(action, Outcome::Success) };
-    audit::append(&mut tx, &event).await?;
-    tx.commit().await?;
+    let audited = audit::append(&mut tx, &event).await?;
+    tx.commit(audited).await?;
     Ok(())
 }
 
@@ -126,8 +126,8 @@ pub async fn rotate(settings: &Settings, new_kek_file: &Path) -> anyhow::Result<
     let (keys, seeds) = biometrics::rewrap_all(&mut tx, &old, &new).await?;
     crate::store::kek_check::record(&mut tx, &new).await?;
     let service_keys = crate::store::rewrap_service_keys(&mut tx, &old, &new).await?;
-    audit::append(&mut tx, &operator_event(Action::RotateKeys, Outcome::Success)).await?;
-    tx.commit().await?;
+    let audited = audit::append(&mut tx, &operator_event(Action::RotateKeys, Outcome::Success)).await?;
+    tx.commit(audited).await?;
     Ok(Rotation {
         from_kek: old.id().into(),
         to_kek: new.id().into(),
@@ -173,8 +173,8 @@ pub async fn verify_audit(store: &Store) -> anyhow::Result<ChainReport> {
 pub async fn verify_audit_against(store: &Store, checkpoints: &[Checkpoint]) -> anyhow::Result<ChainReport> {
     let mut tx = store.begin_write().await?;
     let report = verified(&mut tx, checkpoints).await?;
-    audit::append(&mut tx, &operator_event(Action::VerifyAudit, Outcome::Success)).await?;
-    tx.commit().await?;
+    let audited = audit::append(&mut tx, &operator_event(Action::VerifyAudit, Outcome::Success)).await?;
+    tx.commit(audited).await?;
     Ok(report)
 }
 
@@ -192,12 +192,12 @@ pub async fn sign_checkpoint(store: &Store) -> anyhow::Result<Checkpoint> {
     let mut tx = store.begin_write().await?;
     let report = verified(&mut tx, &[]).await?;
     if !report.intact {
-        tx.commit().await?;
+        tx.commit_unaudited(Unaudited::SecurityEventOnly).await?;
         anyhow::bail!("the audit chain does not verify ({:?}): no checkpoint signed", report.first_break);
     }
     let checkpoint = audit::checkpoint(&mut tx).await?;
-    audit::append(&mut tx, &operator_event(Action::SignCheckpoint, Outcome::Success)).await?;
-    tx.commit().await?;
+    let audited = audit::append(&mut tx, &operator_event(Action::SignCheckpoint, Outcome::Success)).await?;
+    tx.commit(audited).await?;
     Ok(checkpoint)
 }
 
@@ -246,6 +246,6 @@ pub async fn check_vault(store: &Store, kek: &Kek) -> anyhow::Result<VaultReport
             audit::raise(&mut tx, SecurityEvent::AeadFailure, Severity::Critical, &detail).await?;
         }
     }
-    tx.commit().await?;
+    tx.commit_unaudited(Unaudited::IntegrityScan).await?;
     Ok(VaultReport { templates: rows.len(), intact: rows.len() - failed, failed })
 }

@@ -14,10 +14,10 @@ use std::path::Path;
 use image::{imageops, RgbImage};
 use serde::Serialize;
 
-use crate::eval::EvalError;
+use super::pairs::EvalError;
+use super::stats::Proportion;
 use crate::pipeline::pool::InferencePool;
 use crate::pipeline::{decode, iou, largest, DecodeLimits, Face};
-use crate::stats::Proportion;
 
 const VARIANTS: [&str; 4] = ["tight", "tight_grey", "dim", "small"];
 
@@ -48,7 +48,7 @@ pub fn run(
     document_min: f32,
 ) -> Result<AcquisitionReport, EvalError> {
     let base = pairs_csv.parent().unwrap_or(Path::new("."));
-    let photos = crate::eval::photos_of(pairs_csv)?;
+    let photos = super::pairs::photos_of(pairs_csv)?;
     let mut missed = [[0usize; 2]; VARIANTS.len()];
     let mut examples: [Vec<String>; VARIANTS.len()] = Default::default();
     let (mut tried, mut without) = (0, 0);

@@ -1,11 +1,10 @@
-//! Command-line interface: `serve`, `verify`, `eval`, `time-pairs`, `bench` and the operator commands.
+//! The command line as clap parses it: `serve`, `verify`, the operator commands, the benchmarks and evaluations.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
-use crate::decision::decide;
 use crate::pipeline::Device;
 
 #[derive(Debug, Parser)]
@@ -194,6 +193,7 @@ pub enum VaultCommand {
 }
 
 impl Cli {
+    /// The settings (defaults, `--config` file, environment) with `--device` applied.
     pub fn settings(&self) -> anyhow::Result<Settings> {
         let mut settings = Settings::load(self.config.as_deref())?;
         if let Some(device) = self.device {
@@ -201,103 +201,4 @@ impl Cli {
         }
         Ok(settings)
     }
-}
-
-/// A new staff password from FACEVERIFY_NEW_PASSWORD or the first line of standard input, only ever in zeroizing
-/// buffers (the line buffer is reserved up front, so that growing it leaves no copies behind).
-pub fn read_new_password() -> anyhow::Result<zeroize::Zeroizing<String>> {
-    use zeroize::Zeroizing;
-    if let Ok(p) = std::env::var("FACEVERIFY_NEW_PASSWORD") {
-        return Ok(Zeroizing::new(p));
-    }
-    let mut line = Zeroizing::new(String::with_capacity(1024));
-    std::io::stdin().read_line(&mut line)?;
-    Ok(Zeroizing::new(line.trim_end().to_owned()))
-}
-
-pub fn verify(settings: &Settings, selfie: PathBuf, document: PathBuf) -> anyhow::Result<String> {
-    let selfie = std::fs::read(&selfie).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", selfie.display()))?;
-    let document = std::fs::read(&document).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", document.display()))?;
-    let pool = crate::engine::start(settings)?;
-    let evidence = pool.run_blocking(move |p| p.verify(&selfie, &document))??;
-    Ok(serde_json::to_string_pretty(&decide(&evidence, &settings.thresholds))?)
-}
-
-pub struct EvalOptions {
-    pub pairs: PathBuf,
-    pub sources: Vec<String>,
-    pub json: bool,
-    pub report_dir: Option<PathBuf>,
-    pub liveness: Option<PathBuf>,
-    pub document_cards: bool,
-    pub scores: Option<PathBuf>,
-}
-
-pub fn eval(settings: &Settings, opts: EvalOptions) -> anyhow::Result<String> {
-    let EvalOptions { pairs, sources, json, report_dir, liveness, document_cards, scores } = opts;
-    let mode = if document_cards { crate::eval::PairMode::SelfieVsCard } else { crate::eval::PairMode::Photos };
-    let sources = &sources[..];
-    let pool = crate::engine::start(settings)?;
-    let scored = crate::eval::pair_scores(
-        &pool,
-        &pairs,
-        sources,
-        &settings.pipeline.limits,
-        settings.pipeline.detection.document_min_score,
-        mode,
-    )?;
-    if let Some(path) = scores {
-        crate::eval::write_scores(&path, &scored)?;
-    }
-    let groups = crate::eval::group_by_source(&scored);
-    let reports: Vec<_> = groups.iter().map(|(source, s)| s.report(source, settings.thresholds.match_min)).collect();
-    if let Some(dir) = report_dir {
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join("det.svg"), crate::eval_report::det_svg(&groups))?;
-        let (limits, min_score, live_min) =
-            (&settings.pipeline.limits, settings.pipeline.detection.selfie_min_score, settings.thresholds.live_min);
-        let pad = match &liveness {
-            Some(csv) => crate::eval_report::pad_report(&pool, csv, limits, min_score, live_min)?,
-            None => Vec::new(),
-        };
-        let bona_fide = crate::eval_report::bpcer_on_pairs(&pool, &pairs, limits, min_score, live_min)?;
-        let doc = serde_json::json!({
-            "match_threshold": settings.thresholds.match_min,
-            "live_threshold": live_min,
-            "verification": reports,
-            "presentation_attacks": pad,
-            "bona_fide_on_pairs_photos": bona_fide,
-        });
-        std::fs::write(dir.join("accuracy.json"), serde_json::to_string_pretty(&doc)?)?;
-    }
-    if json {
-        Ok(serde_json::to_string_pretty(&reports)?)
-    } else {
-        Ok(crate::eval::render(&reports))
-    }
-}
-
-pub struct CalibrateOptions {
-    pub pairs: PathBuf,
-    pub target_fmr: f64,
-    pub folds: usize,
-    pub sources: Vec<String>,
-    pub document_cards: bool,
-}
-
-pub fn calibrate(settings: &Settings, opts: CalibrateOptions) -> anyhow::Result<String> {
-    anyhow::ensure!(opts.target_fmr > 0.0 && opts.target_fmr < 1.0, "--target-fmr must be in (0, 1)");
-    anyhow::ensure!(opts.folds >= 2, "--folds must be at least 2");
-    let mode = if opts.document_cards { crate::eval::PairMode::SelfieVsCard } else { crate::eval::PairMode::Photos };
-    let pool = crate::engine::start(settings)?;
-    let scored = crate::eval::pair_scores(
-        &pool,
-        &opts.pairs,
-        &opts.sources,
-        &settings.pipeline.limits,
-        settings.pipeline.detection.document_min_score,
-        mode,
-    )?;
-    let report = crate::calibrate::calibrate(&scored, opts.target_fmr, opts.folds);
-    Ok(serde_json::to_string_pretty(&report)?)
 }

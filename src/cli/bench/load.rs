@@ -3,15 +3,12 @@
 //! latency percentiles, status counts (only 201 and the documented 503 back-pressure are acceptable), process CPU
 //! and peak RSS. Writes a JSON result and an SVG plot.
 
-mod login_flood;
-
-pub use login_flood::{run_login_flood, LoginFloodOptions, LoginFloodReport};
-
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::{isolated, machine, percentile};
 use crate::config::Settings;
 
 pub struct BenchOptions {
@@ -48,15 +45,6 @@ pub struct BenchReport {
     pub levels: Vec<LevelResult>,
 }
 
-/// The `p`-th percentile of ascending `sorted` (nearest rank); 0 when empty.
-pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
 /// utime + stime of this process, in seconds (Linux).
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -75,29 +63,7 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned()))
-        .unwrap_or_else(|| "unknown CPU".into());
-    format!("{cpu}, {} logical CPUs", std::thread::available_parallelism().map_or(0, |n| n.get()))
-}
-
-/// `settings` for an in-process benchmark: its own SQLite database and development key in a fresh temporary
-/// folder named after `name` (returned, for removal afterwards), loopback on a free port, no retention sweeps.
-pub(crate) fn isolated(mut settings: Settings, name: &str) -> anyhow::Result<(Settings, std::path::PathBuf)> {
-    let dir = std::env::temp_dir().join(format!("faceverify-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    settings.database.url = format!("sqlite://{}", dir.join("bench.db").display());
-    settings.vault.kek_file = None;
-    settings.vault.dev_kek_file = dir.join("bench-kek.key");
-    settings.server.port = 0;
-    settings.server.host = "127.0.0.1".into();
-    settings.retention.sweep_interval_secs = 0;
-    Ok((settings, dir))
-}
-
+/// Runs every concurrency level against a fresh in-process service, writes the JSON and SVG, returns the report.
 pub async fn run(settings: Settings, opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     let (settings, dir) = isolated(settings, "bench")?;
     let app = crate::startup::Application::build(settings.clone()).await?;

@@ -11,11 +11,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::pairs::EvalError;
+use super::stats::Proportion;
 use crate::document::mrz::MrzReading;
-use crate::eval::EvalError;
 use crate::pipeline::pool::InferencePool;
 use crate::pipeline::{decode, DecodeLimits, Role};
-use crate::stats::Proportion;
 
 #[derive(Debug, Deserialize)]
 struct DocumentRow {
@@ -64,7 +64,7 @@ pub fn run(
     for row in csv::Reader::from_path(faces_dir.join("documents/documents.csv"))?.deserialize::<DocumentRow>() {
         docs.push(row?);
     }
-    let photos = crate::eval::photos_of(&faces_dir.join("pairs.csv"))?;
+    let photos = super::pairs::photos_of(&faces_dir.join("pairs.csv"))?;
     let (mut doc_lines, mut found, mut portraits, mut usable, mut missed) = (Vec::new(), 0, 0, 0, Vec::new());
     let mut unusable = Vec::new();
     let (mut valid, mut valid_read, mut damaged, mut damaged_read, mut valid_missed) = (0, 0, 0, 0, Vec::new());

@@ -12,7 +12,7 @@ use std::path::Path;
 use image::{imageops, DynamicImage, RgbImage};
 use serde::Serialize;
 
-use crate::eval::{EvalError, PairRow};
+use super::pairs::{EvalError, PairRow};
 use crate::pipeline::pool::InferencePool;
 use crate::pipeline::{decode, largest, DecodeLimits, Embedding};
 

@@ -48,7 +48,7 @@ fn rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-pub async fn run_login_flood(settings: Settings, opts: &LoginFloodOptions) -> anyhow::Result<LoginFloodReport> {
+pub async fn run(settings: Settings, opts: &LoginFloodOptions) -> anyhow::Result<LoginFloodReport> {
     let (mut settings, dir) = super::isolated(settings, "bench-login")?;
     if opts.no_limits {
         settings.auth.address_max_attempts = u32::MAX;

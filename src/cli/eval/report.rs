@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::eval::Scores;
+use super::pairs::Scores;
 use crate::pipeline::pool::InferencePool;
 use crate::pipeline::{decode, largest, DecodeLimits};
 

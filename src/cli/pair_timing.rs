@@ -8,11 +8,11 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::bench::percentile;
+use super::bench::percentile;
+use super::eval::pairs::PairRow;
 use crate::config::Settings;
 use crate::decision::decide;
 use crate::domain::Decision;
-use crate::eval::PairRow;
 
 #[derive(Debug, Serialize)]
 pub struct PairTime {

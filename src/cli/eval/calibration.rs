@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::eval::{ScoredPair, Scores};
-use crate::stats::Proportion;
+use super::pairs::{ScoredPair, Scores};
+use super::stats::Proportion;
 
 #[derive(Debug, Serialize)]
 pub struct CalibrationReport {

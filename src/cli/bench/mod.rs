@@ -1,0 +1,41 @@
+//! `faceverify bench` and `bench-login`: load on the service started in-process against a temporary database.
+//! `load`: verifications through the HTTP API at several concurrency levels; `login_flood`: sign-ins with unknown
+//! usernames against the password-hashing bound.
+
+pub mod load;
+pub mod login_flood;
+
+use crate::config::Settings;
+
+/// The `p`-th percentile of ascending `sorted` (nearest rank); 0 when empty.
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// The CPU model and logical CPU count, for the reports.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cpu}, {} logical CPUs", std::thread::available_parallelism().map_or(0, |n| n.get()))
+}
+
+/// `settings` for an in-process benchmark: its own SQLite database and development key in a fresh temporary
+/// folder named after `name` (returned, for removal afterwards), loopback on a free port, no retention sweeps.
+fn isolated(mut settings: Settings, name: &str) -> anyhow::Result<(Settings, std::path::PathBuf)> {
+    let dir = std::env::temp_dir().join(format!("faceverify-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    settings.database.url = format!("sqlite://{}", dir.join("bench.db").display());
+    settings.vault.kek_file = None;
+    settings.vault.dev_kek_file = dir.join("bench-kek.key");
+    settings.server.port = 0;
+    settings.server.host = "127.0.0.1".into();
+    settings.retention.sweep_interval_secs = 0;
+    Ok((settings, dir))
+}

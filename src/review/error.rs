@@ -1,0 +1,52 @@
+//! What can stop a review action; the front-ends (API, console) map it to their answers.
+
+use crate::auth::Denied;
+use crate::error::{ApiError, ErrorCode};
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error("no such case")]
+    NoSuchCase,
+    #[error("crops are `selfie` or `document`")]
+    NoSuchCrop,
+    #[error("the subject's biometric data was erased")]
+    Erased,
+    #[error("the case is closed")]
+    CaseClosed,
+    #[error("only supervisors assign cases to others")]
+    AssignToOthers,
+    #[error("a fraud confirmation needs a second person")]
+    SecondPersonRequired,
+    #[error("a comment of 1 to 2000 characters is required")]
+    InvalidComment,
+    /// A sealed crop failed its integrity check (a security event was raised).
+    #[error("a sealed crop failed its integrity check")]
+    Integrity,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ReviewError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl From<ReviewError> for ApiError {
+    fn from(e: ReviewError) -> Self {
+        let message = e.to_string();
+        let code = match e {
+            ReviewError::Denied(denied) => return denied.into(),
+            ReviewError::Store(store) => return store.into(),
+            ReviewError::Integrity => return ApiError::internal(&e),
+            ReviewError::NoSuchCase | ReviewError::NoSuchCrop | ReviewError::Erased => ErrorCode::NotFound,
+            ReviewError::CaseClosed => ErrorCode::CaseClosed,
+            ReviewError::AssignToOthers | ReviewError::SecondPersonRequired => ErrorCode::Forbidden,
+            ReviewError::InvalidComment => ErrorCode::InvalidBody,
+        };
+        ApiError::new(code, message)
+    }
+}

@@ -1,0 +1,100 @@
+//! Fraud analysts' review, whatever front-end carries it (the API, the console): the case queue, a case, its two
+//! face crops (decrypted on demand), assignment and the decision (clear, or confirm fraud with a supervisor's
+//! sign-off). Every read and write is audited in the transaction that does it.
+
+mod crops;
+mod decisions;
+mod error;
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::audit::{self, Action, Outcome};
+use crate::auth::Principal;
+use crate::domain::{Purpose, Reason};
+use crate::policy::Permission;
+use crate::store::cases::{self, Case, CaseStatus};
+use crate::store::Store;
+use crate::vault::Kek;
+
+pub use decisions::CaseOutcome;
+pub use error::ReviewError;
+
+/// What review needs, shared by every request.
+pub struct Review {
+    pub(crate) store: Store,
+    pub(crate) kek: Arc<Kek>,
+    /// Whether case changes are queued for the webhook.
+    pub(crate) webhook: bool,
+    /// Crop views / audit exports by one user within `burst_window_secs` above which an access_burst is raised.
+    pub(crate) burst_threshold: i64,
+    pub(crate) burst_window_secs: i64,
+}
+
+/// Which cases a list shows.
+pub struct CaseFilter {
+    pub status: Option<CaseStatus>,
+    pub reason: Option<Reason>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A case and the case of the other applicant it duplicates, if that one has a case.
+pub struct CaseView {
+    pub case: Case,
+    pub duplicate_case_id: Option<Uuid>,
+}
+
+/// A case id from a path segment; anything else is an unknown case.
+pub fn case_id(raw: &str) -> Result<Uuid, ReviewError> {
+    Uuid::parse_str(raw).map_err(|_| ReviewError::NoSuchCase)
+}
+
+impl Review {
+    /// Cases matching `filter`, newest first; the listing is audited.
+    pub async fn list(
+        &self,
+        principal: &Principal,
+        purpose: Purpose,
+        filter: &CaseFilter,
+    ) -> Result<Vec<Case>, ReviewError> {
+        principal.require(Permission::ReadCase)?;
+        let mut tx = self.store.begin_write().await?;
+        let found = cases::list(&mut tx, filter.status, filter.reason, filter.limit, filter.offset).await?;
+        let audited =
+            audit::append(&mut tx, &principal.event(Action::ListCases, Some(purpose), None, Outcome::Success)).await?;
+        tx.commit(audited).await?;
+        Ok(found)
+    }
+
+    /// The console's queue: open cases, then those waiting for a sign-off (up to 100 each); audited as one listing.
+    pub async fn queue(&self, principal: &Principal, purpose: Purpose) -> Result<Vec<Case>, ReviewError> {
+        principal.require(Permission::ReadCase)?;
+        let mut tx = self.store.begin_write().await?;
+        let mut rows = cases::list(&mut tx, Some(CaseStatus::Open), None, 100, 0).await?;
+        rows.extend(cases::list(&mut tx, Some(CaseStatus::PendingSignoff), None, 100, 0).await?);
+        let audited =
+            audit::append(&mut tx, &principal.event(Action::ListCases, Some(purpose), None, Outcome::Success)).await?;
+        tx.commit(audited).await?;
+        Ok(rows)
+    }
+
+    /// One case, the view audited, with the case of the applicant it duplicates.
+    pub async fn show(&self, principal: &Principal, id: Uuid, purpose: Purpose) -> Result<CaseView, ReviewError> {
+        principal.require(Permission::ReadCase)?;
+        let mut tx = self.store.begin_write().await?;
+        let case = cases::get(&mut tx, id).await?;
+        let event = principal.event(Action::ViewCase, Some(purpose), Some(&case.subject_ref), Outcome::Success);
+        let audited = audit::append(&mut tx, &event).await?;
+        tx.commit(audited).await?;
+        let duplicate_case_id = match case.duplicate_verification_id {
+            Some(v) => {
+                let mut conn = self.store.acquire().await?;
+                cases::by_verification(&mut conn, v).await?.map(|c| c.case_id)
+            }
+            None => None,
+        };
+        Ok(CaseView { case, duplicate_case_id })
+    }
+}

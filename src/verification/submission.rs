@@ -1,0 +1,27 @@
+//! What a client submits for one verification, as the front-end read it.
+
+use sha2::{Digest, Sha256};
+
+use crate::domain::VerificationMeta;
+use crate::pipeline::UploadBytes;
+
+pub struct Submission {
+    pub selfie: UploadBytes,
+    pub document: UploadBytes,
+    pub meta: VerificationMeta,
+    /// Raw meta bytes, for the request digest.
+    pub meta_raw: UploadBytes,
+}
+
+impl Submission {
+    /// A one-way digest of the whole request, to tell a retry from a different request under the same
+    /// idempotency key.
+    pub fn digest(&self) -> String {
+        let mut h = Sha256::new();
+        for part in [&*self.meta_raw, &*self.selfie, &*self.document] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        hex::encode(h.finalize())
+    }
+}
