@@ -6,9 +6,18 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::decision::Thresholds;
-use crate::pipeline::{Device, PipelineSettings, SessionOptions};
+use crate::pipeline::PipelineSettings;
 
 mod auth;
+mod database;
+mod models;
+mod secret;
+mod server;
+
+pub use database::DatabaseSettings;
+pub use models::ModelSettings;
+pub use secret::Secret;
+pub use server::ServerSettings;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
@@ -25,12 +34,7 @@ pub struct Settings {
     pub residency: ResidencySettings,
     pub retention: crate::retention::RetentionSettings,
     pub security: SecuritySettings,
-    #[serde(default)]
     pub gallery: crate::gallery::GallerySettings,
-}
-
-fn default_shutdown_timeout() -> u64 {
-    30
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -54,6 +58,24 @@ impl ResidencySettings {
     /// Whether every processed subject must have consented to cross-border transfer.
     pub fn cross_border(&self) -> bool {
         self.storage_region != "KZ"
+    }
+
+    fn validate(&self) -> Result<(), Invalid> {
+        let region = &self.storage_region;
+        if region.len() != 2 || !region.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(Invalid::new("storage_region", "must be an ISO 3166-1 alpha-2 code such as KZ"));
+        }
+        if region != "KZ" && !self.cross_border_consent_mode {
+            return Err(Invalid::new(
+                "storage_region",
+                format!(
+                    "is {region}, outside Kazakhstan: refusing to start (privacy policy §7). Set \
+                     residency.cross_border_consent_mode = true only with a legal basis for consented cross-border \
+                     transfer"
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -101,95 +123,16 @@ impl VaultSettings {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct ServerSettings {
-    pub host: String,
-    pub port: u16,
-    pub max_request_bytes: usize,
-    pub retry_after_secs: u64,
-    /// Verification bodies being read at once (before admission); beyond it: 503 overloaded. 0: four per worker.
-    pub max_uploads_in_flight: usize,
-    /// A verification body must have arrived within this many seconds (else 408 upload_too_slow).
-    pub upload_timeout_secs: u64,
-    /// After `upload_grace_secs`, the average upload rate must stay at or above this (0: no rate floor).
-    pub upload_min_bytes_per_sec: u64,
-    pub upload_grace_secs: u64,
-    /// On SIGTERM or SIGINT: stop accepting, then wait at most this long for requests in flight before closing.
-    #[serde(default = "default_shutdown_timeout")]
-    pub shutdown_timeout_secs: u64,
+/// A rule one key of a section breaks; `Settings::validate` names the section.
+#[derive(Debug)]
+pub struct Invalid {
+    key: &'static str,
+    why: String,
 }
 
-#[derive(Clone, Deserialize)]
-pub struct DatabaseSettings {
-    pub url: String,
-    /// How long a statement waits for a lock before the request fails with 503 service_unavailable.
-    pub busy_timeout_ms: u64,
-}
-
-/// A PostgreSQL URL may carry a password: Debug output shows the URL without it.
-impl std::fmt::Debug for DatabaseSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DatabaseSettings")
-            .field("url", &without_password(&self.url))
-            .field("busy_timeout_ms", &self.busy_timeout_ms)
-            .finish()
-    }
-}
-
-fn one() -> usize {
-    1
-}
-
-fn default_batch_wait_us() -> u64 {
-    2000
-}
-
-fn without_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let Some((userinfo, host)) = rest[..authority_end].rsplit_once('@') else { return url.to_owned() };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..]),
-        None => url.to_owned(),
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct ModelSettings {
-    pub dir: PathBuf,
-    pub ort_dylib: PathBuf,
-    pub device: Device,
-    pub workers: usize,
-    pub intra_threads: usize,
-    pub max_in_flight: usize,
-    /// Faces per SFace run across concurrent requests (1: no batching; for the GPU).
-    #[serde(default = "one")]
-    pub embed_batch: usize,
-    /// How long the batcher waits after a batch's first face for more.
-    #[serde(default = "default_batch_wait_us")]
-    pub embed_batch_wait_us: u64,
-}
-
-impl ModelSettings {
-    pub fn session_options(&self) -> SessionOptions {
-        SessionOptions { intra_threads: self.intra_threads, device: self.device }
-    }
-
-    /// `ORT_DYLIB_PATH` (the variable ort itself documents) wins over the configured path.
-    /// `workers = 0`: one per CPU core (each runs one photo of a verification at a time, its sessions on one
-    /// intra-op thread: on small machines more threads per session measured slower, docs/benchmarks.md);
-    /// `max_in_flight = 0`: four verifications per worker.
-    fn size_for_this_machine(&mut self) {
-        if self.workers == 0 {
-            self.workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(64);
-        }
-        if self.max_in_flight == 0 {
-            self.max_in_flight = 4 * self.workers;
-        }
-    }
-
-    pub fn dylib(&self) -> PathBuf {
-        std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from).unwrap_or_else(|| self.ort_dylib.clone())
+impl Invalid {
+    pub fn new(key: &'static str, why: impl Into<String>) -> Self {
+        Self { key, why: why.into() }
     }
 }
 
@@ -240,68 +183,34 @@ impl Settings {
         Ok(settings)
     }
 
+    /// Each section's own rules, then those between sections.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
         self.thresholds.validate().map_err(ConfigError::Invalid)?;
-        let region = &self.residency.storage_region;
-        if region.len() != 2 || !region.bytes().all(|b| b.is_ascii_uppercase()) {
-            return invalid("residency.storage_region must be an ISO 3166-1 alpha-2 code such as KZ");
-        }
-        if region != "KZ" && !self.residency.cross_border_consent_mode {
-            return Err(ConfigError::Invalid(format!(
-                "residency.storage_region is {region}, outside Kazakhstan: refusing to start (privacy policy §7). \
-                 Set residency.cross_border_consent_mode = true only with a legal basis for consented cross-border transfer"
-            )));
-        }
-        let r = &self.retention;
-        if [r.templates_days, r.case_crops_days_after_close, r.verifications_days, r.audit_days].iter().any(|d| *d < 1)
-        {
-            return invalid("retention periods must be at least one day");
-        }
-        self.auth.validate()?;
-        if self.models.workers == 0 || self.models.workers > 64 {
-            return invalid("models.workers must be 1..=64");
-        }
-        if self.models.intra_threads == 0 {
-            return invalid("models.intra_threads must be at least 1");
-        }
-        if self.models.embed_batch == 0 || self.models.embed_batch > 64 {
-            return invalid("models.embed_batch must be 1..=64");
-        }
-        if self.models.max_in_flight == 0 {
-            return invalid("models.max_in_flight must be at least 1");
-        }
-        let limits = &self.pipeline.limits;
-        if limits.max_bytes == 0 || limits.max_pixels == 0 || limits.max_side == 0 {
-            return invalid("pipeline.limits must be positive");
-        }
-        let server = &self.server;
-        if server.max_uploads_in_flight == 0 || server.upload_timeout_secs == 0 {
-            return invalid("server.max_uploads_in_flight and server.upload_timeout_secs must be positive");
-        }
-        if server.upload_grace_secs > server.upload_timeout_secs {
-            return invalid("server.upload_grace_secs must not exceed server.upload_timeout_secs");
-        }
-        if self.server.max_request_bytes < limits.max_bytes {
-            return invalid("server.max_request_bytes must be at least pipeline.limits.max_bytes");
-        }
-        let d = &self.pipeline.detection;
-        if !(0.0..1.0).contains(&d.selfie_min_score) || !(0.0..1.0).contains(&d.document_min_score) {
-            return invalid("pipeline.detection scores must be in [0, 1)");
-        }
-        if self.gallery.sync_interval_ms == 0 {
-            return invalid("gallery.sync_interval_ms must be at least 1");
-        }
-        if self.pipeline.document.required && self.pipeline.document.min_text_lines == 0 {
-            return invalid("pipeline.document.min_text_lines must be at least 1 when a document is required");
+        section("residency", self.residency.validate())?;
+        section("retention", self.retention.validate())?;
+        section("auth", self.auth.validate())?;
+        section("models", self.models.validate())?;
+        section("pipeline", self.pipeline.validate())?;
+        section("server", self.server.validate())?;
+        section("gallery", self.gallery.validate())?;
+        if self.server.max_request_bytes < self.pipeline.limits.max_bytes {
+            return Err(ConfigError::Invalid(
+                "server.max_request_bytes must be at least pipeline.limits.max_bytes".to_owned(),
+            ));
         }
         Ok(())
     }
 }
 
+fn section(name: &str, checked: Result<(), Invalid>) -> Result<(), ConfigError> {
+    checked.map_err(|e| ConfigError::Invalid(format!("{name}.{} {}", e.key, e.why)))
+}
+
 #[cfg(test)]
 mod tests {
+    use super::database::without_password;
     use super::*;
+    use crate::pipeline::Device;
 
     #[test]
     fn embedded_defaults_are_valid() {
@@ -337,14 +246,45 @@ mod tests {
     }
 
     #[test]
-    fn debug_output_hides_a_database_password() {
+    fn debug_output_hides_the_webhook_secret_and_a_database_password() {
         let mut s = Settings::defaults().expect("defaults");
         s.database.url = "postgres://fv:s3cr3t-pw@db.internal:5432/faceverify?sslmode=require".into();
+        s.webhook.secret = Some("hmac-key-0123456789abcdef".into());
         let shown = format!("{s:?}");
         assert!(!shown.contains("s3cr3t-pw"), "{shown}");
+        assert!(!shown.contains("hmac-key"), "{shown}");
+        assert!(shown.contains("secret: Some(Secret(***))"), "{shown}");
         assert!(shown.contains("postgres://fv:***@db.internal:5432/faceverify?sslmode=require"), "{shown}");
         assert_eq!(without_password("postgres://fv@db/x"), "postgres://fv@db/x");
         assert_eq!(without_password("sqlite://data/faceverify.db"), "sqlite://data/faceverify.db");
+    }
+
+    #[test]
+    fn the_webhook_secret_is_read_like_any_setting_and_errors_name_section_and_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[webhook]\nsecret = \"hmac-key-0123456789abcdef\"\n").expect("write");
+        let s = Settings::load(Some(&path)).expect("loads");
+        assert_eq!(s.webhook.secret.as_ref().map(Secret::expose), Some("hmac-key-0123456789abcdef"));
+        std::fs::write(&path, "[server]\nupload_grace_secs = 100\n").expect("write");
+        let err = Settings::load(Some(&path)).expect_err("refused").to_string();
+        assert!(err.contains("server.upload_grace_secs must not exceed"), "{err}");
+        std::fs::write(&path, "[retention]\naudit_days = 0\n").expect("write");
+        let err = Settings::load(Some(&path)).expect_err("refused").to_string();
+        assert!(err.contains("retention.audit_days must be at least one day"), "{err}");
+    }
+
+    #[test]
+    fn every_default_comes_from_the_embedded_file() {
+        let s = Settings::defaults().expect("defaults");
+        let same = |a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| format!("{a:?}") == format!("{b:?}");
+        assert!(same(&s.pipeline.limits, &crate::pipeline::DecodeLimits::default()));
+        assert!(same(&s.pipeline.quality, &crate::pipeline::QualityLimits::default()));
+        assert!(same(&s.pipeline.document, &crate::document::DocumentSettings::default()));
+        // A key missing from the file is an error, not a silent default.
+        let without = DEFAULTS.replace("shutdown_timeout_secs = 30", "");
+        let source = config::Config::builder().add_source(config::File::from_str(&without, config::FileFormat::Toml));
+        assert!(Settings::finish(source).is_err());
     }
 
     #[test]

@@ -1,14 +1,32 @@
-//! Prometheus metrics, in the text exposition format at `/metrics`: requests by route pattern and status,
-//! decisions, per-stage pipeline latency histograms, verifications in flight, model load time, embedding batches. Labels are route
-//! patterns and codes only: never identifiers or personal data.
+//! Prometheus metrics on the `metrics` crate, rendered by its Prometheus exporter at `/metrics`: requests by route
+//! pattern and status, decisions, per-stage pipeline latency histograms, verifications and uploads in flight, model
+//! load time, embedding batches, gallery gauges. The names live here; labels are route patterns and codes only: never
+//! identifiers or personal data.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-const BUCKETS_MS: [u64; 10] = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+use ::metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+const REQUESTS: &str = "faceverify_http_requests_total";
+const DECISIONS: &str = "faceverify_decisions_total";
+const STAGE_SECONDS: &str = "faceverify_stage_seconds";
+const IN_FLIGHT: &str = "faceverify_verifications_in_flight";
+const CAPACITY: &str = "faceverify_verifications_capacity";
+const UPLOADS_IN_FLIGHT: &str = "faceverify_uploads_in_flight";
+const UPLOADS_CAPACITY: &str = "faceverify_uploads_capacity";
+const MODEL_LOAD_SECONDS: &str = "faceverify_model_load_seconds";
+const EMBED_BATCHES: &str = "faceverify_embed_batches_total";
+const EMBED_BATCHED_FACES: &str = "faceverify_embed_batched_faces_total";
+const GALLERY_TEMPLATES: &str = "faceverify_gallery_templates";
+const GALLERY_SYNC_AGE: &str = "faceverify_gallery_sync_age_seconds";
+
+/// Upper bounds of the stage latency buckets, in seconds (5 ms .. 5 s).
+const STAGE_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+
+/// How often histogram samples are folded into their buckets when nobody scrapes.
+const UPKEEP: Duration = Duration::from_secs(5);
 
 /// Pipeline stages with their own latency histogram.
 #[derive(Debug, Clone, Copy)]
@@ -22,149 +40,159 @@ pub enum Stage {
     DocumentText,
 }
 
-const STAGES: [(&str, Stage); 6] = [
-    ("decode", Stage::Decode),
-    ("detect", Stage::Detect),
-    ("liveness", Stage::Liveness),
-    ("embed", Stage::Embed),
-    ("verify", Stage::Verify),
-    ("document_text", Stage::DocumentText),
-];
+impl Stage {
+    const ALL: [Stage; 6] =
+        [Stage::Decode, Stage::Detect, Stage::Liveness, Stage::Embed, Stage::Verify, Stage::DocumentText];
 
-#[derive(Default)]
-struct Histogram {
-    buckets: [AtomicU64; BUCKETS_MS.len()],
-    count: AtomicU64,
-    sum_us: AtomicU64,
-}
-
-impl Histogram {
-    fn observe(&self, d: Duration) {
-        let ms = d.as_secs_f64() * 1000.0;
-        for (bucket, le) in self.buckets.iter().zip(BUCKETS_MS) {
-            if ms <= le as f64 {
-                bucket.fetch_add(1, Ordering::Relaxed);
-            }
+    fn label(self) -> &'static str {
+        match self {
+            Stage::Decode => "decode",
+            Stage::Detect => "detect",
+            Stage::Liveness => "liveness",
+            Stage::Embed => "embed",
+            Stage::Verify => "verify",
+            Stage::DocumentText => "document_text",
         }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_us.fetch_add(u64::try_from(d.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 }
 
-#[derive(Default)]
-struct Registry {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    decisions: Mutex<BTreeMap<&'static str, u64>>,
-    stages: [Histogram; STAGES.len()],
-    model_load_ms: AtomicU64,
-    embed_batches: AtomicU64,
-    embed_batched_faces: AtomicU64,
+/// The process's recorder, installed on first use: one per process, however many apps it starts (tests).
+fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(install)
 }
 
-fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(Registry::default)
+fn install() -> PrometheusHandle {
+    let builder = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Full(STAGE_SECONDS.to_owned()), &STAGE_BUCKETS)
+        .unwrap_or_else(|_| PrometheusBuilder::new());
+    let recorder = builder.build_recorder();
+    let handle = recorder.handle();
+    if ::metrics::set_global_recorder(recorder).is_err() {
+        tracing::warn!("another metrics recorder is installed: /metrics shows only what reaches this one");
+    }
+    let upkeep = handle.clone();
+    let spawned = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || loop {
+        std::thread::sleep(UPKEEP);
+        upkeep.run_upkeep();
+    });
+    if spawned.is_err() {
+        tracing::warn!("no metrics upkeep thread: histogram samples are folded at each scrape only");
+    }
+    describe();
+    // Registered at zero, so that a scrape shows them before their first event.
+    for stage in Stage::ALL {
+        let _ = histogram!(STAGE_SECONDS, "stage" => stage.label());
+    }
+    counter!(EMBED_BATCHES).absolute(0);
+    counter!(EMBED_BATCHED_FACES).absolute(0);
+    gauge!(MODEL_LOAD_SECONDS).set(0.0);
+    handle
+}
+
+fn describe() {
+    describe_counter!(REQUESTS, "HTTP requests by method, route pattern and status.");
+    describe_counter!(DECISIONS, "Verification decisions.");
+    describe_histogram!(STAGE_SECONDS, "Pipeline stage latency.");
+    describe_gauge!(IN_FLIGHT, "Verifications admitted and not finished.");
+    describe_gauge!(CAPACITY, "Admission limit (models.max_in_flight).");
+    describe_gauge!(UPLOADS_IN_FLIGHT, "Verification bodies being read, before admission.");
+    describe_gauge!(UPLOADS_CAPACITY, "Upload limit (server.max_uploads_in_flight).");
+    describe_gauge!(MODEL_LOAD_SECONDS, "Time to verify, load and warm up the models.");
+    describe_counter!(EMBED_BATCHES, "SFace runs of the embedding batcher (models.embed_batch > 1).");
+    describe_counter!(EMBED_BATCHED_FACES, "Faces embedded by those runs.");
+    describe_gauge!(GALLERY_TEMPLATES, "Templates in this replica's gallery.");
+    describe_gauge!(GALLERY_SYNC_AGE, "Seconds since the gallery last matched the store (-1 before the first load).");
 }
 
 pub fn observe_stage(stage: Stage, elapsed: Duration) {
-    registry().stages[stage as usize].observe(elapsed);
+    handle();
+    histogram!(STAGE_SECONDS, "stage" => stage.label()).record(elapsed.as_secs_f64());
 }
 
 pub fn count_request(method: &str, pattern: &str, status: u16) {
-    let mut map = registry().requests.lock().unwrap_or_else(|p| p.into_inner());
-    *map.entry((method.to_owned(), pattern.to_owned(), status)).or_default() += 1;
+    handle();
+    let labels = [("method", method.to_owned()), ("route", pattern.to_owned()), ("status", status.to_string())];
+    counter!(REQUESTS, &labels).increment(1);
 }
 
 pub fn count_decision(decision: &'static str) {
-    *registry().decisions.lock().unwrap_or_else(|p| p.into_inner()).entry(decision).or_default() += 1;
+    handle();
+    counter!(DECISIONS, "decision" => decision).increment(1);
 }
 
 /// One SFace run of the embedding batcher over `faces` faces.
 pub fn count_embed_batch(faces: usize) {
-    let r = registry();
-    r.embed_batches.fetch_add(1, Ordering::Relaxed);
-    r.embed_batched_faces.fetch_add(u64::try_from(faces).unwrap_or(u64::MAX), Ordering::Relaxed);
+    handle();
+    counter!(EMBED_BATCHES).increment(1);
+    counter!(EMBED_BATCHED_FACES).increment(u64::try_from(faces).unwrap_or(u64::MAX));
 }
 
 pub fn set_model_load(elapsed: Duration) {
-    registry().model_load_ms.store(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    handle();
+    gauge!(MODEL_LOAD_SECONDS).set(elapsed.as_secs_f64());
 }
 
-/// The exposition text; `in_flight` and `capacity` describe admission control at this moment.
-pub fn render(in_flight: usize, capacity: usize) -> String {
-    let r = registry();
-    let mut out = String::new();
-    let _ = writeln!(out, "# HELP faceverify_http_requests_total HTTP requests by method, route pattern and status.");
-    let _ = writeln!(out, "# TYPE faceverify_http_requests_total counter");
-    for ((method, pattern, status), n) in r.requests.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-        let _ = writeln!(
-            out,
-            "faceverify_http_requests_total{{method=\"{method}\",route=\"{pattern}\",status=\"{status}\"}} {n}"
-        );
-    }
-    let _ = writeln!(out, "# HELP faceverify_decisions_total Verification decisions.");
-    let _ = writeln!(out, "# TYPE faceverify_decisions_total counter");
-    for (decision, n) in r.decisions.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-        let _ = writeln!(out, "faceverify_decisions_total{{decision=\"{decision}\"}} {n}");
-    }
-    let _ = writeln!(out, "# HELP faceverify_stage_seconds Pipeline stage latency.");
-    let _ = writeln!(out, "# TYPE faceverify_stage_seconds histogram");
-    for (name, stage) in STAGES {
-        let h = &r.stages[stage as usize];
-        for (bucket, le) in h.buckets.iter().zip(BUCKETS_MS) {
-            let le = le as f64 / 1000.0;
-            let _ = writeln!(
-                out,
-                "faceverify_stage_seconds_bucket{{stage=\"{name}\",le=\"{le}\"}} {}",
-                bucket.load(Ordering::Relaxed)
-            );
+/// What one app knows at the moment of a scrape: admission control, the upload bound, the gallery.
+#[derive(Debug, Clone, Copy)]
+pub struct Scrape {
+    pub in_flight: usize,
+    pub capacity: usize,
+    pub uploads_in_flight: usize,
+    pub uploads_capacity: usize,
+    pub gallery_templates: usize,
+    /// Seconds since the gallery last matched the store (this replica's gallery lag bound); `None` before the
+    /// first load.
+    pub gallery_sync_age_secs: Option<f64>,
+}
+
+/// The exposition text, with `now`'s gauges.
+pub fn render(now: &Scrape) -> String {
+    // The gauges are the scraping app's: set and rendered under one lock, so that apps sharing the process (tests)
+    // each read their own.
+    static SCRAPE: Mutex<()> = Mutex::new(());
+    let handle = handle();
+    let _one_at_a_time = SCRAPE.lock().unwrap_or_else(|p| p.into_inner());
+    gauge!(IN_FLIGHT).set(now.in_flight as f64);
+    gauge!(CAPACITY).set(now.capacity as f64);
+    gauge!(UPLOADS_IN_FLIGHT).set(now.uploads_in_flight as f64);
+    gauge!(UPLOADS_CAPACITY).set(now.uploads_capacity as f64);
+    gauge!(GALLERY_TEMPLATES).set(now.gallery_templates as f64);
+    gauge!(GALLERY_SYNC_AGE).set(now.gallery_sync_age_secs.unwrap_or(-1.0));
+    handle.render()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_histograms_keep_their_buckets_and_gauges_are_the_scrapers() {
+        observe_stage(Stage::Detect, Duration::from_millis(30));
+        count_request("GET", "/v1/cases/{id}", 200);
+        let now = Scrape {
+            in_flight: 2,
+            capacity: 8,
+            uploads_in_flight: 1,
+            uploads_capacity: 4,
+            gallery_templates: 7,
+            gallery_sync_age_secs: None,
+        };
+        let text = render(&now);
+        assert!(text.contains("# TYPE faceverify_stage_seconds histogram"), "{text}");
+        assert!(text.contains(r#"faceverify_stage_seconds_bucket{stage="detect",le="0.05"} "#), "{text}");
+        assert!(text.contains(r#"faceverify_stage_seconds_bucket{stage="embed",le="+Inf"} "#), "all stages shown");
+        assert!(text.contains(r#"faceverify_http_requests_total{method="GET",route="/v1/cases/{id}",status="200"}"#));
+        for line in [
+            "faceverify_verifications_in_flight 2",
+            "faceverify_verifications_capacity 8",
+            "faceverify_uploads_in_flight 1",
+            "faceverify_uploads_capacity 4",
+            "faceverify_gallery_templates 7",
+            "faceverify_gallery_sync_age_seconds -1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in {text}");
         }
-        let count = h.count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "faceverify_stage_seconds_bucket{{stage=\"{name}\",le=\"+Inf\"}} {count}");
-        let sum = h.sum_us.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "faceverify_stage_seconds_sum{{stage=\"{name}\"}} {sum}");
-        let _ = writeln!(out, "faceverify_stage_seconds_count{{stage=\"{name}\"}} {count}");
+        assert!(text.contains("faceverify_embed_batches_total "), "registered at zero");
     }
-    let _ = writeln!(out, "# HELP faceverify_verifications_in_flight Verifications admitted and not finished.");
-    let _ = writeln!(out, "# TYPE faceverify_verifications_in_flight gauge");
-    let _ = writeln!(out, "faceverify_verifications_in_flight {in_flight}");
-    let _ = writeln!(out, "# HELP faceverify_verifications_capacity Admission limit (models.max_in_flight).");
-    let _ = writeln!(out, "# TYPE faceverify_verifications_capacity gauge");
-    let _ = writeln!(out, "faceverify_verifications_capacity {capacity}");
-    let _ = writeln!(out, "# HELP faceverify_model_load_seconds Time to verify, load and warm up the models.");
-    let _ = writeln!(out, "# TYPE faceverify_model_load_seconds gauge");
-    let _ = writeln!(out, "faceverify_model_load_seconds {}", r.model_load_ms.load(Ordering::Relaxed) as f64 / 1000.0);
-    let _ = writeln!(
-        out,
-        "# HELP faceverify_embed_batches_total SFace runs of the embedding batcher (models.embed_batch > 1)."
-    );
-    let _ = writeln!(out, "# TYPE faceverify_embed_batches_total counter");
-    let _ = writeln!(out, "faceverify_embed_batches_total {}", r.embed_batches.load(Ordering::Relaxed));
-    let _ = writeln!(out, "# HELP faceverify_embed_batched_faces_total Faces embedded by those runs.");
-    let _ = writeln!(out, "# TYPE faceverify_embed_batched_faces_total counter");
-    let _ = writeln!(out, "faceverify_embed_batched_faces_total {}", r.embed_batched_faces.load(Ordering::Relaxed));
-    out
-}
-
-/// The gallery gauges: templates held, and seconds since the gallery last matched the store (this replica's
-/// gallery lag bound; -1 before the first load).
-pub fn render_gallery(templates: usize, sync_age_secs: Option<f64>) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "# TYPE faceverify_gallery_templates gauge");
-    let _ = writeln!(out, "faceverify_gallery_templates {templates}");
-    let _ = writeln!(out, "# TYPE faceverify_gallery_sync_age_seconds gauge");
-    let _ = writeln!(out, "faceverify_gallery_sync_age_seconds {:.3}", sync_age_secs.unwrap_or(-1.0));
-    out
-}
-
-/// The upload gauges: verification bodies being read now, and their bound (server.max_uploads_in_flight).
-pub fn render_uploads(in_flight: usize, capacity: usize) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "# HELP faceverify_uploads_in_flight Verification bodies being read, before admission.");
-    let _ = writeln!(out, "# TYPE faceverify_uploads_in_flight gauge");
-    let _ = writeln!(out, "faceverify_uploads_in_flight {in_flight}");
-    let _ = writeln!(out, "# HELP faceverify_uploads_capacity Upload limit (server.max_uploads_in_flight).");
-    let _ = writeln!(out, "# TYPE faceverify_uploads_capacity gauge");
-    let _ = writeln!(out, "faceverify_uploads_capacity {capacity}");
-    out
 }

@@ -1,6 +1,6 @@
 //! The `[auth]` section's derived settings and validation.
 
-use super::{AuthSettings, ConfigError};
+use super::{AuthSettings, ConfigError, Invalid};
 
 impl AuthSettings {
     /// The sign-in throttle's settings (validated by `Settings::validate`).
@@ -39,34 +39,42 @@ impl AuthSettings {
         }
     }
 
-    pub(super) fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
-        if self.max_failed_logins < 1 || self.lockout_secs < 1 {
-            return invalid("auth.max_failed_logins and auth.lockout_secs must be positive");
+    pub(super) fn validate(&self) -> Result<(), Invalid> {
+        if self.max_failed_logins < 1 {
+            return Err(Invalid::new("max_failed_logins", "must be positive"));
+        }
+        if self.lockout_secs < 1 {
+            return Err(Invalid::new("lockout_secs", "must be positive"));
         }
         if !(self.lockout_secs..=86_400).contains(&self.lockout_max_secs) {
-            return invalid("auth.lockout_max_secs must be at least auth.lockout_secs and at most 86400");
+            return Err(Invalid::new("lockout_max_secs", "must be at least auth.lockout_secs and at most 86400"));
         }
         if !(60..=86_400).contains(&self.session_ttl_secs) {
-            return invalid("auth.session_ttl_secs must be 60..=86400");
+            return Err(Invalid::new("session_ttl_secs", "must be 60..=86400"));
         }
         if !(self.session_ttl_secs..=7 * 86_400).contains(&self.session_max_lifetime_secs) {
-            return invalid("auth.session_max_lifetime_secs must be at least auth.session_ttl_secs, at most 7 days");
+            return Err(Invalid::new(
+                "session_max_lifetime_secs",
+                "must be at least auth.session_ttl_secs, at most 7 days",
+            ));
         }
         if self.password_checks_in_flight > 256 {
-            return invalid("auth.password_checks_in_flight must be 0..=256");
+            return Err(Invalid::new("password_checks_in_flight", "must be 0..=256"));
         }
-        let rates = [
-            (self.address_max_attempts, self.address_window_secs),
-            (self.username_max_attempts, self.username_window_secs),
-        ];
-        if rates.iter().any(|&(n, secs)| n == 0 || secs == 0 || secs > 86_400) {
-            return invalid("auth sign-in limits need at least one attempt per window of 1..=86400 seconds");
+        let window = |n: u32, secs: u64| n > 0 && (1..=86_400).contains(&secs);
+        if !window(self.address_max_attempts, self.address_window_secs) {
+            return Err(Invalid::new("address_max_attempts", "needs at least one attempt per window of 1..=86400 s"));
+        }
+        if !window(self.username_max_attempts, self.username_window_secs) {
+            return Err(Invalid::new("username_max_attempts", "needs at least one attempt per window of 1..=86400 s"));
         }
         if !(1..=1_000_000).contains(&self.limiter_entries) {
-            return invalid("auth.limiter_entries must be 1..=1000000");
+            return Err(Invalid::new("limiter_entries", "must be 1..=1000000"));
         }
-        self.throttle().map(drop)
+        for proxy in &self.trusted_proxies {
+            crate::auth::ProxyNet::parse(proxy).map_err(|e| Invalid::new("trusted_proxies", e))?;
+        }
+        Ok(())
     }
 }
 

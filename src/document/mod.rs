@@ -14,7 +14,6 @@ use serde::Deserialize;
 
 /// `[pipeline.document]`: what is checked on the document photo besides its face.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
 pub struct DocumentSettings {
     /// Refuse document photos without enough printed text (`document_not_found`). Off only for tools that compare
     /// faces alone (`time-pairs`), never for the service.
@@ -26,6 +25,8 @@ pub struct DocumentSettings {
     pub read_mrz: bool,
 }
 
+/// The values of config/default.toml (the one source of defaults), for tools and tests that need no settings file;
+/// `config::tests` keeps them equal.
 impl Default for DocumentSettings {
     fn default() -> Self {
         Self { required: true, min_text_lines: 8, read_mrz: true }

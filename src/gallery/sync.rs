@@ -16,16 +16,18 @@ use crate::store::{biometrics, Store, StoreError, Unaudited};
 use crate::vault::Kek;
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
 pub struct GallerySettings {
     /// How often each replica brings its gallery in line with the store (milliseconds): the bound on how long
     /// another replica's enrolment goes unseen, and on how long an erased template stays in this one's memory.
     pub sync_interval_ms: u64,
 }
 
-impl Default for GallerySettings {
-    fn default() -> Self {
-        Self { sync_interval_ms: 1000 }
+impl GallerySettings {
+    pub fn validate(&self) -> Result<(), crate::config::Invalid> {
+        if self.sync_interval_ms == 0 {
+            return Err(crate::config::Invalid::new("sync_interval_ms", "must be at least 1"));
+        }
+        Ok(())
     }
 }
 

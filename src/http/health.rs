@@ -20,10 +20,14 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 )]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let (in_flight, capacity) = state.verifications.in_flight();
-    let mut body = crate::metrics::render(in_flight, capacity);
-    let uploading = state.max_uploads.saturating_sub(state.uploads.available_permits());
-    body.push_str(&crate::metrics::render_uploads(uploading, state.max_uploads));
-    body.push_str(&crate::metrics::render_gallery(state.gallery.len(), state.gallery.sync_age_secs()));
+    let body = crate::metrics::render(&crate::metrics::Scrape {
+        in_flight,
+        capacity,
+        uploads_in_flight: state.max_uploads.saturating_sub(state.uploads.available_permits()),
+        uploads_capacity: state.max_uploads,
+        gallery_templates: state.gallery.len(),
+        gallery_sync_age_secs: state.gallery.sync_age_secs(),
+    });
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
 }
 

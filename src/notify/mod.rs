@@ -20,7 +20,7 @@ pub struct WebhookSettings {
     /// Where to POST events; unset: no webhook, nothing is queued.
     pub url: Option<String>,
     /// HMAC-SHA256 key shared with the receiver (or `secret_file`).
-    pub secret: Option<String>,
+    pub secret: Option<crate::config::Secret>,
     pub secret_file: Option<std::path::PathBuf>,
     pub max_attempts: i64,
     pub initial_backoff_ms: u64,

@@ -44,7 +44,7 @@ impl Delivery {
     pub fn from_settings(settings: &WebhookSettings) -> anyhow::Result<Option<Self>> {
         let Some(url) = settings.url.clone() else { return Ok(None) };
         let secret = match (&settings.secret, &settings.secret_file) {
-            (Some(s), _) => Zeroizing::new(s.as_bytes().to_vec()),
+            (Some(s), _) => Zeroizing::new(s.expose().as_bytes().to_vec()),
             (None, Some(path)) => Zeroizing::new(std::fs::read_to_string(path)?.trim().as_bytes().to_vec()),
             (None, None) => anyhow::bail!("webhook.url is set but neither webhook.secret nor webhook.secret_file"),
         };

@@ -18,22 +18,14 @@ pub struct DecodeLimits {
     pub max_side: u32,
     /// A JPEG whose shorter side is at least twice this is decoded scaled down, keeping the shorter side at or
     /// above it; 0 decodes everything at full resolution.
-    #[serde(default = "default_downscale_min_side")]
     pub downscale_min_side: u32,
 }
 
-fn default_downscale_min_side() -> u32 {
-    1080
-}
-
+/// The values of config/default.toml (the one source of defaults), for tools and tests that need no settings file;
+/// `config::tests` keeps them equal.
 impl Default for DecodeLimits {
     fn default() -> Self {
-        Self {
-            max_bytes: 15 * 1024 * 1024,
-            max_pixels: 40_000_000,
-            max_side: 12_000,
-            downscale_min_side: default_downscale_min_side(),
-        }
+        Self { max_bytes: 15 * 1024 * 1024, max_pixels: 40_000_000, max_side: 12_000, downscale_min_side: 1080 }
     }
 }
 

@@ -48,27 +48,34 @@ pub struct DetectionSettings {
     pub document_min_score: f32,
     /// When no face is found: look again in the photo padded (a face that fills the frame) and contrast-stretched
     /// (a dim capture). `faceverify eval-acquisition` measures both ways.
-    #[serde(default = "retry_default")]
     pub retry_hard_captures: bool,
 }
 
-fn retry_default() -> bool {
-    true
-}
-
-impl Default for DetectionSettings {
-    fn default() -> Self {
-        Self { selfie_min_score: 0.8, document_min_score: 0.6, retry_hard_captures: true }
-    }
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct PipelineSettings {
     pub detection: DetectionSettings,
     pub quality: QualityLimits,
     pub limits: DecodeLimits,
     /// The document photo must show a document (`document::presence`).
     pub document: DocumentSettings,
+}
+
+impl PipelineSettings {
+    pub fn validate(&self) -> Result<(), crate::config::Invalid> {
+        use crate::config::Invalid;
+        let limits = &self.limits;
+        if limits.max_bytes == 0 || limits.max_pixels == 0 || limits.max_side == 0 {
+            return Err(Invalid::new("limits", "max_bytes, max_pixels and max_side must be positive"));
+        }
+        let d = &self.detection;
+        if !(0.0..1.0).contains(&d.selfie_min_score) || !(0.0..1.0).contains(&d.document_min_score) {
+            return Err(Invalid::new("detection", "scores must be in [0, 1)"));
+        }
+        if self.document.required && self.document.min_text_lines == 0 {
+            return Err(Invalid::new("document.min_text_lines", "must be at least 1 when a document is required"));
+        }
+        Ok(())
+    }
 }
 
 /// The aligned 112x112 RGB face crop, kept only for flagged cases (sealed) and analyst review.

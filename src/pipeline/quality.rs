@@ -39,6 +39,8 @@ pub struct QualityLimits {
     pub second_face_area_ratio: f32,
 }
 
+/// The values of config/default.toml (the one source of defaults), for tools and tests that need no settings file;
+/// `config::tests` keeps them equal.
 impl Default for QualityLimits {
     fn default() -> Self {
         Self {

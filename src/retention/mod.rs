@@ -22,6 +22,21 @@ pub struct RetentionSettings {
     pub sweep_interval_secs: u64,
 }
 
+impl RetentionSettings {
+    pub fn validate(&self) -> Result<(), crate::config::Invalid> {
+        let periods = [
+            ("templates_days", self.templates_days),
+            ("case_crops_days_after_close", self.case_crops_days_after_close),
+            ("verifications_days", self.verifications_days),
+            ("audit_days", self.audit_days),
+        ];
+        match periods.into_iter().find(|(_, days)| *days < 1) {
+            Some((key, _)) => Err(crate::config::Invalid::new(key, "must be at least one day")),
+            None => Ok(()),
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
 pub struct SweepReport {
     pub templates: u64,

@@ -1,6 +1,6 @@
 //! Service accounts, staff users and sessions.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::{now_rfc3339, Store, StoreError};
 use crate::policy::Role;
@@ -31,8 +31,69 @@ pub struct SessionRecord {
     pub expires_at: i64,
 }
 
-fn role(row: &sqlx::any::AnyRow) -> Result<Role, StoreError> {
-    Role::parse(&row.try_get::<String, _>("role")?).ok_or(StoreError::Corrupt("role"))
+fn role(stored: &str) -> Result<Role, StoreError> {
+    Role::parse(stored).ok_or(StoreError::Corrupt("role"))
+}
+
+#[derive(sqlx::FromRow)]
+struct ServiceAccountRow {
+    name: String,
+    role: String,
+    secret_sha256: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct StaffRow {
+    username: String,
+    role: String,
+    password_hash: String,
+    totp_sealed: Vec<u8>,
+    totp_last_step: i64,
+    failed_logins: i64,
+    locked_until: i64,
+    lockouts: i64,
+    unlocks: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    username: String,
+    role: String,
+    expires_at: i64,
+}
+
+impl TryFrom<ServiceAccountRow> for ServiceAccount {
+    type Error = StoreError;
+
+    fn try_from(r: ServiceAccountRow) -> Result<Self, StoreError> {
+        Ok(Self { role: role(&r.role)?, name: r.name, secret_sha256: r.secret_sha256 })
+    }
+}
+
+impl TryFrom<StaffRow> for StaffRecord {
+    type Error = StoreError;
+
+    fn try_from(r: StaffRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            role: role(&r.role)?,
+            username: r.username,
+            failed_logins: r.failed_logins,
+            locked_until: r.locked_until,
+            password_hash: r.password_hash,
+            totp_sealed: r.totp_sealed,
+            totp_last_step: r.totp_last_step,
+            lockouts: r.lockouts,
+            unlocks: r.unlocks,
+        })
+    }
+}
+
+impl TryFrom<SessionRow> for SessionRecord {
+    type Error = StoreError;
+
+    fn try_from(r: SessionRow) -> Result<Self, StoreError> {
+        Ok(Self { role: role(&r.role)?, username: r.username, expires_at: r.expires_at })
+    }
 }
 
 impl Store {
@@ -56,16 +117,13 @@ impl Store {
     }
 
     pub async fn service_account(&self, key_id: &str) -> Result<Option<ServiceAccount>, StoreError> {
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, ServiceAccountRow>(
             "SELECT name, role, secret_sha256 FROM service_accounts WHERE key_id = $1 AND revoked_at IS NULL",
         )
         .bind(key_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(ServiceAccount { name: r.try_get("name")?, role: role(&r)?, secret_sha256: r.try_get("secret_sha256")? })
-        })
-        .transpose()
+        row.map(ServiceAccount::try_from).transpose()
     }
 
     pub async fn insert_staff(
@@ -89,7 +147,7 @@ impl Store {
     }
 
     pub async fn staff(&self, username: &str) -> Result<Option<StaffRecord>, StoreError> {
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, StaffRow>(
             "SELECT username, role, password_hash, totp_sealed, totp_last_step, failed_logins, locked_until, lockouts,
                  unlocks
              FROM staff_users WHERE username = $1 AND disabled_at IS NULL",
@@ -97,20 +155,7 @@ impl Store {
         .bind(username)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(StaffRecord {
-                username: r.try_get("username")?,
-                failed_logins: r.try_get("failed_logins")?,
-                locked_until: r.try_get("locked_until")?,
-                role: role(&r)?,
-                password_hash: r.try_get("password_hash")?,
-                totp_sealed: r.try_get("totp_sealed")?,
-                totp_last_step: r.try_get("totp_last_step")?,
-                lockouts: r.try_get("lockouts")?,
-                unlocks: r.try_get("unlocks")?,
-            })
-        })
-        .transpose()
+        row.map(StaffRecord::try_from).transpose()
     }
 
     /// Records a used TOTP step; false when it was already used (a replayed code).
@@ -134,7 +179,7 @@ impl Store {
         new_expiry: i64,
         max_lifetime_secs: i64,
     ) -> Result<Option<SessionRecord>, StoreError> {
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, SessionRow>(
             "UPDATE sessions SET expires_at = CASE WHEN $1 < created_at + $4 THEN $1 ELSE created_at + $4 END
              WHERE token_sha256 = $2 AND expires_at > $3 AND created_at + $4 > $3
                AND username IN (SELECT username FROM staff_users WHERE disabled_at IS NULL)
@@ -146,14 +191,7 @@ impl Store {
         .bind(max_lifetime_secs)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(SessionRecord {
-                username: r.try_get("username")?,
-                role: role(&r)?,
-                expires_at: r.try_get("expires_at")?,
-            })
-        })
-        .transpose()
+        row.map(SessionRecord::try_from).transpose()
     }
 }
 

@@ -1,7 +1,7 @@
 //! Sealed templates and the subject data keys that open them. Deleting a subject's key row is the
 //! crypto-shred: every template of that subject becomes unrecoverable, then the rows themselves go.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use uuid::Uuid;
 
 use super::{now_rfc3339, StoreError, WriteTx};
@@ -13,12 +13,7 @@ use crate::vault::{DataKey, Kek, WrappedKey};
 pub async fn data_key(tx: &mut WriteTx, kek: &Kek, subject: &str) -> Result<DataKey, StoreError> {
     let pseudonym = tx.pseudonym(subject);
     let conn: &mut AnyConnection = tx;
-    let row = sqlx::query("SELECT kek_id, wrapped_dek FROM subject_keys WHERE subject_ref = $1")
-        .bind(subject)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(r) = row {
-        let wrapped = WrappedKey { kek_id: r.try_get("kek_id")?, blob: r.try_get("wrapped_dek")? };
+    if let Some(wrapped) = wrapped_key(&mut *conn, subject).await? {
         return DataKey::unwrap(&wrapped, kek, subject).map_err(StoreError::Vault);
     }
     let key = DataKey::generate().map_err(StoreError::Vault)?;
@@ -68,12 +63,37 @@ pub struct SealedRow {
     pub sealed: Vec<u8>,
 }
 
+/// A `templates` row as stored: ids and purpose are parsed on the way out.
+#[derive(sqlx::FromRow)]
+struct TemplateRow {
+    id: String,
+    verification_id: String,
+    subject_ref: String,
+    purpose: String,
+    sealed: Vec<u8>,
+}
+
+impl TryFrom<TemplateRow> for SealedRow {
+    type Error = StoreError;
+
+    fn try_from(r: TemplateRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: Uuid::parse_str(&r.id).map_err(|_| StoreError::Corrupt("template id"))?,
+            verification_id: Uuid::parse_str(&r.verification_id).map_err(|_| StoreError::Corrupt("verification id"))?,
+            subject_ref: r.subject_ref,
+            purpose: Purpose::parse(&r.purpose).ok_or(StoreError::Corrupt("purpose"))?,
+            sealed: r.sealed,
+        })
+    }
+}
+
 pub async fn all_templates(conn: &mut AnyConnection) -> Result<Vec<SealedRow>, StoreError> {
-    let rows =
-        sqlx::query("SELECT id, verification_id, subject_ref, purpose, sealed FROM templates ORDER BY created_at")
-            .fetch_all(conn)
-            .await?;
-    rows.iter().map(sealed_row).collect()
+    let rows = sqlx::query_as::<_, TemplateRow>(
+        "SELECT id, verification_id, subject_ref, purpose, sealed FROM templates ORDER BY created_at",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(SealedRow::try_from).collect()
 }
 
 /// A stored template's ids, without its sealed bytes.
@@ -84,15 +104,14 @@ pub struct TemplateIds {
 
 /// The ids of every stored template (what a gallery synchronisation pass compares with memory).
 pub async fn template_index(conn: &mut AnyConnection) -> Result<Vec<TemplateIds>, StoreError> {
-    let rows = sqlx::query("SELECT id, verification_id FROM templates").fetch_all(conn).await?;
+    let rows =
+        sqlx::query_as::<_, (String, String)>("SELECT id, verification_id FROM templates").fetch_all(conn).await?;
     rows.iter()
-        .map(|r| {
-            let uuid = |col: &str, what: &'static str| -> Result<Uuid, StoreError> {
-                Uuid::parse_str(&r.try_get::<String, _>(col)?).map_err(|_| StoreError::Corrupt(what))
-            };
+        .map(|(id, verification_id)| {
             Ok(TemplateIds {
-                id: uuid("id", "template id")?,
-                verification_id: uuid("verification_id", "verification id")?,
+                id: Uuid::parse_str(id).map_err(|_| StoreError::Corrupt("template id"))?,
+                verification_id: Uuid::parse_str(verification_id)
+                    .map_err(|_| StoreError::Corrupt("verification id"))?,
             })
         })
         .collect()
@@ -102,35 +121,27 @@ pub async fn template_index(conn: &mut AnyConnection) -> Result<Vec<TemplateIds>
 pub async fn templates_by_id(conn: &mut AnyConnection, ids: &[Uuid]) -> Result<Vec<SealedRow>, StoreError> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        let row = sqlx::query("SELECT id, verification_id, subject_ref, purpose, sealed FROM templates WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
+        let row = sqlx::query_as::<_, TemplateRow>(
+            "SELECT id, verification_id, subject_ref, purpose, sealed FROM templates WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
         if let Some(r) = row {
-            out.push(sealed_row(&r)?);
+            out.push(r.try_into()?);
         }
     }
     Ok(out)
 }
 
-fn sealed_row(r: &sqlx::any::AnyRow) -> Result<SealedRow, StoreError> {
-    Ok(SealedRow {
-        id: Uuid::parse_str(&r.try_get::<String, _>("id")?).map_err(|_| StoreError::Corrupt("template id"))?,
-        verification_id: Uuid::parse_str(&r.try_get::<String, _>("verification_id")?)
-            .map_err(|_| StoreError::Corrupt("verification id"))?,
-        subject_ref: r.try_get("subject_ref")?,
-        purpose: Purpose::parse(&r.try_get::<String, _>("purpose")?).ok_or(StoreError::Corrupt("purpose"))?,
-        sealed: r.try_get("sealed")?,
-    })
-}
-
 /// The wrapped data key of `subject`, if any remains.
 pub async fn wrapped_key(conn: &mut AnyConnection, subject: &str) -> Result<Option<WrappedKey>, StoreError> {
-    let row = sqlx::query("SELECT kek_id, wrapped_dek FROM subject_keys WHERE subject_ref = $1")
-        .bind(subject)
-        .fetch_optional(conn)
-        .await?;
-    row.map(|r| Ok(WrappedKey { kek_id: r.try_get("kek_id")?, blob: r.try_get("wrapped_dek")? })).transpose()
+    let row =
+        sqlx::query_as::<_, (String, Vec<u8>)>("SELECT kek_id, wrapped_dek FROM subject_keys WHERE subject_ref = $1")
+            .bind(subject)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|(kek_id, blob)| WrappedKey { kek_id, blob }))
 }
 
 /// The subject (in clear) whose data key is filed under `pseudonym`: how a withdrawal, which knows the subject
@@ -151,11 +162,13 @@ pub async fn shred_subject(conn: &mut AnyConnection, subject: &str) -> Result<u6
 
 /// Rewraps every data key (and re-seals every staff TOTP seed) from `old` to `new`. Ciphertexts stay untouched.
 pub async fn rewrap_all(conn: &mut AnyConnection, old: &Kek, new: &Kek) -> Result<(u64, u64), StoreError> {
-    let rows = sqlx::query("SELECT subject_ref, kek_id, wrapped_dek FROM subject_keys").fetch_all(&mut *conn).await?;
+    let rows =
+        sqlx::query_as::<_, (String, String, Vec<u8>)>("SELECT subject_ref, kek_id, wrapped_dek FROM subject_keys")
+            .fetch_all(&mut *conn)
+            .await?;
     let mut keys = 0;
-    for r in &rows {
-        let subject: String = r.try_get("subject_ref")?;
-        let wrapped = WrappedKey { kek_id: r.try_get("kek_id")?, blob: r.try_get("wrapped_dek")? };
+    for (subject, kek_id, blob) in rows {
+        let wrapped = WrappedKey { kek_id, blob };
         let dek = DataKey::unwrap(&wrapped, old, &subject).map_err(StoreError::Vault)?;
         let rewrapped = dek.wrap(new, &subject).map_err(StoreError::Vault)?;
         sqlx::query("UPDATE subject_keys SET kek_id = $1, wrapped_dek = $2 WHERE subject_ref = $3")
@@ -166,13 +179,13 @@ pub async fn rewrap_all(conn: &mut AnyConnection, old: &Kek, new: &Kek) -> Resul
             .await?;
         keys += 1;
     }
-    let staff = sqlx::query("SELECT username, totp_sealed FROM staff_users").fetch_all(&mut *conn).await?;
+    let staff = sqlx::query_as::<_, (String, Vec<u8>)>("SELECT username, totp_sealed FROM staff_users")
+        .fetch_all(&mut *conn)
+        .await?;
     let mut seeds = 0;
-    for r in &staff {
-        let username: String = r.try_get("username")?;
+    for (username, sealed) in staff {
         let aad = crate::auth::totp_aad(&username);
-        let seed = crate::vault::open_secret(old, &r.try_get::<Vec<u8>, _>("totp_sealed")?, &aad)
-            .map_err(StoreError::Vault)?;
+        let seed = crate::vault::open_secret(old, &sealed, &aad).map_err(StoreError::Vault)?;
         let resealed = crate::vault::seal_secret(new, &seed, &aad).map_err(StoreError::Vault)?;
         sqlx::query("UPDATE staff_users SET totp_sealed = $1 WHERE username = $2")
             .bind(resealed)

@@ -1,7 +1,7 @@
 //! Review cases and their sealed face crops.
 
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use uuid::Uuid;
 
 use super::{now_rfc3339, BindScore, StoreError};
@@ -99,56 +99,78 @@ pub async fn insert_crop(
 }
 
 pub async fn crop(conn: &mut AnyConnection, case_id: Uuid, kind: &str) -> Result<Vec<u8>, StoreError> {
-    let row = sqlx::query("SELECT sealed FROM case_crops WHERE case_id = $1 AND kind = $2")
+    Ok(sqlx::query_scalar("SELECT sealed FROM case_crops WHERE case_id = $1 AND kind = $2")
         .bind(case_id.to_string())
         .bind(kind)
         .fetch_one(conn)
-        .await?;
-    Ok(row.try_get("sealed")?)
+        .await?)
 }
 
 const COLUMNS: &str = "id, verification_id, subject_ref, status, reasons, similarity, live_score,
     duplicate_verification_id, duplicate_score, assigned_to, outcome, proposed_by, comment, signed_off_by,
     created_at, closed_at";
 
-fn parse(r: &sqlx::any::AnyRow) -> Result<Case, StoreError> {
-    let uuid = |col: &str| -> Result<Uuid, StoreError> {
-        Uuid::parse_str(&r.try_get::<String, _>(col)?).map_err(|_| StoreError::Corrupt("case id"))
-    };
-    let duplicate: Option<String> = r.try_get("duplicate_verification_id")?;
-    Ok(Case {
-        case_id: uuid("id")?,
-        verification_id: uuid("verification_id")?,
-        subject_ref: r.try_get("subject_ref")?,
-        status: CaseStatus::parse(&r.try_get::<String, _>("status")?).ok_or(StoreError::Corrupt("status"))?,
-        reasons: serde_json::from_str(&r.try_get::<String, _>("reasons")?)
-            .map_err(|_| StoreError::Corrupt("reasons"))?,
-        similarity: r.try_get("similarity")?,
-        live_score: r.try_get("live_score")?,
-        duplicate_verification_id: duplicate.and_then(|d| Uuid::parse_str(&d).ok()),
-        duplicate_score: r.try_get("duplicate_score")?,
-        assigned_to: r.try_get("assigned_to")?,
-        outcome: r.try_get("outcome")?,
-        proposed_by: r.try_get("proposed_by")?,
-        comment: r.try_get("comment")?,
-        signed_off_by: r.try_get("signed_off_by")?,
-        created_at: r.try_get("created_at")?,
-        closed_at: r.try_get("closed_at")?,
-    })
+/// A `cases` row as stored: ids, status and reasons are parsed on the way out.
+#[derive(sqlx::FromRow)]
+struct CaseRow {
+    id: String,
+    verification_id: String,
+    subject_ref: String,
+    status: String,
+    reasons: String,
+    similarity: Option<f64>,
+    live_score: Option<f64>,
+    duplicate_verification_id: Option<String>,
+    duplicate_score: Option<f64>,
+    assigned_to: Option<String>,
+    outcome: Option<String>,
+    proposed_by: Option<String>,
+    comment: Option<String>,
+    signed_off_by: Option<String>,
+    created_at: String,
+    closed_at: Option<String>,
+}
+
+impl TryFrom<CaseRow> for Case {
+    type Error = StoreError;
+
+    fn try_from(r: CaseRow) -> Result<Self, StoreError> {
+        let uuid = |s: &str| Uuid::parse_str(s).map_err(|_| StoreError::Corrupt("case id"));
+        Ok(Case {
+            case_id: uuid(&r.id)?,
+            verification_id: uuid(&r.verification_id)?,
+            subject_ref: r.subject_ref,
+            status: CaseStatus::parse(&r.status).ok_or(StoreError::Corrupt("status"))?,
+            reasons: serde_json::from_str(&r.reasons).map_err(|_| StoreError::Corrupt("reasons"))?,
+            similarity: r.similarity,
+            live_score: r.live_score,
+            duplicate_verification_id: r.duplicate_verification_id.and_then(|d| Uuid::parse_str(&d).ok()),
+            duplicate_score: r.duplicate_score,
+            assigned_to: r.assigned_to,
+            outcome: r.outcome,
+            proposed_by: r.proposed_by,
+            comment: r.comment,
+            signed_off_by: r.signed_off_by,
+            created_at: r.created_at,
+            closed_at: r.closed_at,
+        })
+    }
 }
 
 pub async fn get(conn: &mut AnyConnection, id: Uuid) -> Result<Case, StoreError> {
-    let row =
-        sqlx::query(&format!("SELECT {COLUMNS} FROM cases WHERE id = $1")).bind(id.to_string()).fetch_one(conn).await?;
-    parse(&row)
+    let row = sqlx::query_as::<_, CaseRow>(&format!("SELECT {COLUMNS} FROM cases WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_one(conn)
+        .await?;
+    row.try_into()
 }
 
 pub async fn by_verification(conn: &mut AnyConnection, verification_id: Uuid) -> Result<Option<Case>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM cases WHERE verification_id = $1"))
+    let row = sqlx::query_as::<_, CaseRow>(&format!("SELECT {COLUMNS} FROM cases WHERE verification_id = $1"))
         .bind(verification_id.to_string())
         .fetch_optional(conn)
         .await?;
-    row.as_ref().map(parse).transpose()
+    row.map(Case::try_from).transpose()
 }
 
 /// Oldest first; `reason` matches one of the case's reason codes.
@@ -163,7 +185,7 @@ pub async fn list(
     let reason = reason
         .and_then(|r| serde_json::to_string(&r).ok())
         .map(|quoted| format!("%{}%", quoted.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query_as::<_, CaseRow>(&format!(
         "SELECT {COLUMNS} FROM cases
          WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR reasons LIKE $2 ESCAPE '\\')
          ORDER BY created_at, id LIMIT $3 OFFSET $4"
@@ -174,7 +196,7 @@ pub async fn list(
     .bind(offset)
     .fetch_all(conn)
     .await?;
-    rows.iter().map(parse).collect()
+    rows.into_iter().map(Case::try_from).collect()
 }
 
 pub async fn assign(conn: &mut AnyConnection, id: Uuid, analyst: &str) -> Result<bool, StoreError> {

@@ -3,7 +3,7 @@
 //! rows hold no clear reference.
 
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use uuid::Uuid;
 
 use super::{now_rfc3339, StoreError};
@@ -101,8 +101,20 @@ pub async fn insert(conn: &mut AnyConnection, c: &NewConsent<'_>) -> Result<Cons
     Ok(consent)
 }
 
+/// A `consents` row as stored (`subject_ref` holds the pseudonym).
+#[derive(sqlx::FromRow)]
+struct ConsentRow {
+    subject_ref: String,
+    channel: String,
+    text_version: String,
+    cross_border: i64,
+    given_at: String,
+    withdrawn_at: Option<String>,
+    recorded_by: String,
+}
+
 pub async fn get(conn: &mut AnyConnection, id: Uuid) -> Result<Consent, StoreError> {
-    let r = sqlx::query(
+    let r = sqlx::query_as::<_, ConsentRow>(
         "SELECT id, subject_ref, channel, text_version, cross_border, given_at, withdrawn_at, recorded_by
          FROM consents WHERE id = $1",
     )
@@ -112,13 +124,13 @@ pub async fn get(conn: &mut AnyConnection, id: Uuid) -> Result<Consent, StoreErr
     Ok(Consent {
         consent_id: id,
         subject_ref: None,
-        subject_pseudonym: r.try_get("subject_ref")?,
-        channel: ConsentChannel::parse(&r.try_get::<String, _>("channel")?).ok_or(StoreError::Corrupt("channel"))?,
-        text_version: r.try_get("text_version")?,
-        cross_border: r.try_get::<i64, _>("cross_border")? == 1,
-        given_at: r.try_get("given_at")?,
-        withdrawn_at: r.try_get("withdrawn_at")?,
-        recorded_by: r.try_get("recorded_by")?,
+        subject_pseudonym: r.subject_ref,
+        channel: ConsentChannel::parse(&r.channel).ok_or(StoreError::Corrupt("channel"))?,
+        text_version: r.text_version,
+        cross_border: r.cross_border == 1,
+        given_at: r.given_at,
+        withdrawn_at: r.withdrawn_at,
+        recorded_by: r.recorded_by,
     })
 }
 

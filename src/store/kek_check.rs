@@ -2,8 +2,9 @@
 //! with (see `vault::check`). Databases from before check values existed are probed once through a stored data
 //! key or TOTP seed, then get their check value.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
+use super::service_keys::{ServiceKeyRow, SELECT_SERVICE_KEYS};
 use super::{now_rfc3339, Store, StoreError};
 use crate::vault::{self, check, DataKey, Kek, KekMismatch, WrappedKey};
 
@@ -25,13 +26,13 @@ impl From<sqlx::Error> for KekCheckError {
 /// the check value when there was none.
 pub async fn verify_or_record(store: &Store, kek: &Kek) -> Result<(), KekCheckError> {
     let mut tx = store.begin().await?;
-    let stored = sqlx::query("SELECT kek_id, check_value FROM kek_checks").fetch_all(&mut *tx).await?;
-    if let Some(row) = stored.first() {
-        let stored_id: String = row.try_get("kek_id")?;
+    let stored: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT kek_id, check_value FROM kek_checks").fetch_all(&mut *tx).await?;
+    if let Some((stored_id, check_value)) = stored.into_iter().next() {
         if stored_id != kek.id() {
             return Err(KekMismatch::OtherId { stored: stored_id, configured: kek.id().to_owned() }.into());
         }
-        if !check::matches(kek, &row.try_get::<Vec<u8>, _>("check_value")?) {
+        if !check::matches(kek, &check_value) {
             return Err(KekMismatch::WrongKey(stored_id).into());
         }
         return Ok(());
@@ -66,37 +67,25 @@ pub async fn record(conn: &mut AnyConnection, kek: &Kek) -> Result<(), StoreErro
 /// Before check values: one data key of each stored KEK id, one TOTP seed and the service keys must open under
 /// `kek`.
 async fn probe_legacy(conn: &mut AnyConnection, kek: &Kek) -> Result<(), KekCheckError> {
-    let ids = sqlx::query("SELECT DISTINCT kek_id FROM subject_keys").fetch_all(&mut *conn).await?;
-    for row in &ids {
-        let id: String = row.try_get("kek_id")?;
+    let ids: Vec<String> = sqlx::query_scalar("SELECT DISTINCT kek_id FROM subject_keys").fetch_all(&mut *conn).await?;
+    for id in ids {
         if id != kek.id() {
             return Err(KekMismatch::OtherId { stored: id, configured: kek.id().to_owned() }.into());
         }
     }
-    let key = sqlx::query("SELECT subject_ref, kek_id, wrapped_dek FROM subject_keys LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(r) = key {
-        let subject: String = r.try_get("subject_ref")?;
-        let wrapped = WrappedKey { kek_id: r.try_get("kek_id")?, blob: r.try_get("wrapped_dek")? };
+    let key: Option<(String, String, Vec<u8>)> =
+        sqlx::query_as("SELECT subject_ref, kek_id, wrapped_dek FROM subject_keys LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    if let Some((subject, kek_id, blob)) = key {
+        let wrapped = WrappedKey { kek_id, blob };
         if DataKey::unwrap(&wrapped, kek, &subject).is_err() {
             return Err(KekMismatch::WrongKey(kek.id().to_owned()).into());
         }
     }
-    let service =
-        sqlx::query("SELECT kind, kek_id, wrapped, chain_from FROM service_keys").fetch_all(&mut *conn).await?;
-    if let Some(first) = service.first() {
-        let chain_from: i64 = first.try_get("chain_from")?;
-        let wrapped = service
-            .iter()
-            .map(|r| {
-                Ok(vault::WrappedServiceKey {
-                    kind: r.try_get("kind")?,
-                    kek_id: r.try_get("kek_id")?,
-                    blob: r.try_get("wrapped")?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let service = sqlx::query_as::<_, ServiceKeyRow>(SELECT_SERVICE_KEYS).fetch_all(&mut *conn).await?;
+    if let Some(chain_from) = service.first().map(|first| first.chain_from) {
+        let wrapped: Vec<vault::WrappedServiceKey> = service.into_iter().map(Into::into).collect();
         match vault::ServiceKeys::unwrap(&wrapped, kek, chain_from) {
             Ok(_) => {}
             Err(vault::VaultError::UnknownKek(stored)) => {
@@ -105,10 +94,11 @@ async fn probe_legacy(conn: &mut AnyConnection, kek: &Kek) -> Result<(), KekChec
             Err(_) => return Err(KekMismatch::WrongKey(kek.id().to_owned()).into()),
         }
     }
-    let seed = sqlx::query("SELECT username, totp_sealed FROM staff_users LIMIT 1").fetch_optional(&mut *conn).await?;
-    if let Some(r) = seed {
-        let aad = crate::auth::totp_aad(&r.try_get::<String, _>("username")?);
-        if vault::open_secret(kek, &r.try_get::<Vec<u8>, _>("totp_sealed")?, &aad).is_err() {
+    let seed: Option<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT username, totp_sealed FROM staff_users LIMIT 1").fetch_optional(&mut *conn).await?;
+    if let Some((username, sealed)) = seed {
+        let aad = crate::auth::totp_aad(&username);
+        if vault::open_secret(kek, &sealed, &aad).is_err() {
             return Err(KekMismatch::WrongKey(kek.id().to_owned()).into());
         }
     }

@@ -3,7 +3,7 @@
 //! is now the end of the quiet period after a `repeated_failed_logins` event. The same statements run for unknown
 //! usernames (they change nothing), so a failure costs the same whether the account exists or not.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::StoreError;
 use crate::auth::Lockout;
@@ -24,7 +24,7 @@ pub async fn record_failed_login(
         .await?;
     // base << lockouts, capped; the shift is bounded so that it cannot overflow.
     let period = "($3 << CAST(CASE WHEN lockouts > 20 THEN 20 ELSE lockouts END AS INTEGER))";
-    let row = sqlx::query(&format!(
+    let locked_until: Option<i64> = sqlx::query_scalar(&format!(
         "UPDATE staff_users SET failed_logins = 0, lockouts = lockouts + 1,
              locked_until = $2 + CASE WHEN {period} > $4 THEN $4 ELSE {period} END
          WHERE username = $1 AND locked_until <= $2 AND failed_logins >= $5
@@ -37,7 +37,7 @@ pub async fn record_failed_login(
     .bind(lockout.threshold)
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(row.map(|r| r.try_get::<i64, _>("locked_until")).transpose()?.map(|until| until - now))
+    Ok(locked_until.map(|until| until - now))
 }
 
 /// After a successful sign-in: the failure count, quiet period and back-off start over.

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use memchr::memmem;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::{file_scan, Backend, Store, StoreError};
 
@@ -112,13 +112,12 @@ async fn columns(conn: &mut AnyConnection, backend: Backend) -> Result<Vec<Colum
              ORDER BY c.table_name, c.ordinal_position"
         }
     };
-    let rows = sqlx::query(sql).fetch_all(conn).await?;
+    let rows: Vec<(String, String, String)> = sqlx::query_as(sql).fetch_all(conn).await?;
     let mut columns = Vec::new();
-    for r in &rows {
-        let ty: String = r.try_get("ty")?;
+    for (table, name, ty) in rows {
         let binary = ty.contains("BLOB") || ty == "BYTEA";
         if binary || ty.contains("TEXT") || ty.contains("CHAR") || ty.contains("CLOB") {
-            columns.push(Column { table: r.try_get("tbl")?, name: r.try_get("col")?, binary });
+            columns.push(Column { table, name, binary });
         }
     }
     Ok(columns)
@@ -142,15 +141,13 @@ async fn values_containing(
         (Backend::Postgres, false) => format!("strpos({col}, $1) > 0"),
         (Backend::Postgres, true) => format!("position(convert_to($1, 'UTF8') in {col}) > 0"),
     };
-    let rows = sqlx::query(&format!("SELECT {col} AS v FROM {table} WHERE {condition} LIMIT {MAX_VALUES_PER_COLUMN}"))
-        .bind(subject)
-        .fetch_all(conn)
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(if column.binary { r.try_get::<Vec<u8>, _>("v")? } else { r.try_get::<String, _>("v")?.into_bytes() })
-        })
-        .collect()
+    let sql = format!("SELECT {col} AS v FROM {table} WHERE {condition} LIMIT {MAX_VALUES_PER_COLUMN}");
+    Ok(if column.binary {
+        sqlx::query_scalar(&sql).bind(subject).fetch_all(conn).await?
+    } else {
+        let text: Vec<String> = sqlx::query_scalar(&sql).bind(subject).fetch_all(conn).await?;
+        text.into_iter().map(String::into_bytes).collect()
+    })
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::{AnyConnection, AnyPool};
 
 use super::{now_rfc3339, StoreError, WriteTx};
 use crate::audit::{self, AuditEvent, SecurityEvent, Severity};
@@ -53,10 +53,10 @@ impl ChainState {
 }
 
 async fn chain_state(conn: &mut AnyConnection) -> Result<ChainState, StoreError> {
-    let head = sqlx::query("SELECT seq, mac FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
-    let mac: Option<String> = head.try_get("mac")?;
+    let (head_seq, mac): (i64, Option<String>) =
+        sqlx::query_as("SELECT seq, mac FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
     let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&mut *conn).await?;
-    Ok(ChainState { head_seq: head.try_get("seq")?, head_mac: mac.is_some(), rows })
+    Ok(ChainState { head_seq, head_mac: mac.is_some(), rows })
 }
 
 /// What `audit adopt-legacy` did.
@@ -106,21 +106,33 @@ pub(super) async fn adopt_legacy(pool: &AnyPool, kek: &Kek, event: &AuditEvent<'
     Ok(Adoption::Adopted { legacy_rows, head_had_mac })
 }
 
+/// A `service_keys` row as stored.
+#[derive(sqlx::FromRow)]
+pub(super) struct ServiceKeyRow {
+    kind: String,
+    kek_id: String,
+    wrapped: Vec<u8>,
+    pub(super) chain_from: i64,
+}
+
+impl From<ServiceKeyRow> for WrappedServiceKey {
+    fn from(r: ServiceKeyRow) -> Self {
+        Self { kind: r.kind, kek_id: r.kek_id, blob: r.wrapped }
+    }
+}
+
+pub(super) const SELECT_SERVICE_KEYS: &str = "SELECT kind, kek_id, wrapped, chain_from FROM service_keys";
+
 async fn stored(conn: &mut AnyConnection) -> Result<(Vec<WrappedServiceKey>, Option<i64>), StoreError> {
-    let rows = sqlx::query("SELECT kind, kek_id, wrapped, chain_from FROM service_keys").fetch_all(&mut *conn).await?;
+    let rows = sqlx::query_as::<_, ServiceKeyRow>(SELECT_SERVICE_KEYS).fetch_all(&mut *conn).await?;
     let mut chain_from = None;
     let mut stored = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let from: i64 = r.try_get("chain_from")?;
-        if chain_from.is_some_and(|c| c != from) {
+    for r in rows {
+        if chain_from.is_some_and(|c| c != r.chain_from) {
             return Err(StoreError::Corrupt("service_keys.chain_from"));
         }
-        chain_from = Some(from);
-        stored.push(WrappedServiceKey {
-            kind: r.try_get("kind")?,
-            kek_id: r.try_get("kek_id")?,
-            blob: r.try_get("wrapped")?,
-        });
+        chain_from = Some(r.chain_from);
+        stored.push(r.into());
     }
     Ok((stored, chain_from))
 }
@@ -151,22 +163,21 @@ async fn create(conn: &mut AnyConnection, kek: &Kek) -> Result<ServiceKeys, Stor
 /// Consents and subject-key lookups written before pseudonyms existed: the clear reference becomes its pseudonym.
 /// Idempotent (marked by `consents.subject_scheme` and a filled `subject_keys.pseudonym`).
 async fn pseudonymise_legacy(conn: &mut AnyConnection, keys: &ServiceKeys) -> Result<bool, StoreError> {
-    let consents =
-        sqlx::query("SELECT id, subject_ref FROM consents WHERE subject_scheme = 0").fetch_all(&mut *conn).await?;
-    for r in &consents {
-        let (id, subject): (String, String) = (r.try_get("id")?, r.try_get("subject_ref")?);
+    let consents: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, subject_ref FROM consents WHERE subject_scheme = 0").fetch_all(&mut *conn).await?;
+    for (id, subject) in &consents {
         sqlx::query("UPDATE consents SET subject_ref = $1, subject_scheme = 1 WHERE id = $2")
-            .bind(keys.pseudonym(&subject))
+            .bind(keys.pseudonym(subject))
             .bind(id)
             .execute(&mut *conn)
             .await?;
     }
-    let subjects =
-        sqlx::query("SELECT subject_ref FROM subject_keys WHERE pseudonym IS NULL").fetch_all(&mut *conn).await?;
-    for r in &subjects {
-        let subject: String = r.try_get("subject_ref")?;
+    let subjects: Vec<String> = sqlx::query_scalar("SELECT subject_ref FROM subject_keys WHERE pseudonym IS NULL")
+        .fetch_all(&mut *conn)
+        .await?;
+    for subject in &subjects {
         sqlx::query("UPDATE subject_keys SET pseudonym = $1 WHERE subject_ref = $2")
-            .bind(keys.pseudonym(&subject))
+            .bind(keys.pseudonym(subject))
             .bind(subject)
             .execute(&mut *conn)
             .await?;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::{StoreError, WriteTx};
 
@@ -30,7 +30,7 @@ impl Residue {
 }
 
 /// Rows per table still filed under the subject.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Counts {
     pub verifications: i64,
     pub templates: i64,
@@ -39,12 +39,13 @@ pub struct Counts {
     pub case_crops: i64,
     pub active_consents: i64,
     /// Templates of the subject in the in-memory gallery (filled in by the caller).
+    #[sqlx(skip)]
     pub gallery: i64,
 }
 
 /// The per-table counts; `pseudonym` is the subject's (consents are filed under it).
 pub async fn counts(conn: &mut AnyConnection, subject: &str, pseudonym: &str) -> Result<Counts, StoreError> {
-    let row = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT
             (SELECT COUNT(*) FROM verifications WHERE applicant_ref = $1) AS verifications,
             (SELECT COUNT(*) FROM templates WHERE subject_ref = $1) AS templates,
@@ -56,16 +57,7 @@ pub async fn counts(conn: &mut AnyConnection, subject: &str, pseudonym: &str) ->
     .bind(subject)
     .bind(pseudonym)
     .fetch_one(conn)
-    .await?;
-    Ok(Counts {
-        verifications: row.try_get("verifications")?,
-        templates: row.try_get("templates")?,
-        subject_keys: row.try_get("subject_keys")?,
-        cases: row.try_get("cases")?,
-        case_crops: row.try_get("case_crops")?,
-        active_consents: row.try_get("active_consents")?,
-        gallery: 0,
-    })
+    .await?)
 }
 
 /// Crypto-shreds and deletes the subject's biometric data, cases and verification records, and withdraws its

@@ -1,6 +1,6 @@
 //! The verifications table.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use uuid::Uuid;
 
 use super::{now_rfc3339, BindScore, Store, StoreError};
@@ -64,13 +64,13 @@ pub async fn insert_verification(conn: &mut AnyConnection, v: &NewVerification<'
 
 impl Store {
     pub async fn verification(&self, id: Uuid) -> Result<StoredVerification, StoreError> {
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, VerificationRow>(
             "SELECT id, client, applicant_ref, decision, liveness, reasons, request_digest FROM verifications WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_one(&self.pool)
         .await?;
-        parse_row(&row)
+        row.try_into()
     }
 
     /// `client`'s earlier verification under idempotency key `key`.
@@ -79,32 +79,47 @@ impl Store {
         client: &str,
         key: &str,
     ) -> Result<Option<StoredVerification>, StoreError> {
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, VerificationRow>(
             "SELECT id, client, applicant_ref, decision, liveness, reasons, request_digest
              FROM verifications WHERE idempotency_key = $1",
         )
         .bind(scoped_key(client, key))
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(parse_row).transpose()
+        row.map(StoredVerification::try_from).transpose()
     }
 
     pub async fn count_verifications(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query("SELECT COUNT(*) FROM verifications").fetch_one(&self.pool).await?.try_get(0)?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM verifications").fetch_one(&self.pool).await?)
     }
 }
 
-fn parse_row(row: &sqlx::any::AnyRow) -> Result<StoredVerification, StoreError> {
-    let text = |col: &str| row.try_get::<String, _>(col).map_err(StoreError::from);
-    let id = Uuid::parse_str(&text("id")?).map_err(|_| StoreError::Corrupt("id"))?;
-    let decision = Decision::parse(&text("decision")?).ok_or(StoreError::Corrupt("decision"))?;
-    let liveness = Liveness::parse(&text("liveness")?).ok_or(StoreError::Corrupt("liveness"))?;
-    let reasons: Vec<Reason> = serde_json::from_str(&text("reasons")?).map_err(|_| StoreError::Corrupt("reasons"))?;
-    Ok(StoredVerification {
-        id,
-        client: row.try_get("client")?,
-        applicant_ref: text("applicant_ref")?,
-        verdict: Verdict { decision, liveness, reasons },
-        request_digest: text("request_digest")?,
-    })
+/// A `verifications` row as stored: id, decision, liveness and reasons are parsed on the way out.
+#[derive(sqlx::FromRow)]
+struct VerificationRow {
+    id: String,
+    client: Option<String>,
+    applicant_ref: String,
+    decision: String,
+    liveness: String,
+    reasons: String,
+    request_digest: String,
+}
+
+impl TryFrom<VerificationRow> for StoredVerification {
+    type Error = StoreError;
+
+    fn try_from(r: VerificationRow) -> Result<Self, StoreError> {
+        let id = Uuid::parse_str(&r.id).map_err(|_| StoreError::Corrupt("id"))?;
+        let decision = Decision::parse(&r.decision).ok_or(StoreError::Corrupt("decision"))?;
+        let liveness = Liveness::parse(&r.liveness).ok_or(StoreError::Corrupt("liveness"))?;
+        let reasons: Vec<Reason> = serde_json::from_str(&r.reasons).map_err(|_| StoreError::Corrupt("reasons"))?;
+        Ok(Self {
+            id,
+            client: r.client,
+            applicant_ref: r.applicant_ref,
+            verdict: Verdict { decision, liveness, reasons },
+            request_digest: r.request_digest,
+        })
+    }
 }
