@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod gallery;
 pub mod http;
+pub mod i18n;
 pub mod metrics;
 pub mod notify;
 pub mod pipeline;

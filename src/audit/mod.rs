@@ -44,6 +44,8 @@ pub enum Action {
     DisableAccount,
     UnlockAccount,
     AdoptLegacyAudit,
+    /// A staff member chose their console language.
+    SetLanguage,
 }
 
 impl Action {
@@ -77,6 +79,7 @@ impl Action {
             Action::DisableAccount => "disable_account",
             Action::UnlockAccount => "unlock_account",
             Action::AdoptLegacyAudit => "adopt_legacy_audit",
+            Action::SetLanguage => "set_language",
         }
     }
 }

@@ -1,9 +1,10 @@
 //! The analysts' web console: server-rendered pages (askama, auto-escaping), no external assets. Sessions are the
 //! API's (password + TOTP, HttpOnly SameSite=Strict cookie, sliding timeout); every form carries a CSRF token
 //! (csrf.rs), and POSTs from another origin are refused. Errors are HTML pages with the stable code. Console work
-//! is anti-fraud work: that is the purpose it declares.
+//! is anti-fraud work: that is the purpose it declares. Pages speak English, Russian or Kazakh (language.rs).
 
 mod csrf;
+mod language;
 mod pages;
 
 use actix_web::body::BoxBody;
@@ -20,6 +21,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::{origin, session_cookie};
 use crate::http::cases::png_response;
 use crate::http::{AppState, Principal};
+use crate::i18n::Lang;
 use crate::policy::Permission;
 use crate::review::{case_id, CaseOutcome};
 use pages::{CasePage, ErrorPage, LoginPage, Nav, QueuePage};
@@ -51,6 +53,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     .default_service(allow("GET, POST")),
             )
             .service(web::resource("/logout").route(web::post().to(logout)).default_service(allow("POST")))
+            .service(web::resource("/language").route(web::post().to(language::set)).default_service(allow("POST")))
             .service(web::resource("/cases/{id}").route(web::get().to(case_page)).default_service(allow("GET")))
             .service(
                 web::resource("/cases/{id}/crops/{kind}").route(web::get().to(crop)).default_service(allow("GET")),
@@ -67,10 +70,14 @@ fn allow(methods: &'static str) -> actix_web::Route {
 }
 
 /// An error answer under /console as an HTML page with its status and stable code, replacing whatever body it had
-/// (JSON from `ApiError`, actix's plain text, nothing). Other headers (CSP, Retry-After, Allow) stay.
+/// (JSON from `ApiError`, actix's plain text, nothing). Other headers (CSP, Retry-After, Allow) stay. The page
+/// speaks the browser's language (no account lookup on the error path); `message`, the server's English one, is
+/// shown as the detail when it says more than the code's own message.
 pub(crate) fn error_page(res: ServiceResponse<BoxBody>, code: &'static str, message: &str) -> ServiceResponse<BoxBody> {
     let status = res.status();
-    let page = ErrorPage { status: status.as_u16(), code, message: message.to_owned() };
+    let t = language::browser(res.request());
+    let detail = if message == Lang::En.error_message(code) { String::new() } else { message.to_owned() };
+    let page = ErrorPage { t, status: status.as_u16(), code, message: t.error_message(code), detail };
     let body =
         page.render().unwrap_or_else(|_| format!("<!doctype html><title>{}</title><p>{code}</p>", status.as_u16()));
     res.map_body(|head, _| {
@@ -93,9 +100,12 @@ fn check_csrf(state: &AppState, principal: &Principal, presented: &str) -> Resul
     csrf::check_session(&state.kek, principal.session.as_deref(), presented)
 }
 
-fn nav(state: &AppState, principal: &Principal) -> Nav {
+/// The page's language and its nav bar, for a signed-in staff member.
+async fn frame(state: &AppState, principal: &Principal, req: &HttpRequest) -> (Lang, Nav) {
+    let chosen = language::chosen(state, principal).await;
+    let t = chosen.unwrap_or_else(|| language::browser(req));
     let csrf = csrf::session_token(&state.kek, principal.session.as_deref().unwrap_or(""));
-    Nav { actor: principal.actor.clone(), role: principal.role.as_str(), csrf }
+    (t, Nav::new(t, &principal.actor, principal.role.as_str(), csrf, chosen))
 }
 
 /// The login page sets (or keeps) the nonce cookie its form token is bound to; `?failed` shows the error line,
@@ -104,7 +114,7 @@ async fn login_page(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
     let flag = |name: &str| req.query_string().split('&').any(|pair| pair.split('=').next() == Some(name));
     let (failed, busy) = (flag("failed"), flag("busy"));
     let nonce = csrf::login_nonce(&req);
-    let page = LoginPage { failed, busy, csrf: csrf::login_token(&state.kek, &nonce) };
+    let page = LoginPage { t: language::browser(&req), failed, busy, csrf: csrf::login_token(&state.kek, &nonce) };
     let mut response = html(page)?;
     response.add_cookie(&csrf::login_cookie(nonce, state.secure_cookies, None)).map_err(|e| ApiError::internal(&e))?;
     Ok(response)
@@ -183,20 +193,27 @@ fn reviewer(principal: Option<Principal>) -> Option<Principal> {
     principal.filter(|p| p.session.is_some() && p.require(Permission::ReadCase).is_ok())
 }
 
-async fn queue(principal: Option<Principal>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn queue(
+    req: HttpRequest,
+    principal: Option<Principal>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
     let rows = state.review.queue(&principal, PURPOSE).await?;
-    html(QueuePage { nav: nav(&state, &principal), rows: rows.iter().map(pages::QueueRow::from).collect() })
+    let (t, nav) = frame(&state, &principal, &req).await;
+    html(QueuePage { t, nav, rows: rows.iter().map(|c| pages::QueueRow::new(t, c)).collect() })
 }
 
 async fn case_page(
+    req: HttpRequest,
     principal: Option<Principal>,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
     let view = state.review.show(&principal, case_id(&path)?, PURPOSE).await?;
-    html(CasePage::new(nav(&state, &principal), &view.case))
+    let (t, nav) = frame(&state, &principal, &req).await;
+    html(CasePage::new(t, nav, &view.case))
 }
 
 async fn crop(

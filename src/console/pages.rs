@@ -1,18 +1,41 @@
-//! Page models for the templates under templates/ (askama escapes every interpolation in .html files).
+//! Page models for the templates under templates/ (askama escapes every interpolation in .html files). Every page
+//! carries its language `t`: templates read their texts as `t.text("key")` and set `<html lang>` from it.
 
 use askama::Template;
 
+use crate::domain::Reason;
+use crate::i18n::{reason_code, Lang};
 use crate::store::cases::{Case, CaseStatus};
+
+/// A language in the nav's menu.
+pub(super) struct LangChoice {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub selected: bool,
+}
 
 pub(super) struct Nav {
     pub actor: String,
-    pub role: &'static str,
+    pub role: String,
     pub csrf: String,
+    /// The account's chosen language (none selected: the browser's).
+    pub languages: Vec<LangChoice>,
+}
+
+impl Nav {
+    pub(super) fn new(t: Lang, actor: &str, role: &str, csrf: String, chosen: Option<Lang>) -> Self {
+        let languages = Lang::ALL
+            .into_iter()
+            .map(|l| LangChoice { code: l.code(), name: l.native_name(), selected: chosen == Some(l) })
+            .collect();
+        Self { actor: actor.to_owned(), role: t.role(role), csrf, languages }
+    }
 }
 
 #[derive(Template)]
 #[template(path = "login.html")]
 pub(super) struct LoginPage {
+    pub t: Lang,
     pub failed: bool,
     /// The sign-in was refused by a rate limit or a full password-hashing bound.
     pub busy: bool,
@@ -22,35 +45,41 @@ pub(super) struct LoginPage {
 #[derive(Template)]
 #[template(path = "error.html")]
 pub(super) struct ErrorPage {
+    pub t: Lang,
     pub status: u16,
     pub code: &'static str,
+    /// The code's message in the page's language.
     pub message: String,
+    /// The server's own (English) message, when it says more than the code's.
+    pub detail: String,
+}
+
+/// A reason code with its label.
+pub(super) struct ReasonLabel {
+    pub code: String,
+    pub label: String,
+}
+
+fn reasons(t: Lang, case: &Case) -> Vec<ReasonLabel> {
+    case.reasons.iter().map(|&r: &Reason| ReasonLabel { code: reason_code(r), label: t.reason(r) }).collect()
 }
 
 pub(super) struct QueueRow {
     pub case_id: String,
     pub short_id: String,
-    pub status: &'static str,
-    pub reasons: Vec<String>,
+    pub status: String,
+    pub reasons: Vec<ReasonLabel>,
     pub assigned_to: String,
     pub created_at: String,
 }
 
-fn reason_codes(case: &Case) -> Vec<String> {
-    case.reasons
-        .iter()
-        .filter_map(|r| serde_json::to_value(r).ok())
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect()
-}
-
-impl From<&Case> for QueueRow {
-    fn from(c: &Case) -> Self {
+impl QueueRow {
+    pub(super) fn new(t: Lang, c: &Case) -> Self {
         Self {
             case_id: c.case_id.to_string(),
             short_id: c.case_id.to_string()[..8].to_owned(),
-            status: c.status.as_str(),
-            reasons: reason_codes(c),
+            status: t.case_status(c.status),
+            reasons: reasons(t, c),
             assigned_to: c.assigned_to.clone().unwrap_or_default(),
             created_at: c.created_at.clone(),
         }
@@ -60,12 +89,13 @@ impl From<&Case> for QueueRow {
 #[derive(Template)]
 #[template(path = "queue.html")]
 pub(super) struct QueuePage {
+    pub t: Lang,
     pub nav: Nav,
     pub rows: Vec<QueueRow>,
 }
 
 pub(super) struct Score {
-    pub label: &'static str,
+    pub label: String,
     pub value: String,
     pub percent: u32,
 }
@@ -73,12 +103,15 @@ pub(super) struct Score {
 #[derive(Template)]
 #[template(path = "case.html")]
 pub(super) struct CasePage {
+    pub t: Lang,
     pub nav: Nav,
     pub case_id: String,
     pub short_id: String,
-    pub status: &'static str,
+    /// The status's stable code (`data-status`) and its label.
+    pub status_code: &'static str,
+    pub status: String,
     pub outcome: String,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<ReasonLabel>,
     pub scores: Vec<Score>,
     pub duplicate: String,
     pub comment: String,
@@ -86,21 +119,27 @@ pub(super) struct CasePage {
 }
 
 impl CasePage {
-    pub(super) fn new(nav: Nav, c: &Case) -> Self {
-        let score = |label, v: Option<f64>| {
-            v.map(|v| Score { label, value: format!("{v:.3}"), percent: (v.clamp(0.0, 1.0) * 100.0).round() as u32 })
+    pub(super) fn new(t: Lang, nav: Nav, c: &Case) -> Self {
+        let score = |key: &str, v: Option<f64>| {
+            v.map(|v| Score {
+                label: t.text(key),
+                value: format!("{v:.3}"),
+                percent: (v.clamp(0.0, 1.0) * 100.0).round() as u32,
+            })
         };
         Self {
+            t,
             nav,
             case_id: c.case_id.to_string(),
             short_id: c.case_id.to_string()[..8].to_owned(),
-            status: c.status.as_str(),
-            outcome: c.outcome.clone().unwrap_or_default(),
-            reasons: reason_codes(c),
+            status_code: c.status.as_str(),
+            status: t.case_status(c.status),
+            outcome: c.outcome.as_deref().map(|o| t.text(&format!("outcome-{o}"))).unwrap_or_default(),
+            reasons: reasons(t, c),
             scores: [
-                score("Selfie vs document (cosine)", c.similarity),
-                score("Liveness, P(real)", c.live_score),
-                score("Duplicate face (cosine)", c.duplicate_score),
+                score("case-score-similarity", c.similarity),
+                score("case-score-liveness", c.live_score),
+                score("case-score-duplicate", c.duplicate_score),
             ]
             .into_iter()
             .flatten()

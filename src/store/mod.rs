@@ -14,6 +14,7 @@ pub mod lockout;
 pub mod residue;
 pub mod revocation;
 mod service_keys;
+pub mod staff_language;
 pub mod subjects;
 mod verifications;
 mod write_tx;

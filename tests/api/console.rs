@@ -1,6 +1,7 @@
 //! The analyst console end to end in a real headless Chromium (Debian's chromium + chromium-driver, installed by
 //! .ci/run): sign in with password + TOTP, open the case a real spoof photo created, see both crops, record a
-//! decision, find it in the audit log. Screenshots land in target/tmp/console-screenshots/.
+//! decision, switch the console to Kazakh from the nav, find it all in the audit log. Screenshots land in
+//! target/tmp/console-screenshots/.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -148,8 +149,17 @@ async fn an_analyst_works_a_spoof_case_in_a_real_browser() {
         .await
         .expect("select");
     c.find(Locator::Id("decide")).await.expect("button").click().await.expect("submit");
-    wait_for_text(&c, "status", "pending_signoff").await;
+    wait_for_text(&c, "status", "Awaiting sign-off").await;
     shot(&c, "03-decided.png").await;
+    c.find(Locator::Css("#language option[value='kk']")).await.expect("kk").click().await.expect("select");
+    c.find(Locator::Id("set-language")).await.expect("button").click().await.expect("apply");
+    let link = c.wait().for_element(Locator::Css("a.case-link")).await.expect("back at the queue");
+    let lang = c.execute("return document.documentElement.lang;", vec![]).await.expect("js");
+    assert_eq!(lang, serde_json::json!("kk"));
+    shot(&c, "04-queue-kk.png").await;
+    link.click().await.expect("open case");
+    wait_for_text(&c, "status", "Бекітуді күтуде").await;
+    shot(&c, "05-case-kk.png").await;
     c.find(Locator::Id("logout")).await.expect("logout").click().await.expect("click");
     c.wait().for_element(Locator::Id("sign-in")).await.expect("back at the login page");
     c.close().await.expect("close");
@@ -158,8 +168,10 @@ async fn an_analyst_works_a_spoof_case_in_a_real_browser() {
         "SELECT COUNT(*) FROM audit_log WHERE action = 'decide_case' AND actor = 'ana' AND purpose = 'anti_fraud'";
     assert_eq!(app.sql_count(decided).await, 1);
     let crops = "SELECT COUNT(*) FROM audit_log WHERE action = 'view_crop' AND actor = 'ana'";
-    assert_eq!(app.sql_count(crops).await, 4, "two crops, shown before and after the decision");
+    assert_eq!(app.sql_count(crops).await, 6, "two crops, shown before and after the decision, and in Kazakh");
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM audit_log WHERE action = 'logout' AND actor = 'ana'").await, 1);
+    let language = "SELECT COUNT(*) FROM audit_log WHERE action = 'set_language' AND actor = 'ana'";
+    assert_eq!(app.sql_count(language).await, 1);
 }
 
 #[tokio::test]

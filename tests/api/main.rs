@@ -13,6 +13,7 @@ mod clients;
 mod consent;
 mod console;
 mod console_csrf;
+mod console_languages;
 mod documents;
 mod edges;
 mod erasure_residue;

@@ -1,0 +1,139 @@
+# The analysts' console and the applicant-facing retake hints, in English (the fallback catalogue).
+# Keys are the same in every language (a unit test in src/i18n checks it). Reason, status, role and error keys end
+# in the stable machine code they translate.
+
+## Page frame and navigation
+console-name = faceverify console
+console-banner = faceverify · fraud review
+nav-sign-out = Sign out
+nav-language = Language
+nav-language-auto = Browser default
+nav-apply = Apply
+
+role-onboarding = Onboarding service
+role-fraud_analyst = Fraud analyst
+role-supervisor = Supervisor
+role-dpo = Data protection officer
+role-auditor = Auditor
+
+## Sign-in
+login-title = Sign in
+login-failed = Invalid username, password or code.
+login-busy = Too many sign-in attempts: wait a few minutes, then try again.
+login-username = Username
+login-password = Password
+login-totp = Authenticator code
+login-submit = Sign in
+
+## Review queue
+queue-title = Review queue
+queue-empty = No cases waiting.
+queue-case = Case
+queue-status = Status
+queue-reasons = Reasons
+queue-assigned = Assigned
+queue-opened = Opened
+
+## A case
+case-title = Case
+case-back = Queue
+case-status = Status
+case-outcome = outcome
+case-reasons = Reasons
+case-selfie = Selfie
+case-selfie-alt = selfie face
+case-document = Document
+case-document-alt = document portrait
+case-score-similarity = Selfie vs document (cosine)
+case-score-liveness = Liveness, P(real)
+case-score-duplicate = Duplicate face (cosine)
+case-same-face = Same face as verification
+case-comments = Comments
+case-decision = Decision
+case-outcome-label = Outcome
+case-clear = Clear: genuine applicant
+case-confirm-fraud = Confirm fraud (needs a supervisor)
+case-comment = Comment
+case-submit = Record decision
+
+outcome-cleared = cleared
+outcome-confirmed_fraud = fraud confirmed
+
+## Case statuses
+status-open = Open
+status-pending_signoff = Awaiting sign-off
+status-closed = Closed
+
+## Reason codes as analysts read them
+reason-faces_match = Faces match
+reason-faces_do_not_match = Faces do not match
+reason-borderline_score = Borderline similarity score
+reason-spoof_suspected = Spoof suspected (presentation attack)
+reason-liveness_inconclusive = Liveness inconclusive
+reason-duplicate_identity = Face already enrolled by another applicant
+reason-selfie_no_face = No face in the selfie
+reason-selfie_multiple_faces = Several faces in the selfie
+reason-selfie_face_too_small = Face too small in the selfie
+reason-selfie_extreme_pose = Head turned too far in the selfie
+reason-selfie_blurry = Selfie is blurry
+reason-document_not_found = No identity document in the photo
+reason-document_no_face = No portrait on the document
+reason-document_face_too_small = Document portrait too small
+reason-document_extreme_pose = Document photographed at a steep angle
+reason-document_blurry = Document photo is blurry
+reason-under_review = Under review by an analyst
+reason-document_is_selfie = Document portrait is the selfie itself
+reason-document_reused = Document portrait used by another applicant
+reason-document_data_mismatch = Document data contradict the application
+reason-mrz_unreadable = Machine-readable zone unreadable (informational)
+
+## Retake hints: what the applicant is asked to do when a photo cannot be used
+hint-selfie_no_face = We could not see your face. Take the selfie again, looking straight at the camera.
+hint-selfie_multiple_faces = Only you should be in the picture. Retake the selfie with no one else in the frame.
+hint-selfie_face_too_small = Your face is too far away. Hold the camera closer so that your face fills most of the frame.
+hint-selfie_extreme_pose = Look straight at the camera, without turning or tilting your head, and retake the selfie.
+hint-selfie_blurry = The selfie is blurry. Hold the camera still in good light and try again.
+hint-document_not_found = We could not find your identity document. Photograph the whole document, lying flat and fully in the frame.
+hint-document_no_face = We could not see the photo on your document. Photograph the page with your photo, without glare.
+hint-document_face_too_small = The document is too far away. Hold the camera closer so that the document fills the frame.
+hint-document_extreme_pose = Photograph the document straight on, not at an angle.
+hint-document_blurry = The document photo is blurry. Hold the camera still in good light and try again.
+
+## Error pages
+error-title = Error
+error-code = Code
+error-details = Details
+error-back = Back to the case queue
+
+error-missing_field = A required field is missing.
+error-empty_part = A part of the form is empty.
+error-duplicate_field = A field was sent twice.
+error-unexpected_field = The form has an unexpected field.
+error-malformed_multipart = The upload is malformed.
+error-invalid_meta = The request metadata are invalid.
+error-invalid_idempotency_key = The idempotency key is invalid.
+error-invalid_body = The form does not have the expected fields.
+error-invalid_query = The address has invalid parameters.
+error-invalid_request = The request is invalid.
+error-unauthenticated = Sign in first.
+error-invalid_credentials = Invalid username, password or code.
+error-forbidden = Your role may not do this.
+error-purpose_not_permitted = Your role may not work for this purpose.
+error-consent_required = The applicant's consent is required.
+error-csrf_failed = The form has expired or came from another page. Reload the page and try again.
+error-not_found = Not found.
+error-method_not_allowed = This address does not accept this method.
+error-upload_too_slow = The upload was too slow.
+error-idempotency_key_reused = This idempotency key was used for another request.
+error-consent_already_withdrawn = Consent has already been withdrawn.
+error-case_closed = The case is already closed.
+error-audit_chain_broken = The audit log failed its integrity check.
+error-payload_too_large = The request is too large.
+error-image_too_large = The image is too large.
+error-unsupported_media_type = This content type is not accepted.
+error-unsupported_image_format = This image format is not supported.
+error-too_many_attempts = Too many attempts: wait a few minutes, then try again.
+error-corrupt_image = The image is damaged.
+error-internal_error = Internal error. It has been logged.
+error-overloaded = The service is busy: try again shortly.
+error-service_unavailable = The service is temporarily unavailable.

@@ -1,0 +1,138 @@
+# Талдаушылар консолі және өтініш берушіге қайта түсіру туралы кеңестер, қазақ тілінде.
+# Кілттер en/console.ftl-дегідей (мұны src/i18n модульдік тесті тексереді).
+
+## Бет жақтауы және навигация
+console-name = faceverify консолі
+console-banner = faceverify · алаяқтыққа қарсы тексеру
+nav-sign-out = Шығу
+nav-language = Тіл
+nav-language-auto = Браузердегідей
+nav-apply = Қолдану
+
+role-onboarding = Онбординг қызметі
+role-fraud_analyst = Антифрод талдаушысы
+role-supervisor = Супервайзер
+role-dpo = Дербес деректерді қорғауға жауапты тұлға
+role-auditor = Аудитор
+
+## Кіру
+login-title = Кіру
+login-failed = Пайдаланушы аты, құпиясөз немесе код қате.
+login-busy = Кіру әрекеттері тым көп: бірнеше минут күтіп, қайталап көріңіз.
+login-username = Пайдаланушы аты
+login-password = Құпиясөз
+login-totp = Аутентификатор коды
+login-submit = Кіру
+
+## Тексеру кезегі
+queue-title = Тексеру кезегі
+queue-empty = Тексеруді күтіп тұрған іс жоқ.
+queue-case = Іс
+queue-status = Мәртебе
+queue-reasons = Себептер
+queue-assigned = Орындаушы
+queue-opened = Ашылды
+
+## Іс
+case-title = Іс
+case-back = Кезек
+case-status = Мәртебе
+case-outcome = шешім
+case-reasons = Себептер
+case-selfie = Селфи
+case-selfie-alt = селфидегі бет
+case-document = Құжат
+case-document-alt = құжаттағы сурет
+case-score-similarity = Селфи мен құжаттың ұқсастығы (косинус)
+case-score-liveness = Тірілік, P(тірі бет)
+case-score-duplicate = Қайталанған бет (косинус)
+case-same-face = Бет сәйкес келетін тексеру
+case-comments = Түсініктемелер
+case-decision = Шешім
+case-outcome-label = Нәтиже
+case-clear = Таза: өтініш беруші шынайы
+case-confirm-fraud = Алаяқтықты растау (супервайзер қажет)
+case-comment = Түсініктеме
+case-submit = Шешімді жазу
+
+outcome-cleared = таза
+outcome-confirmed_fraud = алаяқтық расталды
+
+## Іс мәртебелері
+status-open = Ашық
+status-pending_signoff = Бекітуді күтуде
+status-closed = Жабық
+
+## Талдаушыларға арналған себеп кодтары
+reason-faces_match = Беттер сәйкес
+reason-faces_do_not_match = Беттер сәйкес емес
+reason-borderline_score = Ұқсастықтың шекаралық бағасы
+reason-spoof_suspected = Бетті алмастыру күдігі (ұсыну шабуылы)
+reason-liveness_inconclusive = Тірілік анықталмады
+reason-duplicate_identity = Бет басқа өтініш берушінің атынан тіркелген
+reason-selfie_no_face = Селфиде бет жоқ
+reason-selfie_multiple_faces = Селфиде бірнеше бет бар
+reason-selfie_face_too_small = Селфидегі бет тым кішкентай
+reason-selfie_extreme_pose = Селфиде бас тым бұрылған
+reason-selfie_blurry = Селфи бұлыңғыр
+reason-document_not_found = Фотода жеке куәлік жоқ
+reason-document_no_face = Құжатта бет суреті жоқ
+reason-document_face_too_small = Құжаттағы сурет тым кішкентай
+reason-document_extreme_pose = Құжат тым қисық бұрышпен түсірілген
+reason-document_blurry = Құжат суреті бұлыңғыр
+reason-under_review = Талдаушының тексеруінде
+reason-document_is_selfie = Құжаттағы сурет — селфидің өзі
+reason-document_reused = Құжаттағы сурет басқа өтініш берушіде қолданылған
+reason-document_data_mismatch = Құжат деректері өтінішке сәйкес емес
+reason-mrz_unreadable = Машинамен оқылатын аймақ оқылмайды (ақпарат үшін)
+
+## Сурет жарамсыз болғанда өтініш берушіге кеңестер
+hint-selfie_no_face = Бетіңіз көрінбеді. Камераға тура қарап, селфиді қайта түсіріңіз.
+hint-selfie_multiple_faces = Кадрда тек сіз болуыңыз керек. Селфиді басқа адамдарсыз қайта түсіріңіз.
+hint-selfie_face_too_small = Бетіңіз тым алыс. Бетіңіз кадрдың басым бөлігін алатындай камераны жақынырақ ұстаңыз.
+hint-selfie_extreme_pose = Басыңызды бұрмай әрі еңкейтпей, камераға тура қарап, селфиді қайта түсіріңіз.
+hint-selfie_blurry = Селфи бұлыңғыр шықты. Жарық жерде камераны қозғалтпай ұстап, қайталаңыз.
+hint-document_not_found = Құжатыңыз табылмады. Құжатты тегіс қойып, түгел кадрға сыятындай етіп түсіріңіз.
+hint-document_no_face = Құжаттағы суретіңіз көрінбеді. Суретіңіз бар бетті жарқылсыз түсіріңіз.
+hint-document_face_too_small = Құжат тым алыс. Құжат кадрды толтыратындай камераны жақынырақ ұстаңыз.
+hint-document_extreme_pose = Құжатты қисайтпай, тура түсіріңіз.
+hint-document_blurry = Құжат суреті бұлыңғыр. Жарық жерде камераны қозғалтпай ұстап, қайталаңыз.
+
+## Қате беттері
+error-title = Қате
+error-code = Код
+error-details = Толығырақ
+error-back = Істер кезегіне оралу
+
+error-missing_field = Міндетті өріс толтырылмаған.
+error-empty_part = Форманың бір бөлігі бос.
+error-duplicate_field = Өріс екі рет жіберілді.
+error-unexpected_field = Формада артық өріс бар.
+error-malformed_multipart = Жүктелген деректердің пішімі қате.
+error-invalid_meta = Сұраудың метадеректері қате.
+error-invalid_idempotency_key = Идемпотенттілік кілті қате.
+error-invalid_body = Форма дұрыс толтырылмаған.
+error-invalid_query = Мекенжайдағы параметрлер қате.
+error-invalid_request = Сұрау қате.
+error-unauthenticated = Алдымен жүйеге кіріңіз.
+error-invalid_credentials = Пайдаланушы аты, құпиясөз немесе код қате.
+error-forbidden = Бұл әрекетке рөліңіз рұқсат бермейді.
+error-purpose_not_permitted = Рөліңізге бұл мақсатпен жұмыс істеуге рұқсат жоқ.
+error-consent_required = Өтініш берушінің келісімі қажет.
+error-csrf_failed = Форманың мерзімі өтті немесе ол басқа беттен жіберілді. Бетті жаңартып, қайталаңыз.
+error-not_found = Табылмады.
+error-method_not_allowed = Бұл мекенжай мұндай сұрау әдісін қабылдамайды.
+error-upload_too_slow = Жүктеу тым баяу жүрді.
+error-idempotency_key_reused = Бұл идемпотенттілік кілті басқа сұрауда қолданылған.
+error-consent_already_withdrawn = Келісім бұрын қайтарылып алынған.
+error-case_closed = Іс жабылып қойған.
+error-audit_chain_broken = Аудит журналы тұтастық тексерісінен өтпеді.
+error-payload_too_large = Сұрау тым үлкен.
+error-image_too_large = Сурет тым үлкен.
+error-unsupported_media_type = Мұндай мазмұн түрі қабылданбайды.
+error-unsupported_image_format = Сурет пішіміне қолдау көрсетілмейді.
+error-too_many_attempts = Әрекеттер тым көп: бірнеше минут күтіп, қайталаңыз.
+error-corrupt_image = Сурет бүлінген.
+error-internal_error = Ішкі қате. Ақау журналға жазылды.
+error-overloaded = Қызмет бос емес: сәлден соң қайталаңыз.
+error-service_unavailable = Қызмет уақытша қолжетімсіз.
