@@ -63,7 +63,7 @@ pub struct AuditEvent<'a> {
 }
 
 /// A stored row, as exported to auditors. `subject_ref` is the subject's pseudonym (in clear in legacy rows).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct AuditRow {
     pub seq: i64,
     pub at: String,

@@ -13,7 +13,7 @@ pub const CHECKPOINT_FORMAT: &str = "faceverify-audit-checkpoint/v1";
 
 /// As written to the checkpoint file. `count` is the sequence number of the last row covered (rows are numbered
 /// from 1, so it is also how many rows the chain had), `head` that row's hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Checkpoint {
     pub format: String,

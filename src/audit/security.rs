@@ -66,7 +66,7 @@ pub async fn raise(
 }
 
 /// A stored security event, as the DPO sees it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct StoredEvent {
     pub id: i64,
     pub at: String,

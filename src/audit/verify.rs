@@ -8,7 +8,7 @@ use super::checkpoint::Checkpoint;
 use crate::store::{StoreError, WriteTx};
 use crate::vault::ServiceKeys;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChainBreak {
     /// The head (last link or retained base) does not carry its MAC: rewritten, re-based or rolled back by
@@ -30,7 +30,7 @@ pub enum ChainBreak {
     CheckpointPruned { count: i64, base_seq: i64 },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChainReport {
     pub rows: usize,
     pub intact: bool,

@@ -50,7 +50,8 @@ reference_type!(
 );
 
 /// Why biometric data is processed. Policy §6 allows exactly these two.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
 pub enum Purpose {
     Identification,
     AntiFraud,

@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{AppState, Principal};
+use super::{AppState, ErrorBody, Principal};
 use crate::audit::{self, Action, Outcome, SecurityEvent, Severity};
 use crate::domain::ApplicantRef;
 use crate::error::{ApiError, ErrorCode};
@@ -22,6 +22,16 @@ struct ExportQuery {
     subject: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/v1/audit/export", operation_id = "exportAudit",
+    security(("bearer" = []), ("session" = [])),
+    params(
+        ("subject" = Option<String>, Query, description = "only the rows about this applicant reference (matched \
+            by its keyed pseudonym; in rows written before keyed pseudonyms, by the clear reference)"),
+        super::openapi::PurposeHeader,
+    ),
+    responses((status = 200, description = "audit rows", body = Vec<audit::AuditRow>), super::openapi::Refusals)
+)]
 #[tracing::instrument(name = "audit.export", skip_all)]
 async fn export(
     req: HttpRequest,
@@ -59,6 +69,12 @@ async fn verified(tx: &mut WriteTx) -> Result<audit::ChainReport, ApiError> {
     Ok(report)
 }
 
+#[utoipa::path(
+    get, path = "/v1/audit/verify", operation_id = "verifyAudit",
+    security(("bearer" = []), ("session" = [])),
+    params(super::openapi::PurposeHeader),
+    responses((status = 200, description = "chain report", body = audit::ChainReport), super::openapi::Refusals)
+)]
 #[tracing::instrument(name = "audit.verify", skip_all)]
 async fn verify(req: HttpRequest, principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::VerifyAudit, &req)?;
@@ -72,6 +88,18 @@ async fn verify(req: HttpRequest, principal: Principal, state: web::Data<AppStat
 
 /// A signed checkpoint of the chain as it stands (before this request's own audit row), for the auditor to keep
 /// outside the database. Refused with `audit_chain_broken` when the chain does not verify.
+#[utoipa::path(
+    get, path = "/v1/audit/checkpoint", operation_id = "auditCheckpoint",
+    security(("bearer" = []), ("session" = [])),
+    params(super::openapi::PurposeHeader),
+    responses(
+        (status = 200, description = "signed checkpoint {format, count, head, at, public_key, signature} of the chain \
+            before this request's own audit row", body = audit::Checkpoint),
+        super::openapi::Refusals,
+        (status = 409, description = "audit_chain_broken: the chain does not verify, no checkpoint signed",
+            body = ErrorBody),
+    )
+)]
 #[tracing::instrument(name = "audit.checkpoint", skip_all)]
 async fn checkpoint(
     req: HttpRequest,

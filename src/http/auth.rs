@@ -4,10 +4,11 @@
 use actix_web::cookie::{time::Duration, Cookie, SameSite};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::principal::SESSION_COOKIE;
-use super::{AppState, Principal};
+use super::{AppState, ErrorBody, Principal};
 use crate::auth::Origin;
 use crate::error::{ApiError, ErrorCode};
 
@@ -15,17 +16,21 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth/login", web::post().to(login)).route("/auth/logout", web::post().to(logout));
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LoginRequest {
+pub(crate) struct LoginRequest {
     username: String,
+    #[schema(value_type = String)]
     password: Zeroizing<String>,
+    /// The current six-digit code of the account's authenticator.
     totp: String,
 }
 
-#[derive(Serialize)]
-struct LoginResponse {
+#[derive(Serialize, ToSchema)]
+pub(crate) struct LoginResponse {
+    /// The staff role the session acts with.
     role: &'static str,
+    /// When the session ends without activity (Unix seconds).
     expires_at: i64,
 }
 
@@ -39,6 +44,20 @@ pub(crate) fn session_cookie(state: &AppState, value: String, max_age: i64) -> C
         .finish()
 }
 
+/// Signs a staff member in; the session token comes back as the `fv_session` cookie.
+#[utoipa::path(
+    post, path = "/v1/auth/login", operation_id = "login", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "session cookie set", body = LoginResponse),
+        (status = 400, description = "error", body = ErrorBody),
+        (status = 401, description = "error", body = ErrorBody),
+        (status = 415, description = "not application/json (unsupported_media_type)", body = ErrorBody),
+        (status = 429, description = "too many sign-in attempts from this address or for this username \
+            (too_many_attempts, with Retry-After)", body = ErrorBody),
+        (status = 503, description = "overloaded: every password-hashing slot busy, or database unavailable (with \
+            Retry-After)", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(name = "auth.login", skip_all)]
 async fn login(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     // JSON only: a cross-site HTML form can post text/plain without a preflight, and so could sign a victim's
@@ -84,6 +103,11 @@ pub(crate) fn origin(req: &HttpRequest) -> Origin {
     }
 }
 
+#[utoipa::path(
+    post, path = "/v1/auth/logout", operation_id = "logout",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 204, description = "signed out"), super::openapi::Refusals)
+)]
 #[tracing::instrument(name = "auth.logout", skip_all)]
 async fn logout(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.sessions.close(&principal).await?;

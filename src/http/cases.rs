@@ -3,6 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use uuid::Uuid;
 
 use super::{AppState, Principal};
 use crate::domain::Reason;
@@ -27,6 +28,40 @@ struct ListQuery {
     offset: Option<i64>,
 }
 
+/// One case in the queue.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct CaseSummary {
+    case_id: Uuid,
+    verification_id: Uuid,
+    status: CaseStatus,
+    reasons: Vec<Reason>,
+    assigned_to: Option<String>,
+    created_at: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct CasePage {
+    items: Vec<CaseSummary>,
+    limit: i64,
+    offset: i64,
+}
+
+#[utoipa::path(
+    get, path = "/v1/cases", operation_id = "listCases",
+    security(("bearer" = []), ("session" = [])),
+    params(
+        super::openapi::PurposeHeader,
+        ("status" = Option<CaseStatus>, Query),
+        ("reason" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200),
+        ("offset" = Option<i64>, Query, minimum = 0),
+    ),
+    responses(
+        (status = 200, description = "a page of cases", body = CasePage),
+        (status = 400, description = "error", body = super::ErrorBody),
+        super::openapi::Refusals,
+    )
+)]
 async fn list(
     principal: Principal,
     req: HttpRequest,
@@ -47,17 +82,37 @@ async fn list(
     let offset = query.offset.unwrap_or(0).max(0);
     let found = state.review.list(&principal, purpose, &CaseFilter { status, reason, limit, offset }).await?;
     let items: Vec<_> = found
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "case_id": c.case_id, "verification_id": c.verification_id, "status": c.status,
-                "reasons": c.reasons, "assigned_to": c.assigned_to, "created_at": c.created_at,
-            })
+        .into_iter()
+        .map(|c| CaseSummary {
+            case_id: c.case_id,
+            verification_id: c.verification_id,
+            status: c.status,
+            reasons: c.reasons,
+            assigned_to: c.assigned_to,
+            created_at: c.created_at,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "limit": limit, "offset": offset })))
+    Ok(HttpResponse::Ok().json(CasePage { items, limit, offset }))
 }
 
+/// A case as analysts see it, with the case of the applicant it duplicates, if any.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct CaseView {
+    #[serde(flatten)]
+    case: crate::store::cases::Case,
+    duplicate_case_id: Option<Uuid>,
+}
+
+#[utoipa::path(
+    get, path = "/v1/cases/{id}", operation_id = "getCase",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
+    responses(
+        (status = 200, description = "the case", body = CaseView),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = super::ErrorBody),
+    )
+)]
 async fn show(
     principal: Principal,
     req: HttpRequest,
@@ -66,11 +121,19 @@ async fn show(
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::ReadCase, &req)?;
     let view = state.review.show(&principal, case_id(&path)?, purpose).await?;
-    let mut body = serde_json::to_value(&view.case).map_err(|e| ApiError::internal(&e))?;
-    body["duplicate_case_id"] = serde_json::to_value(view.duplicate_case_id).map_err(|e| ApiError::internal(&e))?;
-    Ok(HttpResponse::Ok().json(body))
+    Ok(HttpResponse::Ok().json(CaseView { case: view.case, duplicate_case_id: view.duplicate_case_id }))
 }
 
+#[utoipa::path(
+    get, path = "/v1/cases/{id}/crops/{kind}", operation_id = "getCaseCrop",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), ("kind" = inline(super::openapi::CropKind), Path), super::openapi::PurposeHeader),
+    responses(
+        (status = 200, description = "PNG", content_type = "image/png", body = super::openapi::Png),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = super::ErrorBody),
+    )
+)]
 async fn crop(
     principal: Principal,
     req: HttpRequest,
@@ -87,13 +150,32 @@ pub(crate) fn png_response(png: zeroize::Zeroizing<Vec<u8>>) -> HttpResponse {
     HttpResponse::Ok().content_type("image/png").insert_header(("Cache-Control", "no-store")).body(png.to_vec())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AssignRequest {
+pub(crate) struct AssignRequest {
     /// Defaults to the caller.
     analyst: Option<String>,
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Assigned {
+    case_id: Uuid,
+    assigned_to: String,
+}
+
+#[utoipa::path(
+    post, path = "/v1/cases/{id}/assign", operation_id = "assignCase",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
+    request_body = Option<AssignRequest>,
+    responses(
+        (status = 200, description = "assigned", body = Assigned),
+        (status = 400, description = "error", body = super::ErrorBody),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = super::ErrorBody),
+        (status = 409, description = "error", body = super::ErrorBody),
+    )
+)]
 async fn assign(
     principal: Principal,
     req: HttpRequest,
@@ -105,16 +187,38 @@ async fn assign(
     let body: AssignRequest = if body.is_empty() { AssignRequest { analyst: None } } else { super::parse_json(&body)? };
     let id = case_id(&path)?;
     let analyst = state.review.assign(&principal, id, body.analyst, purpose).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "case_id": id, "assigned_to": analyst })))
+    Ok(HttpResponse::Ok().json(Assigned { case_id: id, assigned_to: analyst }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct DecisionRequest {
+pub(crate) struct DecisionRequest {
     outcome: CaseOutcome,
+    #[schema(min_length = 1, max_length = 2000)]
     comment: String,
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Decided {
+    case_id: Uuid,
+    status: CaseStatus,
+    /// `cleared` or `confirmed_fraud` (while pending sign-off: the one proposed).
+    outcome: Option<String>,
+}
+
+#[utoipa::path(
+    post, path = "/v1/cases/{id}/decision", operation_id = "decideCase",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
+    request_body = DecisionRequest,
+    responses(
+        (status = 200, description = "decided", body = Decided),
+        (status = 400, description = "error", body = super::ErrorBody),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = super::ErrorBody),
+        (status = 409, description = "error", body = super::ErrorBody),
+    )
+)]
 async fn decide(
     principal: Principal,
     req: HttpRequest,
@@ -125,7 +229,5 @@ async fn decide(
     let purpose = principal.authorize(Permission::DecideCase, &req)?;
     let body: DecisionRequest = super::parse_json(&body)?;
     let updated = state.review.decide(&principal, case_id(&path)?, body.outcome, &body.comment, purpose).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "case_id": updated.case_id, "status": updated.status, "outcome": updated.outcome,
-    })))
+    Ok(HttpResponse::Ok().json(Decided { case_id: updated.case_id, status: updated.status, outcome: updated.outcome }))
 }

@@ -3,13 +3,14 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{AppState, Principal};
+use super::{AppState, ErrorBody, Principal};
 use crate::error::ApiError;
 use crate::policy::Permission;
 use crate::privacy::{ConsentInput, PrivacyError};
-use crate::store::consents::ConsentChannel;
+use crate::store::consents::{self, ConsentChannel};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/consents", web::post().to(record))
@@ -17,11 +18,13 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/consents/{id}", web::delete().to(withdraw));
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ConsentRequest {
+pub(crate) struct ConsentRequest {
+    #[schema(pattern = "^[A-Za-z0-9._:-]{1,128}$")]
     subject_ref: String,
     channel: ConsentChannel,
+    #[schema(min_length = 1, max_length = 64)]
     text_version: String,
     cross_border: bool,
     /// When the applicant consented, if not now (RFC 3339, not in the future).
@@ -33,6 +36,17 @@ fn consent_id(path: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(path).map_err(|_| PrivacyError::NoSuchConsent.into())
 }
 
+#[utoipa::path(
+    post, path = "/v1/consents", operation_id = "recordConsent",
+    security(("bearer" = [])),
+    params(super::openapi::PurposeHeader),
+    request_body = ConsentRequest,
+    responses(
+        (status = 201, description = "recorded", body = consents::Consent),
+        (status = 400, description = "error", body = ErrorBody),
+        super::openapi::Refusals,
+    )
+)]
 #[tracing::instrument(name = "consent.record", skip_all)]
 async fn record(
     principal: Principal,
@@ -53,6 +67,17 @@ async fn record(
     Ok(HttpResponse::Created().json(consent))
 }
 
+#[utoipa::path(
+    get, path = "/v1/consents/{id}", operation_id = "getConsent",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
+    responses(
+        (status = 200, description = "the consent (without subject_ref: the subject is stored only as its keyed \
+            pseudonym)", body = consents::Consent),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(name = "consent.show", skip_all)]
 async fn show(
     req: HttpRequest,
@@ -65,8 +90,8 @@ async fn show(
     Ok(HttpResponse::Ok().json(consent))
 }
 
-#[derive(Serialize)]
-struct Withdrawn {
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Withdrawn {
     consent_id: Uuid,
     withdrawn: bool,
     /// For staff only: a client would learn from it whether another client enrolled the same applicant.
@@ -74,6 +99,17 @@ struct Withdrawn {
     templates_destroyed: Option<u64>,
 }
 
+#[utoipa::path(
+    delete, path = "/v1/consents/{id}", operation_id = "withdrawConsent",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
+    responses(
+        (status = 200, description = "withdrawn, biometrics shredded", body = Withdrawn),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = ErrorBody),
+        (status = 409, description = "error", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(name = "consent.withdraw", skip_all)]
 async fn withdraw(
     req: HttpRequest,

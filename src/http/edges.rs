@@ -83,8 +83,27 @@ fn is_json(res: &ServiceResponse<BoxBody>) -> bool {
     content_type.starts_with("application/json")
 }
 
+/// The body of every error answer of the API.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub(crate) struct ErrorBody<'a> {
+    /// Stable machine-readable code; clients may switch on it.
+    #[schema(schema_with = error_codes)]
+    code: &'static str,
+    /// For people; never personal data.
+    message: &'a str,
+}
+
+/// Every code of `ErrorCode`, as an enum of strings.
+fn error_codes() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+        .build()
+}
+
 fn json_body(res: ServiceResponse<BoxBody>, code: ErrorCode, message: &str) -> ServiceResponse<BoxBody> {
-    let body = serde_json::json!({ "code": code.as_str(), "message": message }).to_string();
+    let body = serde_json::to_string(&ErrorBody { code: code.as_str(), message }).unwrap_or_default();
     res.map_body(|head, _| {
         head.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         head.headers.remove(header::CONTENT_LENGTH);

@@ -1,7 +1,8 @@
 //! Liveness and readiness probes.
 
 use actix_web::{web, HttpResponse};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::AppState;
 
@@ -13,6 +14,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Prometheus exposition. No personal data in any label.
+#[utoipa::path(
+    get, path = "/metrics", operation_id = "metrics",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String))
+)]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let (in_flight, capacity) = state.verifications.in_flight();
     let body = crate::metrics::render(&crate::metrics::Scrape {
@@ -26,21 +31,64 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
 }
 
-/// The API description (openapi/openapi.json); `tests/api/openapi.rs` checks it against the routes.
-pub(crate) const OPENAPI: &str = include_str!("../../openapi/openapi.json");
-
+// Generated from the handlers' annotations (`super::openapi`); openapi/openapi.json is a committed copy that
+// `tests/api/openapi.rs` holds equal to it.
+#[utoipa::path(
+    get, path = "/openapi.json", operation_id = "openapi",
+    responses((status = 200, description = "this document", body = Object))
+)]
 async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(OPENAPI)
+    HttpResponse::Ok().content_type("application/json").body(super::openapi::json())
 }
 
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Health {
+    /// Always `ok`: the process answers.
+    status: &'static str,
+}
+
+#[utoipa::path(
+    get, path = "/healthz", operation_id = "healthz",
+    responses((status = 200, description = "up", body = Health))
+)]
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ReadyStatus {
+    Ready,
+    NotReady,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ReadyChecks {
+    models: bool,
+    database: bool,
+    gallery: bool,
+    gallery_current: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Readiness {
+    status: ReadyStatus,
+    checks: ReadyChecks,
+    /// Seconds since the last gallery synchronisation (one decimal); null before the first.
+    gallery_lag_seconds: Option<f64>,
 }
 
 /// Ready when the models are loaded (workers alive), the database answers, the gallery holds every stored
 /// template (without it, 1:N search would silently miss enrolled faces: a template that failed its integrity check
 /// keeps the service not ready until the operator has dealt with it, see `faceverify vault check`) and it was
 /// synchronised with the store within ten `gallery.sync_interval_ms`.
+#[utoipa::path(
+    get, path = "/readyz", operation_id = "readyz",
+    responses(
+        (status = 200, description = "ready", body = Readiness),
+        (status = 503, description = "not ready", body = Readiness),
+    )
+)]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let models = state.pool.is_alive();
     let database = state.store.ping().await.is_ok();
@@ -50,11 +98,11 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let lag = state.gallery.sync_age_secs();
     let gallery_current = lag.is_some_and(|s| s <= state.gallery_max_lag_secs);
     let ready = models && database && gallery && gallery_current;
-    let body = json!({
-        "status": if ready { "ready" } else { "not_ready" },
-        "checks": { "models": models, "database": database, "gallery": gallery, "gallery_current": gallery_current },
-        "gallery_lag_seconds": lag.map(|s| (s * 10.0).round() / 10.0),
-    });
+    let body = Readiness {
+        status: if ready { ReadyStatus::Ready } else { ReadyStatus::NotReady },
+        checks: ReadyChecks { models, database, gallery, gallery_current },
+        gallery_lag_seconds: lag.map(|s| (s * 10.0).round() / 10.0),
+    };
     if ready {
         HttpResponse::Ok().json(body)
     } else {

@@ -7,6 +7,7 @@ mod consents;
 pub(crate) mod edges;
 mod form;
 mod health;
+mod openapi;
 mod principal;
 mod routes;
 mod security;
@@ -23,6 +24,7 @@ use crate::pipeline::pool::InferencePool;
 use crate::store::Store;
 use crate::vault::Kek;
 
+use edges::ErrorBody;
 pub(crate) use form::FormLimits;
 pub use principal::Principal;
 

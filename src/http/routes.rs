@@ -1,5 +1,5 @@
-//! Which methods a path answers, read from the OpenAPI document (tests/api/openapi.rs holds it to the route table
-//! both ways, so it is the route table). A known path asked with another method is 405 with `Allow`, not 404.
+//! Which methods a path answers, read from the OpenAPI document generated from the handlers (tests/api/openapi.rs
+//! holds it to the running app both ways). A known path asked with another method is 405 with `Allow`, not 404.
 
 use std::sync::OnceLock;
 
@@ -8,16 +8,21 @@ struct Documented {
     methods: Vec<String>,
 }
 
+/// The keys of a path item that are operations (the others: summary, description, parameters, servers).
+const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
 fn documented() -> &'static [Documented] {
     static PATHS: OnceLock<Vec<Documented>> = OnceLock::new();
     PATHS.get_or_init(|| {
-        let spec: serde_json::Value = serde_json::from_str(super::health::OPENAPI).unwrap_or_default();
+        let spec: serde_json::Value = serde_json::from_str(super::openapi::json()).unwrap_or_default();
         let Some(paths) = spec.get("paths").and_then(|p| p.as_object()) else { return Vec::new() };
         paths
             .iter()
             .map(|(path, item)| Documented {
                 segments: path.split('/').map(str::to_owned).collect(),
-                methods: item.as_object().map_or_else(Vec::new, |ops| ops.keys().map(|m| m.to_uppercase()).collect()),
+                methods: item.as_object().map_or_else(Vec::new, |item| {
+                    item.keys().filter(|k| METHODS.contains(&k.as_str())).map(|m| m.to_uppercase()).collect()
+                }),
             })
             .collect()
     })

@@ -2,11 +2,14 @@
 //! notification to the authority (within one business day of detection) needs.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, Weekday};
+use utoipa::ToSchema;
 
-use super::{AppState, Principal};
+use super::{AppState, ErrorBody, Principal};
 use crate::audit::{self, Action, Outcome};
 use crate::error::{ApiError, ErrorCode};
 use crate::policy::Permission;
@@ -50,6 +53,24 @@ async fn load(
     Ok((since, found))
 }
 
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SecurityEvents {
+    /// The start of the window (RFC 3339).
+    since: String,
+    /// Oldest first, at most 1000.
+    events: Vec<audit::StoredEvent>,
+}
+
+#[utoipa::path(
+    get, path = "/v1/security/events", operation_id = "securityEvents",
+    security(("bearer" = []), ("session" = [])),
+    params(super::openapi::PurposeHeader, ("since" = Option<OffsetDateTime>, Query)),
+    responses(
+        (status = 200, description = "events", body = SecurityEvents),
+        (status = 400, description = "error", body = ErrorBody),
+        super::openapi::Refusals,
+    )
+)]
 async fn events(
     principal: Principal,
     req: HttpRequest,
@@ -57,7 +78,7 @@ async fn events(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (since, found) = load(&state, &principal, &req, &window).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "since": since, "events": found })))
+    Ok(HttpResponse::Ok().json(SecurityEvents { since, events: found }))
 }
 
 /// The next business day (Monday to Friday) after `t`, same time of day.
@@ -69,6 +90,40 @@ fn one_business_day_after(t: OffsetDateTime) -> OffsetDateTime {
     next
 }
 
+/// What the notification of a breach to the authority needs.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct IncidentExport {
+    generated_at: String,
+    window_since: String,
+    /// The first event of the window.
+    detected_at: Option<String>,
+    /// One business day after detection.
+    notify_authority_by: Option<String>,
+    events_by_kind: BTreeMap<String, usize>,
+    events: Vec<audit::StoredEvent>,
+    data_categories: &'static [&'static str],
+    protection_in_place: &'static str,
+}
+
+const DATA_CATEGORIES: &[&str] = &[
+    "biometric templates (AES-256-GCM sealed)",
+    "face crops of review cases (sealed)",
+    "verification decisions",
+    "applicant references",
+    "consent records",
+    "staff accounts",
+];
+
+#[utoipa::path(
+    get, path = "/v1/security/incident", operation_id = "incidentExport",
+    security(("bearer" = []), ("session" = [])),
+    params(super::openapi::PurposeHeader, ("since" = Option<OffsetDateTime>, Query)),
+    responses(
+        (status = 200, description = "incident export", body = IncidentExport),
+        (status = 400, description = "error", body = ErrorBody),
+        super::openapi::Refusals,
+    )
+)]
 async fn incident(
     principal: Principal,
     req: HttpRequest,
@@ -76,23 +131,25 @@ async fn incident(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (since, found) = load(&state, &principal, &req, &window).await?;
-    let mut by_kind = std::collections::BTreeMap::<&str, usize>::new();
+    let mut by_kind = BTreeMap::<String, usize>::new();
     for e in &found {
-        *by_kind.entry(e.kind.as_str()).or_default() += 1;
+        *by_kind.entry(e.kind.clone()).or_default() += 1;
     }
     let first = found.first().and_then(|e| OffsetDateTime::parse(&e.at, &Rfc3339).ok());
     let deadline = first.map(one_business_day_after).and_then(|d| d.format(&Rfc3339).ok());
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "generated_at": OffsetDateTime::now_utc().format(&Rfc3339).map_err(|e| ApiError::internal(&e))?,
-        "window_since": since,
-        "detected_at": found.first().map(|e| e.at.clone()),
-        "notify_authority_by": deadline,
-        "events_by_kind": by_kind,
-        "events": found,
-        "data_categories": ["biometric templates (AES-256-GCM sealed)", "face crops of review cases (sealed)",
-                            "verification decisions", "applicant references", "consent records", "staff accounts"],
-        "protection_in_place": "envelope encryption with per-subject keys; keys never stored beside the data; hash-chained audit log",
-    })))
+    let generated_at = OffsetDateTime::now_utc().format(&Rfc3339).map_err(|e| ApiError::internal(&e))?;
+    let detected_at = found.first().map(|e| e.at.clone());
+    Ok(HttpResponse::Ok().json(IncidentExport {
+        generated_at,
+        window_since: since,
+        detected_at,
+        notify_authority_by: deadline,
+        events_by_kind: by_kind,
+        events: found,
+        data_categories: DATA_CATEGORIES,
+        protection_in_place: "envelope encryption with per-subject keys; keys never stored beside the data; \
+                              hash-chained audit log",
+    }))
 }
 
 #[cfg(test)]

@@ -19,8 +19,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/verifications/{id}").route(web::get().to(show)));
 }
 
-#[derive(Serialize)]
-struct VerificationResponse {
+/// A verification as its answer shows it: decision, liveness label and reason codes only.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Verification)]
+pub(crate) struct VerificationResponse {
     verification_id: Uuid,
     decision: Decision,
     liveness: Liveness,
@@ -42,6 +44,27 @@ async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(ErrorCode::MethodNotAllowed, "method not allowed"))
 }
 
+#[utoipa::path(
+    post, path = "/v1/verifications", operation_id = "createVerification",
+    security(("bearer" = [])),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, max_length = 128, nullable = false, description = "1-128 visible \
+            ASCII characters: the same key with the same request replays the answer"),
+    ),
+    request_body(content = super::openapi::VerificationUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "verified", body = VerificationResponse),
+        (status = 200, description = "idempotent replay", body = VerificationResponse),
+        (status = 400, description = "error", body = super::ErrorBody),
+        super::openapi::Refusals,
+        (status = 409, description = "error", body = super::ErrorBody),
+        (status = 408, description = "the upload was too slow or stalled (upload_too_slow)", body = super::ErrorBody),
+        (status = 413, description = "error", body = super::ErrorBody),
+        (status = 415, description = "error", body = super::ErrorBody),
+        (status = 422, description = "error", body = super::ErrorBody),
+        (status = 503, description = "error", body = super::ErrorBody),
+    )
+)]
 async fn create(
     principal: Principal,
     req: HttpRequest,
@@ -70,6 +93,16 @@ async fn create(
         .json(answer))
 }
 
+#[utoipa::path(
+    get, path = "/v1/verifications/{id}", operation_id = "getVerification",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
+    responses(
+        (status = 200, description = "the verification", body = VerificationResponse),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = super::ErrorBody),
+    )
+)]
 async fn show(
     req: HttpRequest,
     path: web::Path<String>,

@@ -11,7 +11,7 @@ use crate::domain::Purpose;
 use crate::policy::Permission;
 use crate::store::cases::{self, Case, CaseStatus};
 
-#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseOutcome {
     ConfirmFraud,

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{now_rfc3339, BindScore, StoreError};
 use crate::domain::Reason;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
     Open,
@@ -29,7 +29,7 @@ impl CaseStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Case {
     pub case_id: Uuid,
     pub verification_id: Uuid,

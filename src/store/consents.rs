@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{now_rfc3339, StoreError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentChannel {
     Checkbox,
@@ -32,7 +32,7 @@ impl ConsentChannel {
     }
 }
 
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct Consent {
     pub consent_id: Uuid,
     /// In clear only in the answer to the request that recorded it (the client sent it); never stored.

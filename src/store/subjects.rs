@@ -10,7 +10,7 @@ use super::{StoreError, WriteTx};
 /// What still refers to a subject. All zero after erasure. The audit log and the withdrawn consents keep rows
 /// about the subject (the record of processing the law requires; no biometric data), but only under its keyed
 /// pseudonym, which is not a copy of the reference.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Residue {
     #[serde(flatten)]
     pub rows: Counts,
@@ -30,7 +30,7 @@ impl Residue {
 }
 
 /// Rows per table still filed under the subject.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Counts {
     pub verifications: i64,
     pub templates: i64,

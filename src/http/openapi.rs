@@ -1,0 +1,156 @@
+//! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` annotations and the answer types
+//! (served at `GET /openapi.json`; openapi/openapi.json is a committed copy that `tests/api/openapi.rs` keeps equal
+//! to it). `routes` reads the methods each path answers from it.
+
+use std::sync::OnceLock;
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
+
+use super::{audit, auth, cases, consents, health, security, subjects, verifications};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "faceverify",
+        description = "Selfie vs ID-document verification. Responses to the onboarding client carry a decision and \
+                       reason codes only."
+    ),
+    paths(
+        health::healthz,
+        health::readyz,
+        health::openapi,
+        auth::login,
+        auth::logout,
+        verifications::create,
+        verifications::show,
+        consents::record,
+        consents::show,
+        consents::withdraw,
+        cases::list,
+        cases::show,
+        cases::crop,
+        cases::assign,
+        cases::decide,
+        subjects::erase,
+        subjects::residue,
+        security::events,
+        security::incident,
+        audit::export,
+        audit::verify,
+        audit::checkpoint,
+        health::metrics,
+    ),
+    components(schemas(super::ErrorBody)),
+    modifiers(&AuthSchemes, &AbsentNotNull)
+)]
+pub(crate) struct ApiDoc;
+
+/// The two ways to authenticate: `bearer` (a service key, or a staff session token) and the `fv_session` cookie.
+struct AuthSchemes;
+
+impl Modify for AuthSchemes {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        let bearer = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("fvk_ API key (service) or fvs_ session token (staff)"))
+            .build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+        let cookie = ApiKeyValue::new(super::principal::SESSION_COOKIE);
+        components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(cookie)));
+    }
+}
+
+/// An optional request body (`Option<T>` in the annotation) may be left out, but is never JSON `null`: its schema is
+/// `T`'s alone.
+struct AbsentNotNull;
+
+impl Modify for AbsentNotNull {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{Schema, Type};
+        use utoipa::openapi::{RefOr, Required};
+        let is_null =
+            |s: &RefOr<Schema>| matches!(s, RefOr::T(Schema::Object(o)) if o.schema_type == Type::Null.into());
+        for item in doc.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                let Some(body) = operation.request_body.as_mut() else { continue };
+                if body.required == Some(Required::True) {
+                    continue;
+                }
+                for content in body.content.values_mut() {
+                    if let Some(RefOr::T(Schema::OneOf(one_of))) = &content.schema {
+                        let mut rest = one_of.items.iter().filter(|s| !is_null(s));
+                        if let (Some(only), None) = (rest.next(), rest.next()) {
+                            content.schema = Some(only.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The document as served, generated once.
+pub(crate) fn json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| {
+        // Serialising plain maps and strings cannot fail; an empty document would show in every test.
+        let mut text = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+        text.push('\n');
+        text
+    })
+}
+
+/// The three parts of a verification request. (Documentation only: `form` reads the parts one by one.)
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct VerificationUpload {
+    /// The applicant's selfie (JPEG, PNG or WebP).
+    #[schema(value_type = String, format = Binary)]
+    selfie: Vec<u8>,
+    /// A photo of the applicant's identity document (ID card or passport data page). A photo that shows no
+    /// document is answered with decision rejected and reason document_not_found.
+    #[schema(value_type = String, format = Binary)]
+    document: Vec<u8>,
+    /// JSON {applicant_ref, purpose, consent_ref, iin?, birth_date?}: iin is a Kazakh IIN (12 digits, valid check
+    /// digit), birth_date is YYYY-MM-DD; both optional, compared with the document's machine-readable zone, never
+    /// stored
+    #[schema(min_length = 1)]
+    meta: String,
+}
+
+/// The `X-Purpose` header every request about a person carries (policy §6).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub(crate) struct PurposeHeader {
+    #[param(rename = "X-Purpose", inline)]
+    purpose: crate::domain::Purpose,
+}
+
+/// The refusals every authenticated operation may answer: no valid credentials, or not allowed.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum Refusals {
+    #[response(status = 401, description = "error")]
+    Unauthenticated(super::ErrorBody<'static>),
+    #[response(status = 403, description = "error")]
+    Forbidden(super::ErrorBody<'static>),
+}
+
+/// Which crop of a case.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub(crate) enum CropKind {
+    Selfie,
+    Document,
+}
+
+/// A PNG image.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub(crate) struct Png(Vec<u8>);
