@@ -13,7 +13,7 @@ use crate::pipeline::{Evidence, Examined, QualityIssue, Role};
 const SAME_PICTURE_MIN: f32 = 0.89;
 
 /// Calibrated on shared/data/faces/pairs.csv with `faceverify eval` (see README, docs/accuracy.md).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct Thresholds {
     /// Cosine at or above which the faces match.
     pub match_min: f32,

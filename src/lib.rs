@@ -10,6 +10,7 @@ pub mod document;
 pub mod domain;
 pub mod engine;
 pub mod error;
+pub mod evidence;
 pub mod gallery;
 pub mod http;
 pub mod i18n;

@@ -80,6 +80,14 @@ impl Application {
             burst_threshold: settings.security.burst_threshold,
             burst_window_secs: settings.security.burst_window_secs,
         };
+        let evidence = crate::evidence::Evidence {
+            store: store.clone(),
+            kek: kek.clone(),
+            thresholds: settings.thresholds.clone(),
+            models: crate::pipeline::ModelFiles::manifest_hashes(&settings.models.dir)?,
+            burst_threshold: settings.security.burst_threshold,
+            burst_window_secs: settings.security.burst_window_secs,
+        };
         let privacy = crate::privacy::Privacy { store: store.clone(), gallery: gallery.clone() };
         let sessions = crate::auth::Sessions {
             store: store.clone(),
@@ -93,6 +101,7 @@ impl Application {
             sessions,
             review,
             privacy,
+            evidence,
             store,
             pool,
             kek,

@@ -46,6 +46,8 @@ pub enum Action {
     AdoptLegacyAudit,
     /// A staff member chose their console language.
     SetLanguage,
+    /// A signed evidence package was exported.
+    ExportEvidence,
 }
 
 impl Action {
@@ -80,6 +82,7 @@ impl Action {
             Action::UnlockAccount => "unlock_account",
             Action::AdoptLegacyAudit => "adopt_legacy_audit",
             Action::SetLanguage => "set_language",
+            Action::ExportEvidence => "export_evidence",
         }
     }
 }

@@ -38,6 +38,9 @@ pub enum Command {
     /// Sealed template integrity.
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// Signed evidence packages.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
     /// Retention: destroy what has outlived its purpose.
     #[command(subcommand)]
     Retention(RetentionCommand),
@@ -178,6 +181,19 @@ pub enum AuditCommand {
     /// existing audit rows, as they stand, as the legacy (unkeyed) chain. Audited; raises a critical
     /// `service_keys_created` security event. The service refuses to start on such a database until then.
     AdoptLegacy,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Check an evidence package offline, without the KEK: the Ed25519 signature over record.json (with the public
+    /// key in the package), the hashes of the crops it lists; print a JSON report, exit 1 when anything fails.
+    Verify {
+        file: PathBuf,
+        /// The service's public key as recorded beforehand (hex; a checkpoint's `public_key`): the package must be
+        /// signed with it.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod args;
 pub mod bench;
 pub mod eval;
+mod evidence;
 mod operate;
 pub mod pair_timing;
 
@@ -31,6 +32,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         // Standard output carries the result.
         _ => telemetry::init("warn", std::io::stderr),
     }
+    // Offline: no settings, database or KEK.
+    if let Command::Evidence(command) = &cli.command {
+        let (output, ok) = evidence::run(command)?;
+        println!("{output}");
+        return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
     let settings = cli.settings()?;
     match cli.command {
         Command::Serve => multi_thread()?.block_on(async move {
@@ -42,7 +49,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         | Command::Keys(_)
         | Command::Audit(_)
         | Command::Vault(_)
-        | Command::Retention(_)) => {
+        | Command::Retention(_)
+        | Command::Evidence(_)) => {
             let runtime = Builder::new_current_thread().enable_all().build()?;
             let (output, ok) = runtime.block_on(operate::operate(&command, &settings))?;
             println!("{output}");

@@ -16,6 +16,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/cases", web::get().to(list))
         .route("/cases/{id}", web::get().to(show))
         .route("/cases/{id}/crops/{kind}", web::get().to(crop))
+        .route("/cases/{id}/evidence", web::get().to(evidence))
         .route("/cases/{id}/assign", web::post().to(assign))
         .route("/cases/{id}/decision", web::post().to(decide));
 }
@@ -144,6 +145,29 @@ async fn crop(
     let (raw_id, kind) = path.into_inner();
     let png = state.review.crop(&principal, case_id(&raw_id)?, &kind, purpose).await?;
     Ok(png_response(png))
+}
+
+#[utoipa::path(
+    get, path = "/v1/cases/{id}/evidence", operation_id = "getCaseEvidence",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
+    responses(
+        (status = 200, description = "the signed evidence package (ZIP: record.json, signature.json, README.txt, \
+            crops/selfie.png, crops/document.png)", content_type = "application/zip", body = super::openapi::Zip),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = super::ErrorBody),
+    )
+)]
+async fn evidence(
+    principal: Principal,
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let purpose = principal.authorize(Permission::ExportEvidence, &req)?;
+    let id = case_id(&path)?;
+    let zip = state.evidence.case(&principal, id, purpose).await?;
+    Ok(super::openapi::zip_response(&format!("case-{id}"), zip))
 }
 
 pub(crate) fn png_response(png: zeroize::Zeroizing<Vec<u8>>) -> HttpResponse {

@@ -38,6 +38,8 @@ pub struct AppState {
     pub(crate) sessions: crate::auth::Sessions,
     /// Consent and erasure (crate::privacy).
     pub(crate) privacy: crate::privacy::Privacy,
+    /// Signed evidence packages (crate::evidence).
+    pub(crate) evidence: crate::evidence::Evidence,
     pub(crate) store: Store,
     pub(crate) pool: Arc<InferencePool>,
     pub(crate) kek: Arc<Kek>,

@@ -24,12 +24,14 @@ use super::{audit, auth, cases, consents, health, security, subjects, verificati
         auth::logout,
         verifications::create,
         verifications::show,
+        verifications::evidence,
         consents::record,
         consents::show,
         consents::withdraw,
         cases::list,
         cases::show,
         cases::crop,
+        cases::evidence,
         cases::assign,
         cases::decide,
         subjects::erase,
@@ -154,3 +156,18 @@ pub(crate) enum CropKind {
 #[schema(value_type = String, format = Binary)]
 #[allow(dead_code)]
 pub(crate) struct Png(Vec<u8>);
+
+/// A ZIP file.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub(crate) struct Zip(Vec<u8>);
+
+/// An evidence package as a download named `{stem}-evidence.zip`, never cached.
+pub(crate) fn zip_response(stem: &str, zip: Vec<u8>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/zip")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{stem}-evidence.zip\"")))
+        .body(zip)
+}

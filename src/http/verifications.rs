@@ -16,7 +16,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/verifications").route(web::post().to(create)).default_service(web::to(method_not_allowed)),
     )
-    .service(web::resource("/verifications/{id}").route(web::get().to(show)));
+    .service(web::resource("/verifications/{id}").route(web::get().to(show)))
+    .service(web::resource("/verifications/{id}/evidence").route(web::get().to(evidence)));
 }
 
 /// A verification as its answer shows it: decision, liveness label and reason codes only.
@@ -113,6 +114,29 @@ async fn show(
     let id = Uuid::parse_str(&path).map_err(|_| ApiError::new(ErrorCode::NotFound, "no such resource"))?;
     let stored = state.verifications.show(&principal, id, purpose).await?;
     Ok(HttpResponse::Ok().json(VerificationResponse::for_principal(&principal, stored.id, &stored.verdict)))
+}
+
+#[utoipa::path(
+    get, path = "/v1/verifications/{id}/evidence", operation_id = "getVerificationEvidence",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
+    responses(
+        (status = 200, description = "the signed evidence package (ZIP: record.json, signature.json, README.txt)",
+            content_type = "application/zip", body = super::openapi::Zip),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = super::ErrorBody),
+    )
+)]
+async fn evidence(
+    req: HttpRequest,
+    path: web::Path<String>,
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let purpose = principal.authorize(Permission::ExportEvidence, &req)?;
+    let id = Uuid::parse_str(&path).map_err(|_| ApiError::new(ErrorCode::NotFound, "no such resource"))?;
+    let zip = state.evidence.verification(&principal, id, purpose).await?;
+    Ok(super::openapi::zip_response(&format!("verification-{id}"), zip))
 }
 
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {

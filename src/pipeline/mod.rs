@@ -27,7 +27,7 @@ pub use buffers::{Pixels, UploadBytes};
 pub use decode::{decode, DecodeError, DecodeLimits};
 pub use embed::{Embedding, EMBEDDING_DIM};
 pub use face::{iou, largest, Face};
-pub use models::{Device, InferenceError, ModelError, ModelFiles, SessionOptions};
+pub use models::{Device, InferenceError, ModelError, ModelFiles, ModelHash, SessionOptions};
 pub use quality::{QualityIssue, QualityLimits, Role};
 pub use text_detect::TextBox;
 

@@ -98,6 +98,31 @@ impl ModelFiles {
     }
 }
 
+/// One model file as the manifest lists it (and as `ModelFiles::verified` checked it at start).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ModelHash {
+    pub role: String,
+    pub file: PathBuf,
+    pub sha256: String,
+}
+
+impl ModelFiles {
+    /// The manifest's roles, files and sha256, without hashing the files again: the service refused to start
+    /// unless every file matched them (evidence packages record them).
+    pub fn manifest_hashes(dir: &Path) -> Result<Vec<ModelHash>, ModelError> {
+        let path = dir.join("manifest.toml");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| ModelError::Manifest { path: path.clone(), reason: e.to_string() })?;
+        let manifest: ManifestFile =
+            toml::from_str(&text).map_err(|e| ModelError::Manifest { path: path.clone(), reason: e.to_string() })?;
+        Ok(manifest
+            .model
+            .into_iter()
+            .map(|m| ModelHash { role: m.role, file: m.file, sha256: m.sha256.to_ascii_lowercase() })
+            .collect())
+    }
+}
+
 fn verify_sha256(path: &Path, expected: &str) -> Result<(), ModelError> {
     let mut file = std::fs::File::open(path).map_err(|e| ModelError::Unreadable { path: path.into(), source: e })?;
     let mut hasher = Sha256::new();

@@ -58,10 +58,12 @@ pub enum Permission {
     EraseSubject,
     /// Security events and the incident export for the breach notification (DPO).
     ReadSecurityEvents,
+    /// A signed evidence package of a verification or a case (a case's holds its face crops).
+    ExportEvidence,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Permission::CreateVerification,
         Permission::ReadVerification,
         Permission::RecordConsent,
@@ -76,6 +78,7 @@ impl Permission {
         Permission::SignOffFraud,
         Permission::EraseSubject,
         Permission::ReadSecurityEvents,
+        Permission::ExportEvidence,
     ];
 }
 
@@ -88,10 +91,16 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         }
         Role::FraudAnalyst => matches!(permission, ReadVerification | ReadCase | ViewCrop | AssignCase | DecideCase),
         Role::Supervisor => {
-            matches!(permission, ReadVerification | ReadCase | ViewCrop | AssignCase | DecideCase | SignOffFraud)
+            matches!(
+                permission,
+                ReadVerification | ReadCase | ViewCrop | AssignCase | DecideCase | SignOffFraud | ExportEvidence
+            )
         }
         Role::Dpo => {
-            matches!(permission, ReadConsent | WithdrawConsent | VerifyAudit | EraseSubject | ReadSecurityEvents)
+            matches!(
+                permission,
+                ReadConsent | WithdrawConsent | VerifyAudit | EraseSubject | ReadSecurityEvents | ExportEvidence
+            )
         }
         Role::Auditor => matches!(permission, ExportAudit | VerifyAudit),
     }
@@ -129,6 +138,13 @@ mod tests {
     fn only_supervisors_sign_off_fraud() {
         for r in Role::ALL {
             assert_eq!(permits(r, Permission::SignOffFraud), r == Role::Supervisor, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn only_supervisors_and_the_dpo_export_evidence() {
+        for r in Role::ALL {
+            assert_eq!(permits(r, Permission::ExportEvidence), matches!(r, Role::Supervisor | Role::Dpo), "{r:?}");
         }
     }
 

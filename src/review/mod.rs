@@ -18,6 +18,7 @@ use crate::store::cases::{self, Case, CaseStatus};
 use crate::store::Store;
 use crate::vault::Kek;
 
+pub(crate) use crops::open_sealed;
 pub use decisions::CaseOutcome;
 pub use error::ReviewError;
 

@@ -1,0 +1,91 @@
+//! The evidence record: what the service decided about one verification (and, for a case, what the analysts
+//! decided), with what it decided with. Canonical bytes: compact `serde_json` of these structs, fields in
+//! declaration order (fixed here, not sorted), no whitespace; the signature covers record.json exactly as written,
+//! so a verifier never re-serialises. No image bytes, no embeddings, no applicant reference: the subject appears as
+//! the keyed pseudonym the audit log uses, and the lender links the record to its applicant by verification id.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::decision::Thresholds;
+use crate::domain::{Decision, Liveness, Reason};
+use crate::pipeline::ModelHash;
+
+/// The record format, also the first line of what is signed.
+pub const RECORD_FORMAT: &str = "faceverify-evidence/v1";
+
+#[derive(Debug, Serialize)]
+pub struct EvidenceRecord<'a> {
+    pub format: &'static str,
+    /// `verification` or `case`.
+    pub kind: &'static str,
+    pub exported_at: String,
+    /// The staff user who exported it.
+    pub exported_by: &'a str,
+    pub service: Service,
+    pub verification: VerificationFacts,
+    pub thresholds: &'a Thresholds,
+    pub models: &'a [ModelHash],
+    /// The liveness challenge log when a liveness session was used. There are no liveness sessions yet (a passive
+    /// check on the selfie decides), so this is always `null`.
+    pub liveness_session: Option<()>,
+    pub case: Option<CaseFacts>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Service {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Service {
+    pub fn this() -> Self {
+        Self { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION") }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct VerificationFacts {
+    pub id: Uuid,
+    /// The onboarding service account that asked (`null` for rows from before clients were recorded).
+    pub client: Option<String>,
+    /// The subject's keyed pseudonym (HMAC-SHA256 under the service's pseudonym key), as in the audit log.
+    pub subject_pseudonym: String,
+    pub purpose: String,
+    pub decision: Decision,
+    pub liveness: Liveness,
+    /// Every reason (the staff view, fraud signals included).
+    pub reasons: Vec<Reason>,
+    pub similarity: Option<f64>,
+    pub live_score: Option<f64>,
+    /// SHA-256 over the request's inputs (both photos and the metadata), as stored when it was verified.
+    pub request_digest: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CaseFacts {
+    pub id: Uuid,
+    pub status: &'static str,
+    /// `cleared` or `confirmed_fraud` (while pending sign-off: the one proposed).
+    pub outcome: Option<String>,
+    pub reasons: Vec<Reason>,
+    pub duplicate_verification_id: Option<Uuid>,
+    pub duplicate_score: Option<f64>,
+    pub assigned_to: Option<String>,
+    pub proposed_by: Option<String>,
+    pub signed_off_by: Option<String>,
+    /// The resolution note of the decision.
+    pub comment: Option<String>,
+    pub created_at: String,
+    pub closed_at: Option<String>,
+    /// The crops in the package, each with the SHA-256 of its PNG.
+    pub crops: Vec<FileHash>,
+}
+
+/// A file of the package and the hex SHA-256 of its bytes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FileHash {
+    pub path: String,
+    pub sha256: String,
+}
