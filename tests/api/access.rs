@@ -57,6 +57,11 @@ async fn case_endpoints(app: &TestApp) -> Vec<Endpoint> {
             path: format!("/v1/cases/{case}/crops/selfie"),
             permission: Permission::ViewCrop,
         },
+        Endpoint {
+            method: Method::GET,
+            path: format!("/v1/cases/{case}/evidence"),
+            permission: Permission::ExportEvidence,
+        },
         Endpoint { method: Method::POST, path: format!("/v1/cases/{case}/assign"), permission: Permission::AssignCase },
         Endpoint {
             method: Method::POST,
@@ -84,6 +89,11 @@ async fn endpoints(app: &TestApp) -> Vec<Endpoint> {
             method: Method::GET,
             path: format!("/v1/verifications/{id}"),
             permission: Permission::ReadVerification,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("/v1/verifications/{id}/evidence"),
+            permission: Permission::ExportEvidence,
         },
         Endpoint { method: Method::POST, path: "/v1/consents".into(), permission: Permission::RecordConsent },
         Endpoint { method: Method::GET, path: format!("/v1/consents/{consent}"), permission: Permission::ReadConsent },

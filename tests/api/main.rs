@@ -18,6 +18,7 @@ mod documents;
 mod edges;
 mod erasure_residue;
 mod eval_accuracy;
+mod evidence;
 mod faults;
 mod health;
 mod helpers;
