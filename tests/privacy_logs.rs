@@ -92,6 +92,19 @@ async fn logs_carry_no_references_and_no_embedding_values() {
         .await
         .expect("residue");
     assert_eq!(residue.status().as_u16(), 200);
+    // An evidence package names the subject by pseudonym only, in the package and in the logs.
+    let id = ok["verification_id"].as_str().expect("id");
+    let evidence = app
+        .client
+        .get(app.url(&format!("/v1/verifications/{id}/evidence")))
+        .bearer_auth(&dpo)
+        .header("X-Purpose", "identification")
+        .send()
+        .await
+        .expect("evidence");
+    assert_eq!(evidence.status().as_u16(), 200);
+    let zip = evidence.bytes().await.expect("zip");
+    assert!(!zip.windows(APPLICANT.len()).any(|w| w == APPLICANT.as_bytes()), "the reference is in the package");
 
     let embedding = helpers::selfie_embedding(selfie).await;
 

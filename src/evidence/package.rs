@@ -250,3 +250,51 @@ fn read_entries(zip: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
     }
     Ok(entries)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> ServiceKeys {
+        ServiceKeys::from_bytes([1; 32], [2; 32], [3; 32], 1)
+    }
+
+    fn signed_package(record: &[u8], crop: &[u8]) -> Vec<u8> {
+        let crops = [(FileHash { path: "crops/selfie.png".into(), sha256: sha256_hex(crop) }, crop)];
+        write(&Files { record, crops: &crops }, &sign(&keys(), record)).expect("zip")
+    }
+
+    fn record(crop: &[u8]) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "format": RECORD_FORMAT, "kind": "case", "verification": {"id": "v-1"},
+            "case": {"id": "c-1", "crops": [{"path": "crops/selfie.png", "sha256": sha256_hex(crop)}]}
+        }))
+        .expect("json")
+    }
+
+    #[test]
+    fn a_package_verifies_with_the_key_inside_it_and_the_pinned_one() {
+        let zip = signed_package(&record(b"png"), b"png");
+        let report = check(&zip, None);
+        assert!(report.ok, "{report:?}");
+        assert_eq!(report.key_id, Some(key_id(&keys().verifying_key())));
+        assert_eq!(report.case_id.as_deref(), Some("c-1"));
+        let pinned = hex::encode(keys().verifying_key().as_bytes());
+        assert!(check(&zip, Some(&pinned)).ok);
+        let other = ServiceKeys::from_bytes([1; 32], [2; 32], [4; 32], 1);
+        assert!(!check(&zip, Some(&hex::encode(other.verifying_key().as_bytes()))).ok);
+    }
+
+    #[test]
+    fn an_edited_record_or_crop_fails() {
+        let mut edited = record(b"png");
+        edited[3] ^= 1;
+        let crops = [(FileHash { path: "crops/selfie.png".into(), sha256: sha256_hex(b"png") }, &b"png"[..])];
+        let zip = write(&Files { record: &edited, crops: &crops }, &sign(&keys(), &record(b"png"))).expect("zip");
+        let report = check(&zip, None);
+        assert!(!report.ok && !report.signature_valid, "{report:?}");
+        let report = check(&signed_package(&record(b"png"), b"pnh"), None);
+        assert!(!report.ok && report.signature_valid, "{report:?}");
+        assert!(!check(b"not a zip", None).ok);
+    }
+}
