@@ -41,6 +41,8 @@ record.json     what the service decided about one verification (and, for a case
 signature.json  an Ed25519 signature over the line \"faceverify-evidence/v1\", a newline (0x0A), then the
                 bytes of record.json exactly as stored; with the signing public key and its key id.
 crops/*.png     (case packages) the face crops the analysts reviewed; record.json lists each one's SHA-256.
+record.qualified.p7s  (optional, added by the lender) a qualified e-signature (detached CMS) over the same bytes
+                as signature.json; checked with the signer's own tools (e.g. NCANode).
 
 To verify, offline and without any secret:  faceverify evidence verify THIS.zip --public-key HEX
 where HEX is the service's public key as you recorded it beforehand (the public_key of a checkpoint written by
@@ -101,6 +103,8 @@ pub struct Report {
     /// The public key matched the one the caller pinned (`null`: none was pinned).
     pub pinned_key_matches: Option<bool>,
     pub signature_valid: bool,
+    /// The package carries the lender's qualified e-signature (`QUALIFIED_SIGNATURE`; not checked here).
+    pub qualified_signature_present: bool,
     pub kind: Option<String>,
     pub verification_id: Option<String>,
     pub case_id: Option<String>,
@@ -115,6 +119,9 @@ pub struct FileCheck {
     pub ok: bool,
 }
 
+/// Where the lender adds its qualified e-signature over `signed_message(record.json)` (README.md).
+pub const QUALIFIED_SIGNATURE: &str = "record.qualified.p7s";
+
 /// A package larger than this is refused unread.
 const MAX_PACKAGE_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -127,6 +134,7 @@ pub fn check(zip: &[u8], pinned: Option<&str>) -> Report {
         public_key: None,
         pinned_key_matches: None,
         signature_valid: false,
+        qualified_signature_present: false,
         kind: None,
         verification_id: None,
         case_id: None,
@@ -171,12 +179,13 @@ pub fn check(zip: &[u8], pinned: Option<&str>) -> Report {
         report.files.push(FileCheck { path: crop.path.clone(), ok });
     }
     for (name, _) in &entries {
-        let known = ["README.txt", "record.json", "signature.json"].contains(&name.as_str())
+        let known = ["README.txt", "record.json", "signature.json", QUALIFIED_SIGNATURE].contains(&name.as_str())
             || crops.iter().any(|c| &c.path == name);
         if !known {
             report.problems.push(format!("{name} is not part of the signed record"));
         }
     }
+    report.qualified_signature_present = find(QUALIFIED_SIGNATURE).is_some();
     report.ok = report.problems.is_empty() && report.signature_valid;
     report
 }
@@ -296,5 +305,28 @@ mod tests {
         let report = check(&signed_package(&record(b"png"), b"pnh"), None);
         assert!(!report.ok && report.signature_valid, "{report:?}");
         assert!(!check(b"not a zip", None).ok);
+    }
+
+    #[test]
+    fn only_the_qualified_signature_may_be_added() {
+        let add = |name: &str| {
+            let mut archive = ZipArchive::new(Cursor::new(signed_package(&record(b"png"), b"png"))).expect("zip");
+            let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+            let options = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+            for i in 0..archive.len() {
+                let mut file = archive.by_index(i).expect("entry");
+                let entry_name = file.name().expect("name").into_owned();
+                let mut bytes = Vec::new();
+                file.read_to_end(&mut bytes).expect("read");
+                writer.start_file(entry_name, options).expect("start");
+                writer.write_all(&bytes).expect("write");
+            }
+            writer.start_file(name, options).expect("start");
+            writer.write_all(b"cms").expect("write");
+            writer.finish().expect("finish").into_inner()
+        };
+        let report = check(&add(QUALIFIED_SIGNATURE), None);
+        assert!(report.ok && report.qualified_signature_present, "{report:?}");
+        assert!(!check(&add("extra.txt"), None).ok);
     }
 }
