@@ -171,7 +171,7 @@ async fn verification_packages_go_to_supervisors_and_the_dpo_only() {
 
     let dpo = app.staff_session("dora", Role::Dpo).await;
     package(&app, &dpo, &path, "identification").await;
-    assert_error(export(&app, &app.api_key.clone(), &path, "identification").await, 403, "forbidden").await;
+    assert_error(export(&app, &app.api_key, &path, "identification").await, 403, "forbidden").await;
     let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
     assert_error(export(&app, &analyst, &path, "anti_fraud").await, 403, "forbidden").await;
     let case = case_of(&app, &id).await;
