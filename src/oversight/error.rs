@@ -16,11 +16,7 @@ pub enum OversightError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for OversightError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Store(e.into())
-    }
-}
+crate::store::store_errors_from_sqlx!(OversightError);
 
 impl From<OversightError> for ApiError {
     fn from(e: OversightError) -> Self {
