@@ -73,10 +73,24 @@ pub struct ApiError {
     retry_after: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    code: &'static str,
-    message: &'a str,
+// `ApiError` writes it, and so does `http::edges` for the errors actix answers itself.
+/// The body of every error answer of the API.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub(crate) struct ErrorBody<'a> {
+    /// Stable machine-readable code; clients may switch on it.
+    #[schema(schema_with = error_codes)]
+    pub code: &'static str,
+    /// For people; never personal data.
+    pub message: &'a str,
+}
+
+/// Every code of `ErrorCode`, as an enum of strings.
+fn error_codes() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+        .build()
 }
 
 impl ApiError {
@@ -128,7 +142,7 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        response.json(Body { code: self.code.as_str(), message: &self.message })
+        response.json(ErrorBody { code: self.code.as_str(), message: &self.message })
     }
 }
 

@@ -16,6 +16,7 @@ pub mod http;
 pub mod i18n;
 pub mod metrics;
 pub mod notify;
+pub mod oversight;
 pub mod pipeline;
 pub mod policy;
 pub mod privacy;

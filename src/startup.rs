@@ -96,8 +96,14 @@ impl Application {
             lockout: settings.auth.lockout(),
             ttl_secs: settings.auth.session_ttl_secs,
         };
+        let oversight = crate::oversight::Oversight {
+            store: store.clone(),
+            burst_threshold: settings.security.burst_threshold,
+            burst_window_secs: settings.security.burst_window_secs,
+        };
         let state = web::Data::new(AppState {
             verifications,
+            oversight,
             sessions,
             review,
             privacy,
@@ -119,8 +125,6 @@ impl Application {
             retry_after_secs: settings.server.retry_after_secs,
             session_ttl_secs: settings.auth.session_ttl_secs,
             session_max_lifetime_secs: settings.auth.session_max_lifetime_secs,
-            burst_threshold: settings.security.burst_threshold,
-            burst_window_secs: settings.security.burst_window_secs,
             secure_cookies: settings.auth.secure_cookies,
         });
         let in_flight = Arc::new(AtomicUsize::new(0));

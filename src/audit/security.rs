@@ -111,8 +111,8 @@ pub async fn check_access_burst(
     let since = crate::store::timestamp(OffsetDateTime::now_utc() - time::Duration::seconds(window_secs))?;
     let row = sqlx::query(
         "SELECT
-            (SELECT COUNT(*) FROM audit_log WHERE actor = $1 AND action IN ('view_crop', 'export_audit', 'export_evidence')
-                 AND at >= $2) AS accesses,
+            (SELECT COUNT(*) FROM audit_log WHERE actor = $1
+                 AND action IN ('view_crop', 'export_audit', 'export_evidence') AND at >= $2) AS accesses,
             (SELECT COUNT(*) FROM security_events WHERE kind = 'access_burst' AND detail = $3
                  AND at >= $2) AS raised",
     )

@@ -57,11 +57,7 @@ pub enum SessionError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for SessionError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Store(e.into())
-    }
-}
+crate::store::store_errors_from_sqlx!(SessionError);
 
 impl From<SessionError> for ApiError {
     fn from(e: SessionError) -> Self {

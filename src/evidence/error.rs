@@ -21,11 +21,7 @@ pub enum EvidenceError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for EvidenceError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Store(e.into())
-    }
-}
+crate::store::store_errors_from_sqlx!(EvidenceError);
 
 impl From<ReviewError> for EvidenceError {
     fn from(e: ReviewError) -> Self {

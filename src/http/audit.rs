@@ -1,14 +1,12 @@
 //! `GET /v1/audit/export[?subject=REF]` (auditor), `GET /v1/audit/verify` and `GET /v1/audit/checkpoint`
-//! (auditor, DPO). Each is itself audited; a broken chain raises a security event (and gets no checkpoint).
+//! (auditor, DPO), in front of crate::oversight.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{AppState, ErrorBody, Principal};
-use crate::audit::{self, Action, Outcome, SecurityEvent, Severity};
-use crate::domain::ApplicantRef;
-use crate::error::{ApiError, ErrorCode};
+use crate::audit;
+use crate::error::ApiError;
 use crate::policy::Permission;
-use crate::store::WriteTx;
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/audit/export", web::get().to(export))
@@ -40,33 +38,8 @@ async fn export(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::ExportAudit, &req)?;
-    let mut tx = state.store.begin_write().await?;
-    let audited =
-        audit::append(&mut tx, &principal.event(Action::ExportAudit, Some(purpose), None, Outcome::Success)).await?;
-    audit::check_access_burst(&mut tx, &principal.actor, state.burst_threshold, state.burst_window_secs).await?;
-    let mut rows = audit::export(&mut tx).await?;
-    if let Some(subject) = &query.subject {
-        // A reference that does not parse was never stored: nothing matches it.
-        let subject = ApplicantRef::parse(subject).ok();
-        let pseudonym = subject.as_ref().map(|s| tx.pseudonym(s.expose()));
-        let keyed_from = tx.keys().chain_from();
-        rows.retain(|r| {
-            let stored = r.subject_ref.as_deref();
-            let legacy_clear = r.seq < keyed_from && stored == subject.as_ref().map(ApplicantRef::expose);
-            subject.is_some() && (stored == pseudonym.as_deref() || legacy_clear)
-        });
-    }
-    tx.commit(audited).await?;
+    let rows = state.oversight.export_audit(&principal, purpose, query.subject.as_deref()).await?;
     Ok(HttpResponse::Ok().json(rows))
-}
-
-/// Verifies the chain; a break raises an `audit_chain_break` security event. Returns the report.
-async fn verified(tx: &mut WriteTx) -> Result<audit::ChainReport, ApiError> {
-    let report = audit::verify(tx).await?;
-    if !report.intact {
-        audit::raise(tx, SecurityEvent::AuditChainBreak, Severity::Critical, "audit chain verification failed").await?;
-    }
-    Ok(report)
 }
 
 #[utoipa::path(
@@ -78,12 +51,7 @@ async fn verified(tx: &mut WriteTx) -> Result<audit::ChainReport, ApiError> {
 #[tracing::instrument(name = "audit.verify", skip_all)]
 async fn verify(req: HttpRequest, principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::VerifyAudit, &req)?;
-    let mut tx = state.store.begin_write().await?;
-    let report = verified(&mut tx).await?;
-    let audited =
-        audit::append(&mut tx, &principal.event(Action::VerifyAudit, Some(purpose), None, Outcome::Success)).await?;
-    tx.commit(audited).await?;
-    Ok(HttpResponse::Ok().json(report))
+    Ok(HttpResponse::Ok().json(state.oversight.verify_audit(&principal, purpose).await?))
 }
 
 /// A signed checkpoint of the chain as it stands (before this request's own audit row), for the auditor to keep
@@ -107,16 +75,5 @@ async fn checkpoint(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::VerifyAudit, &req)?;
-    let mut tx = state.store.begin_write().await?;
-    let intact = verified(&mut tx).await?.intact;
-    let signed = if intact { Some(audit::checkpoint(&mut tx).await?) } else { None };
-    let result = if intact { Outcome::Success } else { Outcome::Failure };
-    let audited = audit::append(&mut tx, &principal.event(Action::SignCheckpoint, Some(purpose), None, result)).await?;
-    tx.commit(audited).await?;
-    match signed {
-        Some(checkpoint) => Ok(HttpResponse::Ok().json(checkpoint)),
-        None => {
-            Err(ApiError::new(ErrorCode::AuditChainBroken, "the audit chain does not verify: no checkpoint signed"))
-        }
-    }
+    Ok(HttpResponse::Ok().json(state.oversight.checkpoint(&principal, purpose).await?))
 }

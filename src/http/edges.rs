@@ -10,7 +10,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::web;
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorBody, ErrorCode};
 
 fn logged(e: &dyn std::fmt::Display, what: &'static str) {
     tracing::debug!(error = %e, "{what}");
@@ -81,25 +81,6 @@ fn code_of(res: &ServiceResponse<BoxBody>) -> (ErrorCode, String) {
 fn is_json(res: &ServiceResponse<BoxBody>) -> bool {
     let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     content_type.starts_with("application/json")
-}
-
-/// The body of every error answer of the API.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[schema(as = Error)]
-pub(crate) struct ErrorBody<'a> {
-    /// Stable machine-readable code; clients may switch on it.
-    #[schema(schema_with = error_codes)]
-    code: &'static str,
-    /// For people; never personal data.
-    message: &'a str,
-}
-
-/// Every code of `ErrorCode`, as an enum of strings.
-fn error_codes() -> utoipa::openapi::Object {
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::Type::String)
-        .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
-        .build()
 }
 
 fn json_body(res: ServiceResponse<BoxBody>, code: ErrorCode, message: &str) -> ServiceResponse<BoxBody> {

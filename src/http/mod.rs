@@ -24,7 +24,7 @@ use crate::pipeline::pool::InferencePool;
 use crate::store::Store;
 use crate::vault::Kek;
 
-use edges::ErrorBody;
+use crate::error::ErrorBody;
 pub(crate) use form::FormLimits;
 pub use principal::Principal;
 
@@ -36,6 +36,8 @@ pub struct AppState {
     pub(crate) review: crate::review::Review,
     /// Staff sign-in and sign-out (crate::auth::Sessions).
     pub(crate) sessions: crate::auth::Sessions,
+    /// The audit log and security events for auditors and the DPO (crate::oversight).
+    pub(crate) oversight: crate::oversight::Oversight,
     /// Consent and erasure (crate::privacy).
     pub(crate) privacy: crate::privacy::Privacy,
     /// Signed evidence packages (crate::evidence).
@@ -53,9 +55,6 @@ pub struct AppState {
     pub(crate) retry_after_secs: u64,
     pub(crate) session_ttl_secs: i64,
     pub(crate) session_max_lifetime_secs: i64,
-    /// Crop views / audit exports by one user within `burst_window_secs` above which an access_burst is raised.
-    pub(crate) burst_threshold: i64,
-    pub(crate) burst_window_secs: i64,
     pub(crate) secure_cookies: bool,
 }
 

@@ -22,11 +22,7 @@ pub enum PrivacyError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for PrivacyError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Store(e.into())
-    }
-}
+crate::store::store_errors_from_sqlx!(PrivacyError);
 
 impl From<PrivacyError> for ApiError {
     fn from(e: PrivacyError) -> Self {

@@ -29,11 +29,7 @@ pub enum ReviewError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for ReviewError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Store(e.into())
-    }
-}
+crate::store::store_errors_from_sqlx!(ReviewError);
 
 impl From<ReviewError> for ApiError {
     fn from(e: ReviewError) -> Self {

@@ -44,6 +44,19 @@ const TIMESTAMP: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
 
 /// `t` as stored: see [`TIMESTAMP`].
+/// `From<sqlx::Error>` for a core's error type that wraps store failures in a `Store(StoreError)` variant, so
+/// queries answer with `?` in the cores.
+macro_rules! store_errors_from_sqlx {
+    ($($error:ty),+ $(,)?) => {
+        $(impl From<sqlx::Error> for $error {
+            fn from(e: sqlx::Error) -> Self {
+                Self::Store(e.into())
+            }
+        })+
+    };
+}
+pub(crate) use store_errors_from_sqlx;
+
 pub fn timestamp(t: OffsetDateTime) -> Result<String, StoreError> {
     t.to_offset(UtcOffset::UTC).format(TIMESTAMP).map_err(|_| StoreError::Corrupt("clock"))
 }

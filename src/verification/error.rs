@@ -31,11 +31,7 @@ pub enum VerificationError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for VerificationError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Store(e.into())
-    }
-}
+crate::store::store_errors_from_sqlx!(VerificationError);
 
 impl From<PipelineError> for VerificationError {
     fn from(e: PipelineError) -> Self {
