@@ -184,3 +184,14 @@ async fn verification_packages_go_to_supervisors_and_the_dpo_only() {
     assert_error(export(&app, &supervisor, "/v1/cases/nope/evidence", "anti_fraud").await, 404, "not_found").await;
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM audit_log WHERE action = 'export_evidence'").await, 2);
 }
+
+#[tokio::test]
+async fn evidence_exports_count_towards_the_access_burst_alarm() {
+    let app = crate::helpers::spawn_app_with(|s| s.security.burst_threshold = 2).await;
+    let id = verify(&app, "SUBJ-BURST", tiny_jpeg(), tiny_jpeg()).await;
+    let supervisor = app.staff_session("sam", Role::Supervisor).await;
+    for _ in 0..3 {
+        package(&app, &supervisor, &format!("/v1/verifications/{id}/evidence"), "anti_fraud").await;
+    }
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM security_events WHERE kind = 'access_burst'").await, 1);
+}
