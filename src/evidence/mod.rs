@@ -133,37 +133,25 @@ async fn verification_facts(
     principal: &Principal,
     id: Uuid,
 ) -> Result<(VerificationFacts, String), EvidenceError> {
-    type Row = (Option<String>, String, String, String, String, String, Option<f64>, Option<f64>, String, String);
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT client, applicant_ref, purpose, decision, liveness, reasons, similarity, live_score, request_digest,
-                created_at
-         FROM verifications WHERE id = $1",
-    )
-    .bind(id.to_string())
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some((client, subject, purpose, decision, liveness, reasons, similarity, live_score, digest, created_at)) = row
-    else {
-        return Err(EvidenceError::NotFound);
-    };
-    if !principal.owns(client.as_deref()) {
+    let Some(row) = crate::store::evidence_row(tx, id).await? else { return Err(EvidenceError::NotFound) };
+    if !principal.owns(row.client.as_deref()) {
         return Err(EvidenceError::NotFound);
     }
     let corrupt = |what| EvidenceError::Store(StoreError::Corrupt(what));
     let facts = VerificationFacts {
         id,
-        client,
-        subject_pseudonym: tx.pseudonym(&subject),
-        purpose,
-        decision: crate::domain::Decision::parse(&decision).ok_or(corrupt("decision"))?,
-        liveness: crate::domain::Liveness::parse(&liveness).ok_or(corrupt("liveness"))?,
-        reasons: serde_json::from_str(&reasons).map_err(|_| corrupt("reasons"))?,
-        similarity,
-        live_score,
-        request_digest: digest,
-        created_at,
+        subject_pseudonym: tx.pseudonym(&row.applicant_ref),
+        decision: crate::domain::Decision::parse(&row.decision).ok_or(corrupt("decision"))?,
+        liveness: crate::domain::Liveness::parse(&row.liveness).ok_or(corrupt("liveness"))?,
+        reasons: serde_json::from_str(&row.reasons).map_err(|_| corrupt("reasons"))?,
+        client: row.client,
+        purpose: row.purpose,
+        similarity: row.similarity,
+        live_score: row.live_score,
+        request_digest: row.request_digest,
+        created_at: row.created_at,
     };
-    Ok((facts, subject))
+    Ok((facts, row.applicant_ref))
 }
 
 fn case_facts(case: &Case, crops: Vec<FileHash>) -> CaseFacts {

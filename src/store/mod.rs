@@ -29,7 +29,7 @@ pub use access::{ServiceAccount, SessionRecord, StaffRecord};
 pub use backend::Backend;
 pub(crate) use backend::BindScore;
 pub use service_keys::{rewrap as rewrap_service_keys, Adoption};
-pub use verifications::{insert_verification, NewVerification, StoredVerification};
+pub use verifications::{evidence_row, insert_verification, EvidenceRow, NewVerification, StoredVerification};
 pub use write_tx::{Unaudited, WriteTx};
 
 use time::format_description::FormatItem;

@@ -123,3 +123,29 @@ impl TryFrom<VerificationRow> for StoredVerification {
         })
     }
 }
+
+/// Everything stored about one verification, for its evidence record (`crate::evidence`).
+#[derive(sqlx::FromRow)]
+pub struct EvidenceRow {
+    pub client: Option<String>,
+    pub applicant_ref: String,
+    pub purpose: String,
+    pub decision: String,
+    pub liveness: String,
+    pub reasons: String,
+    pub similarity: Option<f64>,
+    pub live_score: Option<f64>,
+    pub request_digest: String,
+    pub created_at: String,
+}
+
+pub async fn evidence_row(conn: &mut AnyConnection, id: Uuid) -> Result<Option<EvidenceRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT client, applicant_ref, purpose, decision, liveness, reasons, similarity, live_score, request_digest,
+                created_at
+         FROM verifications WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(conn)
+    .await?)
+}
