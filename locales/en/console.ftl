@@ -9,6 +9,8 @@ nav-sign-out = Sign out
 nav-language = Language
 nav-language-auto = Browser default
 nav-apply = Apply
+nav-queue = Review queue
+nav-dashboard = Dashboard
 
 role-onboarding = Onboarding service
 role-fraud_analyst = Fraud analyst
@@ -33,6 +35,33 @@ queue-status = Status
 queue-reasons = Reasons
 queue-assigned = Assigned
 queue-opened = Opened
+
+## Dashboard
+dashboard-title = Dashboard
+dashboard-window = Last 30 days (UTC)
+dashboard-total = Verifications
+dashboard-decisions = Verifications per day by decision
+dashboard-decision-match = Match
+dashboard-decision-no_match = No match
+dashboard-decision-review = Review
+dashboard-decision-rejected = Rejected
+dashboard-rates = Spoof, duplicate and review rates per day
+dashboard-rate-spoof = Spoof suspected
+dashboard-rate-duplicate = Duplicate
+dashboard-rate-review = Sent to review
+dashboard-rate-note = Each bar is a share of the day's verifications. Spoof: spoof_suspected or liveness_inconclusive; duplicate: duplicate_identity or document_reused.
+dashboard-queue = Queue now
+dashboard-queue-open = Open cases
+dashboard-queue-pending = Awaiting sign-off
+dashboard-queue-oldest = Oldest open case
+dashboard-none = none
+dashboard-overturn = Analysts' decisions on cases closed in the last 30 days
+dashboard-cleared = Cleared (the automatic flag overturned)
+dashboard-confirmed = Fraud confirmed (the flag upheld)
+dashboard-overturn-rate = Overturn rate
+dashboard-unit-days = d
+dashboard-unit-hours = h
+dashboard-unit-minutes = min
 
 ## A case
 case-title = Case

@@ -8,6 +8,8 @@ nav-sign-out = Шығу
 nav-language = Тіл
 nav-language-auto = Браузердегідей
 nav-apply = Қолдану
+nav-queue = Тексеру кезегі
+nav-dashboard = Шолу
 
 role-onboarding = Онбординг қызметі
 role-fraud_analyst = Антифрод талдаушысы
@@ -32,6 +34,33 @@ queue-status = Мәртебе
 queue-reasons = Себептер
 queue-assigned = Орындаушы
 queue-opened = Ашылды
+
+## Dashboard
+dashboard-title = Шолу
+dashboard-window = Соңғы 30 күн (UTC)
+dashboard-total = Тексерулер
+dashboard-decisions = Күн сайынғы тексерулер шешім бойынша
+dashboard-decision-match = Сәйкес
+dashboard-decision-no_match = Сәйкес емес
+dashboard-decision-review = Тексеруге
+dashboard-decision-rejected = Қабылданбады
+dashboard-rates = Күн сайынғы жалғандық, қайталану және қолмен тексеру үлесі
+dashboard-rate-spoof = Жалғандыққа күдік
+dashboard-rate-duplicate = Қайталану
+dashboard-rate-review = Тексеруге жіберілді
+dashboard-rate-note = Әр баған — күндегі тексерулердің үлесі. Жалғандық: spoof_suspected немесе liveness_inconclusive; қайталану: duplicate_identity немесе document_reused.
+dashboard-queue = Қазіргі кезек
+dashboard-queue-open = Ашық істер
+dashboard-queue-pending = Растауды күтуде
+dashboard-queue-oldest = Ең ескі ашық іс
+dashboard-none = жоқ
+dashboard-overturn = Соңғы 30 күнде жабылған істер бойынша талдаушылардың шешімдері
+dashboard-cleared = Ақталды (автоматты белгі жойылды)
+dashboard-confirmed = Алаяқтық расталды (белгі қалды)
+dashboard-overturn-rate = Жою үлесі
+dashboard-unit-days = күн
+dashboard-unit-hours = сағ
+dashboard-unit-minutes = мин
 
 ## Іс
 case-title = Іс

@@ -8,6 +8,8 @@ nav-sign-out = Выйти
 nav-language = Язык
 nav-language-auto = Как в браузере
 nav-apply = Применить
+nav-queue = Очередь проверки
+nav-dashboard = Сводка
 
 role-onboarding = Сервис онбординга
 role-fraud_analyst = Антифрод-аналитик
@@ -32,6 +34,33 @@ queue-status = Статус
 queue-reasons = Причины
 queue-assigned = Исполнитель
 queue-opened = Открыто
+
+## Dashboard
+dashboard-title = Сводка
+dashboard-window = Последние 30 дней (UTC)
+dashboard-total = Проверок
+dashboard-decisions = Проверки по дням и решениям
+dashboard-decision-match = Совпадение
+dashboard-decision-no_match = Не совпадает
+dashboard-decision-review = На проверку
+dashboard-decision-rejected = Отклонено
+dashboard-rates = Доля подделок, дубликатов и ручных проверок по дням
+dashboard-rate-spoof = Подозрение на подделку
+dashboard-rate-duplicate = Дубликат
+dashboard-rate-review = Отправлено на проверку
+dashboard-rate-note = Каждый столбец — доля проверок за день. Подделка: spoof_suspected или liveness_inconclusive; дубликат: duplicate_identity или document_reused.
+dashboard-queue = Очередь сейчас
+dashboard-queue-open = Открытые дела
+dashboard-queue-pending = Ждут подтверждения
+dashboard-queue-oldest = Самое старое открытое дело
+dashboard-none = нет
+dashboard-overturn = Решения аналитиков по делам, закрытым за 30 дней
+dashboard-cleared = Снято (автоматическая отметка отменена)
+dashboard-confirmed = Мошенничество подтверждено (отметка оставлена)
+dashboard-overturn-rate = Доля отмен
+dashboard-unit-days = д
+dashboard-unit-hours = ч
+dashboard-unit-minutes = мин
 
 ## Дело
 case-title = Дело

@@ -48,6 +48,8 @@ pub enum Action {
     SetLanguage,
     /// A signed evidence package was exported.
     ExportEvidence,
+    /// The console's dashboard (aggregate counts only) was viewed.
+    ViewDashboard,
 }
 
 impl Action {
@@ -83,6 +85,7 @@ impl Action {
             Action::AdoptLegacyAudit => "adopt_legacy_audit",
             Action::SetLanguage => "set_language",
             Action::ExportEvidence => "export_evidence",
+            Action::ViewDashboard => "view_dashboard",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! is anti-fraud work: that is the purpose it declares. Pages speak English, Russian or Kazakh (language.rs).
 
 mod csrf;
+mod dashboard;
 mod language;
 mod pages;
 
@@ -53,6 +54,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
                     .default_service(allow("GET, POST")),
             )
             .service(web::resource("/logout").route(web::post().to(logout)).default_service(allow("POST")))
+            .service(web::resource("/dashboard").route(web::get().to(dashboard::page)).default_service(allow("GET")))
             .service(web::resource("/language").route(web::post().to(language::set)).default_service(allow("POST")))
             .service(web::resource("/cases/{id}").route(web::get().to(case_page)).default_service(allow("GET")))
             .service(

@@ -3,6 +3,7 @@
 //! sign-off). Every read and write is audited in the transaction that does it.
 
 mod crops;
+mod dashboard;
 mod decisions;
 mod error;
 
@@ -19,6 +20,7 @@ use crate::store::Store;
 use crate::vault::Kek;
 
 pub(crate) use crops::open_sealed;
+pub use dashboard::{Dashboard, DASHBOARD_DAYS};
 pub use decisions::CaseOutcome;
 pub use error::ReviewError;
 

@@ -15,6 +15,7 @@ pub mod residue;
 pub mod revocation;
 mod service_keys;
 pub mod staff_language;
+pub mod stats;
 pub mod subjects;
 mod verifications;
 mod write_tx;
