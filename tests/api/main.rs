@@ -14,6 +14,7 @@ mod consent;
 mod console;
 mod console_csrf;
 mod console_languages;
+mod dashboard;
 mod documents;
 mod edges;
 mod erasure_residue;
