@@ -23,7 +23,7 @@ pub(super) struct Bar {
     pub day: String,
     pub series: &'static str,
     pub count: i64,
-    /// The day's verifications (rates only; 0 in the decisions chart).
+    /// The day's verifications (rates only; 0 elsewhere).
     pub total: i64,
     pub x: i64,
     pub y: i64,
@@ -49,6 +49,15 @@ pub(super) struct Tick {
     pub text: String,
 }
 
+/// One chart: its `id` (also each bar's `data-chart`), title, the label at its top, bars and legend.
+pub(super) struct Chart {
+    pub id: &'static str,
+    pub title: String,
+    pub top: String,
+    pub bars: Vec<Bar>,
+    pub legend: Vec<Legend>,
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 pub(super) struct DashboardPage {
@@ -58,12 +67,7 @@ pub(super) struct DashboardPage {
     pub height: i64,
     pub left: i64,
     pub ticks: Vec<Tick>,
-    pub decisions: Vec<Bar>,
-    pub decision_legend: Vec<Legend>,
-    /// The tallest day's count, the decisions chart's top.
-    pub decision_max: i64,
-    pub rates: Vec<Bar>,
-    pub rate_legend: Vec<Legend>,
+    pub charts: Vec<Chart>,
     pub total: i64,
     pub open: i64,
     pub pending_signoff: i64,
@@ -76,9 +80,13 @@ pub(super) struct DashboardPage {
     pub overturn_rate: String,
 }
 
-const DECISIONS: [(&str, &str); 4] =
+/// A chart's series: stable name (`data-series`, catalogue key suffix) and colour.
+type Series = (&'static str, &'static str);
+
+const DECISIONS: [Series; 4] =
     [("match", "#2e8b57"), ("no_match", "#d98b19"), ("review", "#3a6ee8"), ("rejected", "#9aa1ad")];
-const RATES: [(&str, &str); 3] = [("spoof", "#b3261e"), ("duplicate", "#8a3ffc"), ("review", "#3a6ee8")];
+const RATES: [Series; 3] = [("spoof", "#b3261e"), ("duplicate", "#8a3ffc"), ("review", "#3a6ee8")];
+const CLOSED: [Series; 2] = [("cleared", "#2e8b57"), ("confirmed_fraud", "#b3261e")];
 
 fn percent(part: i64, whole: i64) -> String {
     if whole == 0 {
@@ -98,78 +106,96 @@ fn age(t: Lang, secs: i64) -> String {
     }
 }
 
+fn slot_x(i: usize) -> i64 {
+    LEFT + i as i64 * SLOT
+}
+
+/// The legend of `series` under `prefix` (`prefix-series` catalogue keys) with each one's window total.
+fn legend<const N: usize>(t: Lang, prefix: &str, series: [Series; N], per_day: &[(String, [i64; N])]) -> Vec<Legend> {
+    (0..N)
+        .map(|k| Legend {
+            series: series[k].0,
+            label: t.text(&format!("{prefix}-{}", series[k].0)),
+            fill: series[k].1,
+            count: per_day.iter().map(|(_, counts)| counts[k]).sum(),
+        })
+        .collect()
+}
+
+/// Stacked bars of counts per day, scaled to the tallest day; zero counts draw nothing.
+fn stacked<const N: usize>(
+    t: Lang,
+    id: &'static str,
+    prefix: &str,
+    series: [Series; N],
+    per_day: &[(String, [i64; N])],
+) -> Chart {
+    let max = per_day.iter().map(|(_, counts)| counts.iter().sum::<i64>()).max().unwrap_or(0).max(1);
+    let mut bars = Vec::new();
+    for (i, (day, counts)) in per_day.iter().enumerate() {
+        let mut top = HEIGHT;
+        for (&(name, fill), &count) in series.iter().zip(counts).filter(|(_, &c)| c > 0) {
+            let h = (count * HEIGHT / max).max(1);
+            top -= h;
+            let title = format!("{day} · {}: {count}", t.text(&format!("{prefix}-{name}")));
+            let (x, w) = (slot_x(i) + 2, SLOT - 4);
+            bars.push(Bar { day: day.clone(), series: name, count, total: 0, x, y: top, w, h, fill, title });
+        }
+    }
+    let legend = legend(t, prefix, series, per_day);
+    Chart { id, title: t.text(&format!("dashboard-{id}")), top: max.to_string(), bars, legend }
+}
+
+/// Side-by-side bars per day: each rate series as a share of the day's verifications.
+fn rates(t: Lang, d: &Dashboard) -> Chart {
+    let per_day: Vec<(String, [i64; 3])> = d
+        .days
+        .iter()
+        .map(|day| {
+            (
+                day.verifications.day.clone(),
+                [day.verifications.spoof, day.verifications.duplicate, day.verifications.review],
+            )
+        })
+        .collect();
+    let mut bars = Vec::new();
+    for (i, (day, total)) in d.days.iter().map(|day| (&day.verifications.day, day.total())).enumerate() {
+        if total == 0 {
+            continue;
+        }
+        for (k, (&(name, fill), &count)) in RATES.iter().zip(&per_day[i].1).enumerate() {
+            let h = count * HEIGHT / total;
+            let label = t.text(&format!("dashboard-rate-{name}"));
+            let title = format!("{day} · {label}: {count} / {total} ({})", percent(count, total));
+            let x = slot_x(i) + 2 + k as i64 * 5;
+            bars.push(Bar { day: day.clone(), series: name, count, total, x, y: HEIGHT - h, w: 5, h, fill, title });
+        }
+    }
+    let legend = legend(t, "dashboard-rate", RATES, &per_day);
+    Chart { id: "rates", title: t.text("dashboard-rates"), top: "100 %".into(), bars, legend }
+}
+
 impl DashboardPage {
     fn new(t: Lang, nav: Nav, d: &Dashboard) -> Self {
-        let label = |prefix: &str, series: &str| t.text(&format!("{prefix}-{series}"));
-        let decision_max = d.days.iter().map(|day| day.total()).max().unwrap_or(0).max(1);
-        let (mut decisions, mut rates) = (Vec::new(), Vec::new());
-        for (i, day) in d.days.iter().enumerate() {
-            let v = &day.verifications;
-            let x = LEFT + i as i64 * SLOT;
-            let mut top = HEIGHT;
-            for ((series, fill), count) in DECISIONS.into_iter().zip([v.matched, v.no_match, v.review, v.rejected]) {
-                if count == 0 {
-                    continue;
-                }
-                let h = (count * HEIGHT / decision_max).max(1);
-                top -= h;
-                let title = format!("{} · {}: {count}", v.day, label("dashboard-decision", series));
-                decisions.push(Bar {
-                    day: v.day.clone(),
-                    series,
-                    count,
-                    total: 0,
-                    x: x + 2,
-                    y: top,
-                    w: SLOT - 4,
-                    h,
-                    fill,
-                    title,
-                });
-            }
-            let total = day.total();
-            if total == 0 {
-                continue;
-            }
-            for (k, ((series, fill), count)) in RATES.into_iter().zip([v.spoof, v.duplicate, v.review]).enumerate() {
-                let h = count * HEIGHT / total;
-                let title = format!(
-                    "{} · {}: {count} / {total} ({})",
-                    v.day,
-                    label("dashboard-rate", series),
-                    percent(count, total)
-                );
-                rates.push(Bar {
-                    day: v.day.clone(),
-                    series,
-                    count,
-                    total,
-                    x: x + 2 + k as i64 * 5,
-                    y: HEIGHT - h,
-                    w: 5,
-                    h,
-                    fill,
-                    title,
-                });
-            }
-        }
-        let sum =
-            |f: fn(&crate::store::stats::DayCounts) -> i64| d.days.iter().map(|day| f(&day.verifications)).sum::<i64>();
-        let decision_totals = [sum(|v| v.matched), sum(|v| v.no_match), sum(|v| v.review), sum(|v| v.rejected)];
-        let rate_totals = [sum(|v| v.spoof), sum(|v| v.duplicate), sum(|v| v.review)];
-        let legend = |prefix: &str, series: &[(&'static str, &'static str)], counts: &[i64]| {
-            series
-                .iter()
-                .zip(counts)
-                .map(|(&(series, fill), &count)| Legend { series, label: label(prefix, series), fill, count })
-                .collect::<Vec<_>>()
-        };
-        let ticks = [0, DASHBOARD_DAYS as usize / 2, DASHBOARD_DAYS as usize - 1]
+        let decisions: Vec<(String, [i64; 4])> = d
+            .days
+            .iter()
+            .map(|day| {
+                let v = &day.verifications;
+                (v.day.clone(), [v.matched, v.no_match, v.review, v.rejected])
+            })
+            .collect();
+        let closed: Vec<(String, [i64; 2])> = d
+            .days
+            .iter()
+            .map(|day| (day.closed.day.clone(), [day.closed.cleared, day.closed.confirmed_fraud]))
+            .collect();
+        let ticks = [0, d.days.len() / 2, d.days.len().saturating_sub(1)]
             .into_iter()
-            .filter_map(|i| d.days.get(i).map(|day| (i, day)))
-            .map(|(i, day)| Tick {
-                x: LEFT + i as i64 * SLOT,
-                text: day.verifications.day.get(5..).unwrap_or("").to_owned(),
+            .filter_map(|i| {
+                d.days
+                    .get(i)
+                    .map(|day| Tick { x: slot_x(i), text: day.verifications.day.get(5..).unwrap_or("").to_owned() })
             })
             .collect();
         let (cleared, confirmed_fraud) = d.closed();
@@ -180,12 +206,12 @@ impl DashboardPage {
             height: HEIGHT,
             left: LEFT,
             ticks,
-            decisions,
-            decision_legend: legend("dashboard-decision", &DECISIONS, &decision_totals),
-            decision_max,
-            rates,
-            rate_legend: legend("dashboard-rate", &RATES, &rate_totals),
-            total: decision_totals.iter().sum(),
+            charts: vec![
+                stacked(t, "decisions", "dashboard-decision", DECISIONS, &decisions),
+                rates(t, d),
+                stacked(t, "closed", "dashboard-closed", CLOSED, &closed),
+            ],
+            total: d.days.iter().map(|day| day.total()).sum(),
             open: d.open,
             pending_signoff: d.pending_signoff,
             oldest_open: d.oldest_open_secs.map(|s| age(t, s)).unwrap_or_default(),

@@ -131,6 +131,7 @@ async fn the_dashboard_counts_decisions_rates_the_queue_and_overturns_per_day() 
         assert_eq!(bar(&page, "rates", &today, "review"), 1);
         assert_eq!(bar(&page, "rates", &today, "spoof"), 0);
         assert!(page.contains(&format!(r#"data-day="{today}" data-series="duplicate" data-count="1" data-total="4""#)));
+        assert_eq!((bar(&page, "closed", &today, "cleared"), bar(&page, "closed", &today, "confirmed_fraud")), (1, 1));
         assert_eq!(cell(&page, "total"), 5);
         assert_eq!((cell(&page, "open"), cell(&page, "pending")), (2, 1), "the duplicate's and APP-OLD's");
         assert_eq!((cell(&page, "cleared"), cell(&page, "confirmed")), (1, 1));
