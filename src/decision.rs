@@ -114,6 +114,13 @@ pub fn flag_duplicate(verdict: &mut Verdict) {
     verdict.reasons.push(Reason::DuplicateIdentity);
 }
 
+/// The selfie or the document portrait matched a face on the blocklist (confirmed fraud): a human decides, as for
+/// a duplicate.
+pub fn flag_blocklisted(verdict: &mut Verdict) {
+    verdict.decision = Decision::Review;
+    verdict.reasons.push(Reason::BlocklistedFace);
+}
+
 /// The document portrait matched another applicant's enrolled face: the classic reuse of one ID photo. A human
 /// decides.
 pub fn flag_document_reuse(verdict: &mut Verdict) {
@@ -252,6 +259,15 @@ mod tests {
         let v = decide(&e, &Thresholds::default());
         assert_eq!((v.decision, v.liveness), (Decision::Review, Liveness::Spoof));
         assert_eq!(v.reasons, vec![Reason::SelfieExtremePose, Reason::SpoofSuspected]);
+    }
+
+    #[test]
+    fn a_blocklist_hit_sends_even_a_match_to_review_opens_a_case_and_stays_with_analysts() {
+        let mut v = Verdict { decision: Decision::Match, liveness: Liveness::Live, reasons: vec![Reason::FacesMatch] };
+        flag_blocklisted(&mut v);
+        assert_eq!(v.decision, Decision::Review);
+        assert!(needs_case(&v));
+        assert_eq!(Reason::for_client(&v.reasons), vec![Reason::UnderReview]);
     }
 
     #[test]

@@ -50,9 +50,10 @@ impl Application {
         crate::store::kek_check::verify_or_record(&store, &kek).await?;
         let store = store.unlock(&kek).await?;
         let gallery = Arc::new(crate::gallery::load(&store, &kek).await?);
+        let blocklist = Arc::new(crate::gallery::load_blocklist(&store, &kek).await?);
         let kek = Arc::new(kek);
         let sync_interval = std::time::Duration::from_millis(settings.gallery.sync_interval_ms);
-        crate::gallery::spawn_sync(store.clone(), kek.clone(), gallery.clone(), sync_interval);
+        crate::gallery::spawn_sync(store.clone(), kek.clone(), gallery.clone(), blocklist.clone(), sync_interval);
         crate::retention::spawn(store.clone(), settings.retention.clone(), gallery.clone());
         let delivery = crate::notify::Delivery::from_settings(&settings.webhook)?;
         let webhook = delivery.is_some();
@@ -67,6 +68,7 @@ impl Application {
             pool: pool.clone(),
             kek: kek.clone(),
             gallery: gallery.clone(),
+            blocklist: blocklist.clone(),
             admission: Arc::new(Semaphore::new(settings.models.max_in_flight)),
             max_in_flight: settings.models.max_in_flight,
             thresholds: settings.thresholds.clone(),
@@ -76,6 +78,7 @@ impl Application {
         let review = crate::review::Review {
             store: store.clone(),
             kek: kek.clone(),
+            blocklist,
             webhook,
             burst_threshold: settings.security.burst_threshold,
             burst_window_secs: settings.security.burst_window_secs,

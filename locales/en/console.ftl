@@ -118,6 +118,7 @@ reason-document_is_selfie = Document portrait is the selfie itself
 reason-document_reused = Document portrait used by another applicant
 reason-document_data_mismatch = Document data contradict the application
 reason-mrz_unreadable = Machine-readable zone unreadable (informational)
+reason-blocklisted_face = Face on the blocklist (confirmed fraud)
 
 ## Retake hints: what the applicant is asked to do when a photo cannot be used
 hint-selfie_no_face = We could not see your face. Take the selfie again, looking straight at the camera.
@@ -159,6 +160,8 @@ error-upload_too_slow = The upload was too slow.
 error-idempotency_key_reused = This idempotency key was used for another request.
 error-consent_already_withdrawn = Consent has already been withdrawn.
 error-case_closed = The case is already closed.
+error-case_not_confirmed_fraud = Only a case closed as confirmed fraud can be put on the blocklist.
+error-already_blocklisted = The case is already on the blocklist.
 error-audit_chain_broken = The audit log failed its integrity check.
 error-payload_too_large = The request is too large.
 error-image_too_large = The image is too large.

@@ -117,6 +117,7 @@ reason-document_is_selfie = Құжаттағы сурет — селфидің �
 reason-document_reused = Құжаттағы сурет басқа өтініш берушіде қолданылған
 reason-document_data_mismatch = Құжат деректері өтінішке сәйкес емес
 reason-mrz_unreadable = Машинамен оқылатын аймақ оқылмайды (ақпарат үшін)
+reason-blocklisted_face = Бет қара тізімде (расталған алаяқтық)
 
 ## Сурет жарамсыз болғанда өтініш берушіге кеңестер
 hint-selfie_no_face = Бетіңіз көрінбеді. Камераға тура қарап, селфиді қайта түсіріңіз.
@@ -158,6 +159,8 @@ error-upload_too_slow = Жүктеу тым баяу жүрді.
 error-idempotency_key_reused = Бұл идемпотенттілік кілті басқа сұрауда қолданылған.
 error-consent_already_withdrawn = Келісім бұрын қайтарылып алынған.
 error-case_closed = Іс жабылып қойған.
+error-case_not_confirmed_fraud = Қара тізімге тек расталған алаяқтық ретінде жабылған істі енгізуге болады.
+error-already_blocklisted = Іс қара тізімге енгізіліп қойған.
 error-audit_chain_broken = Аудит журналы тұтастық тексерісінен өтпеді.
 error-payload_too_large = Сұрау тым үлкен.
 error-image_too_large = Сурет тым үлкен.

@@ -117,6 +117,7 @@ reason-document_is_selfie = Фото в документе — это само �
 reason-document_reused = Фото в документе уже использовано другим заявителем
 reason-document_data_mismatch = Данные документа не совпадают с заявкой
 reason-mrz_unreadable = Машиночитаемая зона не читается (для сведения)
+reason-blocklisted_face = Лицо в чёрном списке (подтверждённое мошенничество)
 
 ## Подсказки заявителю, когда снимок непригоден
 hint-selfie_no_face = Мы не видим вашего лица. Сделайте селфи ещё раз, глядя прямо в камеру.
@@ -158,6 +159,8 @@ error-upload_too_slow = Загрузка шла слишком медленно.
 error-idempotency_key_reused = Ключ идемпотентности уже использован для другого запроса.
 error-consent_already_withdrawn = Согласие уже отозвано.
 error-case_closed = Дело уже закрыто.
+error-case_not_confirmed_fraud = В чёрный список можно внести только дело, закрытое как подтверждённое мошенничество.
+error-already_blocklisted = Дело уже внесено в чёрный список.
 error-audit_chain_broken = Журнал аудита не прошёл проверку целостности.
 error-payload_too_large = Запрос слишком большой.
 error-image_too_large = Изображение слишком большое.

@@ -50,6 +50,12 @@ pub enum Action {
     ExportEvidence,
     /// The console's dashboard (aggregate counts only) was viewed.
     ViewDashboard,
+    /// A supervisor put a confirmed-fraud case's face on the blocklist.
+    BlocklistAdd,
+    /// A supervisor removed a blocklist entry.
+    BlocklistRemove,
+    /// The blocklist (ids, reasons, who, when) was listed.
+    BlocklistList,
 }
 
 impl Action {
@@ -86,6 +92,9 @@ impl Action {
             Action::SetLanguage => "set_language",
             Action::ExportEvidence => "export_evidence",
             Action::ViewDashboard => "view_dashboard",
+            Action::BlocklistAdd => "blocklist_add",
+            Action::BlocklistRemove => "blocklist_remove",
+            Action::BlocklistList => "blocklist_list",
         }
     }
 }

@@ -53,6 +53,8 @@ pub enum Reason {
     /// The document shows a machine-readable zone whose check digits do not hold (misread, damaged or altered).
     /// Informational: it changes no decision.
     MrzUnreadable,
+    /// The selfie or the document portrait matches a face on the blocklist (confirmed fraud).
+    BlocklistedFace,
 }
 
 impl Reason {
@@ -68,6 +70,7 @@ impl Reason {
                 | Self::DocumentIsSelfie
                 | Self::DocumentReused
                 | Self::DocumentDataMismatch
+                | Self::BlocklistedFace
         )
     }
 

@@ -2,6 +2,7 @@
 //! buffer (512 bytes per template), searched exactly. Loaded from the sealed store at start, kept current on
 //! enrolment and erasure: an erased subject's rows are zeroed and gone at once.
 
+mod blocklist;
 mod index;
 mod load;
 mod sync;
@@ -13,6 +14,7 @@ use std::time::Instant;
 
 use uuid::Uuid;
 
+pub use blocklist::{binding as blocklist_binding, load_blocklist, sync_blocklist};
 pub use index::Hit;
 use index::Index;
 pub use load::load;

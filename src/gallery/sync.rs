@@ -67,11 +67,14 @@ pub async fn sync(store: &Store, kek: &Kek, gallery: &Gallery) -> Result<SyncRep
     Ok(SyncReport { added, removed })
 }
 
-/// Runs `sync` every `interval` for the life of the process.
-pub fn spawn(store: Store, kek: Arc<Kek>, gallery: Arc<Gallery>, interval: Duration) {
+/// Runs `sync` (and the blocklist's) every `interval` for the life of the process.
+pub fn spawn(store: Store, kek: Arc<Kek>, gallery: Arc<Gallery>, blocklist: Arc<Gallery>, interval: Duration) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(interval).await;
+            if let Err(e) = super::sync_blocklist(&store, &kek, &blocklist).await {
+                tracing::warn!(error = %e, "blocklist synchronisation failed");
+            }
             match sync(&store, &kek, &gallery).await {
                 Ok(report) if report != SyncReport::default() => {
                     tracing::info!(

@@ -11,7 +11,7 @@ use crate::error::ErrorCode;
 use crate::policy::Role;
 use crate::store::cases::CaseStatus;
 
-const REASONS: [Reason; 21] = [
+const REASONS: [Reason; 22] = [
     Reason::FacesMatch,
     Reason::FacesDoNotMatch,
     Reason::BorderlineScore,
@@ -33,6 +33,7 @@ const REASONS: [Reason; 21] = [
     Reason::DocumentReused,
     Reason::DocumentDataMismatch,
     Reason::MrzUnreadable,
+    Reason::BlocklistedFace,
 ];
 
 /// Stops compiling when a reason is added: add it to `REASONS` too, with its index here.
@@ -59,6 +60,7 @@ fn position(r: Reason) -> usize {
         Reason::DocumentReused => 18,
         Reason::DocumentDataMismatch => 19,
         Reason::MrzUnreadable => 20,
+        Reason::BlocklistedFace => 21,
     }
 }
 

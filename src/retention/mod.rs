@@ -93,7 +93,8 @@ pub async fn sweep(
     // A data key with nothing left to open is destroyed: crypto-shredding.
     report.data_keys_shredded = sqlx::query(
         "DELETE FROM subject_keys WHERE subject_ref NOT IN (SELECT subject_ref FROM templates)
-             AND subject_ref NOT IN (SELECT subject_ref FROM case_crops)",
+             AND subject_ref NOT IN (SELECT subject_ref FROM case_crops)
+             AND subject_ref NOT IN (SELECT subject_ref FROM blocklist)",
     )
     .execute(&mut *tx)
     .await?

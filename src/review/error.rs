@@ -16,6 +16,12 @@ pub enum ReviewError {
     Erased,
     #[error("the case is closed")]
     CaseClosed,
+    #[error("only a case closed as confirmed fraud can be blocklisted")]
+    NotConfirmedFraud,
+    #[error("the case is already on the blocklist")]
+    AlreadyBlocklisted,
+    #[error("no such blocklist entry")]
+    NoSuchEntry,
     #[error("only supervisors assign cases to others")]
     AssignToOthers,
     #[error("a fraud confirmation needs a second person")]
@@ -38,8 +44,12 @@ impl From<ReviewError> for ApiError {
             ReviewError::Denied(denied) => return denied.into(),
             ReviewError::Store(store) => return store.into(),
             ReviewError::Integrity => return ApiError::internal(&e),
-            ReviewError::NoSuchCase | ReviewError::NoSuchCrop | ReviewError::Erased => ErrorCode::NotFound,
+            ReviewError::NoSuchCase | ReviewError::NoSuchCrop | ReviewError::Erased | ReviewError::NoSuchEntry => {
+                ErrorCode::NotFound
+            }
             ReviewError::CaseClosed => ErrorCode::CaseClosed,
+            ReviewError::NotConfirmedFraud => ErrorCode::CaseNotConfirmedFraud,
+            ReviewError::AlreadyBlocklisted => ErrorCode::AlreadyBlocklisted,
             ReviewError::AssignToOthers | ReviewError::SecondPersonRequired => ErrorCode::Forbidden,
             ReviewError::InvalidComment => ErrorCode::InvalidBody,
         };

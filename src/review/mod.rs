@@ -2,6 +2,7 @@
 //! face crops (decrypted on demand), assignment and the decision (clear, or confirm fraud with a supervisor's
 //! sign-off). Every read and write is audited in the transaction that does it.
 
+mod blocklist;
 mod crops;
 mod dashboard;
 mod decisions;
@@ -19,6 +20,7 @@ use crate::store::cases::{self, Case, CaseStatus};
 use crate::store::Store;
 use crate::vault::Kek;
 
+pub use blocklist::{entry_id, CONFIRMED_FRAUD};
 pub(crate) use crops::open_sealed;
 pub use dashboard::{Dashboard, DASHBOARD_DAYS};
 pub use decisions::CaseOutcome;
@@ -28,6 +30,8 @@ pub use error::ReviewError;
 pub struct Review {
     pub(crate) store: Store,
     pub(crate) kek: Arc<Kek>,
+    /// The blocklist's faces in memory, changed at once on this replica when an entry is added or removed.
+    pub(crate) blocklist: Arc<crate::gallery::Gallery>,
     /// Whether case changes are queued for the webhook.
     pub(crate) webhook: bool,
     /// Crop views / audit exports by one user within `burst_window_secs` above which an access_burst is raised.

@@ -134,6 +134,17 @@ pub async fn templates_by_id(conn: &mut AnyConnection, ids: &[Uuid]) -> Result<V
     Ok(out)
 }
 
+/// The sealed selfie template of verification `verification_id`, if one is stored.
+pub async fn template_of(conn: &mut AnyConnection, verification_id: Uuid) -> Result<Option<SealedRow>, StoreError> {
+    let row = sqlx::query_as::<_, TemplateRow>(
+        "SELECT id, verification_id, subject_ref, purpose, sealed FROM templates WHERE verification_id = $1",
+    )
+    .bind(verification_id.to_string())
+    .fetch_optional(conn)
+    .await?;
+    row.map(SealedRow::try_from).transpose()
+}
+
 /// The wrapped data key of `subject`, if any remains.
 pub async fn wrapped_key(conn: &mut AnyConnection, subject: &str) -> Result<Option<WrappedKey>, StoreError> {
     let row =
@@ -153,9 +164,11 @@ pub async fn subject_by_pseudonym(conn: &mut AnyConnection, pseudonym: &str) -> 
         .await?)
 }
 
-/// Crypto-shreds a subject: destroys its data key, then deletes its templates. Returns the templates destroyed.
+/// Crypto-shreds a subject: destroys its data key, then deletes its templates and blocklist entries. Returns the
+/// templates destroyed.
 pub async fn shred_subject(conn: &mut AnyConnection, subject: &str) -> Result<u64, StoreError> {
     sqlx::query("DELETE FROM subject_keys WHERE subject_ref = $1").bind(subject).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM blocklist WHERE subject_ref = $1").bind(subject).execute(&mut *conn).await?;
     let done = sqlx::query("DELETE FROM templates WHERE subject_ref = $1").bind(subject).execute(&mut *conn).await?;
     Ok(done.rows_affected())
 }

@@ -15,7 +15,9 @@ use uuid::Uuid;
 
 use crate::audit::{Action, Outcome};
 use crate::auth::Principal;
-use crate::decision::{decide, flag_document_data, flag_document_reuse, flag_duplicate, needs_case, Thresholds};
+use crate::decision::{
+    decide, flag_blocklisted, flag_document_data, flag_document_reuse, flag_duplicate, needs_case, Thresholds,
+};
 use crate::domain::{Purpose, Verdict};
 use crate::gallery::Gallery;
 use crate::pipeline::pool::InferencePool;
@@ -33,6 +35,8 @@ pub struct Verifications {
     pub(crate) pool: Arc<InferencePool>,
     pub(crate) kek: Arc<Kek>,
     pub(crate) gallery: Arc<Gallery>,
+    /// The blocklist's faces (confirmed fraud), searched with the same bar as the gallery.
+    pub(crate) blocklist: Arc<Gallery>,
     /// Verifications admitted at once (in a worker or waiting for one); beyond it: `Overloaded`.
     pub(crate) admission: Arc<Semaphore>,
     pub(crate) max_in_flight: usize,
@@ -110,6 +114,14 @@ impl Verifications {
         let reused = search(&evidence.document.embedding);
         if reused.is_some() {
             flag_document_reuse(&mut verdict);
+        }
+        // Either face on the blocklist (whoever's it was, the same applicant included).
+        let blocklisted = [&evidence.selfie.embedding, &evidence.document.embedding]
+            .into_iter()
+            .flatten()
+            .any(|e| self.blocklist.search(e, "", self.thresholds.duplicate_min).is_some());
+        if blocklisted {
+            flag_blocklisted(&mut verdict);
         }
         // What the document's machine-readable zone says against what the client says about the applicant.
         flag_document_data(&mut verdict, evidence.document.mrz.as_ref(), meta.iin.as_ref(), meta.birth_date.as_ref());
