@@ -2,6 +2,7 @@
 
 mod audit;
 pub(crate) mod auth;
+mod blocklist;
 pub(crate) mod cases;
 mod consents;
 pub(crate) mod edges;
@@ -65,6 +66,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(verifications::configure)
             .configure(consents::configure)
             .configure(cases::configure)
+            .configure(blocklist::configure)
             .configure(subjects::configure)
             .configure(security::configure)
             .configure(audit::configure),

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::{audit, auth, cases, consents, health, security, subjects, verifications};
+use super::{audit, auth, blocklist, cases, consents, health, security, subjects, verifications};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,9 @@ use super::{audit, auth, cases, consents, health, security, subjects, verificati
         cases::evidence,
         cases::assign,
         cases::decide,
+        blocklist::add,
+        blocklist::list,
+        blocklist::remove,
         subjects::erase,
         subjects::residue,
         security::events,

@@ -73,6 +73,17 @@ async fn case_endpoints(app: &TestApp) -> Vec<Endpoint> {
             path: format!("/v1/cases/{pending}/decision"),
             permission: Permission::SignOffFraud,
         },
+        Endpoint {
+            method: Method::POST,
+            path: format!("/v1/cases/{case}/blocklist"),
+            permission: Permission::SignOffFraud,
+        },
+        Endpoint { method: Method::GET, path: "/v1/blocklist".into(), permission: Permission::SignOffFraud },
+        Endpoint {
+            method: Method::DELETE,
+            path: format!("/v1/blocklist/{}", uuid::Uuid::new_v4()),
+            permission: Permission::SignOffFraud,
+        },
     ]
 }
 

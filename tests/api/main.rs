@@ -8,6 +8,7 @@ mod audit_keyed;
 mod audit_log;
 mod bad_input;
 mod batching;
+mod blocklist;
 mod cases;
 mod clients;
 mod consent;

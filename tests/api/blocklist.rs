@@ -1,0 +1,135 @@
+//! The blocklist: a supervisor puts a confirmed-fraud face on it; later applicants with that face go to review
+//! with `blocklisted_face` (the client sees only `under_review`) until the entry is removed.
+
+use faceverify::policy::Role;
+use serde_json::Value;
+
+use crate::helpers::{assert_error, face, form, require_shared, spawn_app, TestApp};
+
+async fn verify(app: &TestApp, subject: &str, selfie: Vec<u8>, document: Vec<u8>) -> Value {
+    let meta = app.consented_meta(subject).await;
+    let response = app.post_verification(form(selfie, document, &meta)).await;
+    assert_eq!(response.status().as_u16(), 201);
+    response.json().await.expect("json")
+}
+
+fn staff(app: &TestApp, method: reqwest::Method, token: &str, path: &str) -> reqwest::RequestBuilder {
+    app.client.request(method, app.url(path)).bearer_auth(token).header("X-Purpose", "anti_fraud")
+}
+
+async fn decide(app: &TestApp, token: &str, case: &str) {
+    let body = serde_json::json!({ "outcome": "confirm_fraud", "comment": "the same face under two applicants" });
+    let response = staff(app, reqwest::Method::POST, token, &format!("/v1/cases/{case}/decision"))
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+}
+
+/// The analysts' reasons of verification `id`'s case, if it has one.
+async fn case_reasons(app: &TestApp, token: &str, id: &str) -> Option<(String, Vec<String>)> {
+    let list: Value = staff(app, reqwest::Method::GET, token, "/v1/cases?limit=200")
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let item = list["items"].as_array().expect("items").iter().find(|c| c["verification_id"] == id)?.clone();
+    let reasons = item["reasons"].as_array().expect("reasons").iter().map(|r| r.as_str().unwrap_or("").to_owned());
+    Some((item["case_id"].as_str().expect("id").to_owned(), reasons.collect()))
+}
+
+#[tokio::test]
+async fn a_confirmed_fraud_face_flags_later_applicants_until_removed() {
+    let shared = require_shared!();
+    let app = spawn_app().await;
+    let p = |n: &str| face(&shared, &format!("images/deepface/{n}"));
+    let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
+    let supervisor = app.staff_session("sue", Role::Supervisor).await;
+    let first = verify(&app, "APP-A", p("img3.jpg"), p("img12.jpg")).await;
+    assert_eq!(first["decision"], "match", "{first}");
+    let fraud = verify(&app, "APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    let (case, reasons) =
+        case_reasons(&app, &analyst, fraud["verification_id"].as_str().expect("id")).await.expect("a case");
+    assert!(reasons.contains(&"duplicate_identity".to_owned()), "{reasons:?}");
+    let blocklist = format!("/v1/cases/{case}/blocklist");
+    let post = |token: &str| staff(&app, reqwest::Method::POST, token, &blocklist).send();
+    assert_error(post(&supervisor).await.expect("request"), 409, "case_not_confirmed_fraud").await;
+    decide(&app, &analyst, &case).await;
+    assert_error(post(&supervisor).await.expect("request"), 409, "case_not_confirmed_fraud").await;
+    decide(&app, &supervisor, &case).await;
+    assert_error(post(&analyst).await.expect("request"), 403, "forbidden").await;
+    let added = post(&supervisor).await.expect("request");
+    assert_eq!(added.status().as_u16(), 201);
+    let entry: Value = added.json().await.expect("json");
+    assert_eq!((entry["case_id"].as_str(), entry["reason"].as_str()), (Some(case.as_str()), Some("confirmed_fraud")));
+    assert_eq!(entry["added_by"], "sue");
+    assert_error(post(&supervisor).await.expect("request"), 409, "already_blocklisted").await;
+
+    // Another photo of that face, under a new reference: review, and analysts see why.
+    let later = verify(&app, "APP-C", p("img3.jpg"), p("img12.jpg")).await;
+    assert_eq!(later["decision"], "review", "{later}");
+    assert_eq!(later["reasons"], serde_json::json!(["under_review"]), "the client learns nothing more: {later}");
+    let (_, reasons) =
+        case_reasons(&app, &analyst, later["verification_id"].as_str().expect("id")).await.expect("case");
+    assert!(reasons.contains(&"blocklisted_face".to_owned()), "{reasons:?}");
+    let other = verify(&app, "APP-D", p("img20.jpg"), p("img21.jpg")).await;
+    assert_eq!(other["decision"], "match", "a different person is not affected: {other}");
+
+    // The list: ids, reason, who, when; no template, no applicant reference.
+    let listed = staff(&app, reqwest::Method::GET, &supervisor, "/v1/blocklist").send().await.expect("request");
+    assert_eq!(listed.status().as_u16(), 200);
+    let text = listed.text().await.expect("body");
+    assert!(!text.contains("APP-B") && !text.contains("sealed") && !text.contains("template"), "{text}");
+    let listed: Value = serde_json::from_str(&text).expect("json");
+    let items = listed["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1);
+    let mut keys: Vec<_> = items[0].as_object().expect("object").keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["added_by", "case_id", "created_at", "entry_id", "reason", "verification_id"]);
+    let analyst_list = staff(&app, reqwest::Method::GET, &analyst, "/v1/blocklist").send().await.expect("request");
+    assert_error(analyst_list, 403, "forbidden").await;
+
+    // Removed: later applicants with that face are no longer flagged by it.
+    let entry_id = entry["entry_id"].as_str().expect("id");
+    let remove = |token: &str| staff(&app, reqwest::Method::DELETE, token, &format!("/v1/blocklist/{entry_id}")).send();
+    assert_error(remove(&analyst).await.expect("request"), 403, "forbidden").await;
+    assert_eq!(remove(&supervisor).await.expect("request").status().as_u16(), 200);
+    assert_error(remove(&supervisor).await.expect("request"), 404, "not_found").await;
+    let after = verify(&app, "APP-E", p("img3.jpg"), p("img12.jpg")).await;
+    let reasons = case_reasons(&app, &analyst, after["verification_id"].as_str().expect("id")).await;
+    assert!(!reasons.is_some_and(|(_, r)| r.contains(&"blocklisted_face".to_owned())), "the entry is gone");
+    let audited =
+        "SELECT COUNT(*) FROM audit_log WHERE action IN ('blocklist_add', 'blocklist_remove', 'blocklist_list')";
+    assert_eq!(app.sql_count(audited).await, 3);
+}
+
+#[tokio::test]
+async fn erasing_the_subject_removes_its_blocklist_entry() {
+    let shared = require_shared!();
+    let app = spawn_app().await;
+    let p = |n: &str| face(&shared, &format!("images/deepface/{n}"));
+    let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
+    let supervisor = app.staff_session("sue", Role::Supervisor).await;
+    let dpo = app.staff_session("dee", Role::Dpo).await;
+    verify(&app, "APP-A", p("img3.jpg"), p("img12.jpg")).await;
+    let fraud = verify(&app, "APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    let (case, _) = case_reasons(&app, &analyst, fraud["verification_id"].as_str().expect("id")).await.expect("case");
+    decide(&app, &analyst, &case).await;
+    decide(&app, &supervisor, &case).await;
+    let added = staff(&app, reqwest::Method::POST, &supervisor, &format!("/v1/cases/{case}/blocklist"));
+    assert_eq!(added.send().await.expect("request").status().as_u16(), 201);
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM blocklist").await, 1);
+    let erased = app
+        .client
+        .delete(app.url("/v1/subjects/APP-B"))
+        .bearer_auth(&dpo)
+        .header("X-Purpose", "anti_fraud")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(erased.status().as_u16(), 200);
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM blocklist").await, 0, "policy §7, §13: erasure removes it too");
+}
