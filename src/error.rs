@@ -53,7 +53,7 @@ error_codes! {
     ConsentWithdrawn => (CONFLICT, "consent_already_withdrawn"),
     CaseClosed => (CONFLICT, "case_closed"),
     CaseNotConfirmedFraud => (CONFLICT, "case_not_confirmed_fraud"),
-    AlreadyBlocklisted => (CONFLICT, "already_blocklisted"),
+    AlreadyListed => (CONFLICT, "already_listed"),
     AuditChainBroken => (CONFLICT, "audit_chain_broken"),
     PayloadTooLarge => (PAYLOAD_TOO_LARGE, "payload_too_large"),
     ImageTooLarge => (PAYLOAD_TOO_LARGE, "image_too_large"),

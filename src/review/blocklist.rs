@@ -65,7 +65,7 @@ impl Review {
             added_by: &principal.actor,
         };
         match blocklist::insert(&mut tx, &new).await {
-            Err(StoreError::Conflict) => return Err(ReviewError::AlreadyBlocklisted),
+            Err(StoreError::Conflict) => return Err(ReviewError::AlreadyListed),
             other => other?,
         }
         let event = principal.event(Action::BlocklistAdd, Some(purpose), Some(subject), Outcome::Success);

@@ -18,8 +18,8 @@ pub enum ReviewError {
     CaseClosed,
     #[error("only a case closed as confirmed fraud can be blocklisted")]
     NotConfirmedFraud,
-    #[error("the case is already on the blocklist")]
-    AlreadyBlocklisted,
+    #[error("the case is already on that list")]
+    AlreadyListed,
     #[error("no such blocklist entry")]
     NoSuchEntry,
     #[error("only supervisors assign cases to others")]
@@ -49,7 +49,7 @@ impl From<ReviewError> for ApiError {
             }
             ReviewError::CaseClosed => ErrorCode::CaseClosed,
             ReviewError::NotConfirmedFraud => ErrorCode::CaseNotConfirmedFraud,
-            ReviewError::AlreadyBlocklisted => ErrorCode::AlreadyBlocklisted,
+            ReviewError::AlreadyListed => ErrorCode::AlreadyListed,
             ReviewError::AssignToOthers | ReviewError::SecondPersonRequired => ErrorCode::Forbidden,
             ReviewError::InvalidComment => ErrorCode::InvalidBody,
         };

@@ -66,7 +66,7 @@ async fn a_confirmed_fraud_face_flags_later_applicants_until_removed() {
     let entry: Value = added.json().await.expect("json");
     assert_eq!((entry["case_id"].as_str(), entry["reason"].as_str()), (Some(case.as_str()), Some("confirmed_fraud")));
     assert_eq!(entry["added_by"], "sue");
-    assert_error(post(&supervisor).await.expect("request"), 409, "already_blocklisted").await;
+    assert_error(post(&supervisor).await.expect("request"), 409, "already_listed").await;
 
     // Another photo of that face, under a new reference: review, and analysts see why.
     let later = verify(&app, "APP-C", p("img3.jpg"), p("img12.jpg")).await;
