@@ -54,6 +54,7 @@ error_codes! {
     CaseClosed => (CONFLICT, "case_closed"),
     CaseNotConfirmedFraud => (CONFLICT, "case_not_confirmed_fraud"),
     AlreadyListed => (CONFLICT, "already_listed"),
+    CaseNotClearedDuplicate => (CONFLICT, "case_not_cleared_duplicate"),
     AuditChainBroken => (CONFLICT, "audit_chain_broken"),
     PayloadTooLarge => (PAYLOAD_TOO_LARGE, "payload_too_large"),
     ImageTooLarge => (PAYLOAD_TOO_LARGE, "image_too_large"),

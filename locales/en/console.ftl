@@ -162,6 +162,7 @@ error-consent_already_withdrawn = Consent has already been withdrawn.
 error-case_closed = The case is already closed.
 error-case_not_confirmed_fraud = Only a case closed as confirmed fraud can be put on the blocklist.
 error-already_listed = The case is already on that list.
+error-case_not_cleared_duplicate = Only a duplicate case closed as cleared can be put on the allowlist.
 error-audit_chain_broken = The audit log failed its integrity check.
 error-payload_too_large = The request is too large.
 error-image_too_large = The image is too large.

@@ -161,6 +161,7 @@ error-consent_already_withdrawn = Келісім бұрын қайтарылып
 error-case_closed = Іс жабылып қойған.
 error-case_not_confirmed_fraud = Қара тізімге тек расталған алаяқтық ретінде жабылған істі енгізуге болады.
 error-already_listed = Іс бұл тізімге енгізіліп қойған.
+error-case_not_cleared_duplicate = Ақ тізімге тек бұзушылықсыз жабылған қайталану ісін енгізуге болады.
 error-audit_chain_broken = Аудит журналы тұтастық тексерісінен өтпеді.
 error-payload_too_large = Сұрау тым үлкен.
 error-image_too_large = Сурет тым үлкен.

@@ -161,6 +161,7 @@ error-consent_already_withdrawn = Согласие уже отозвано.
 error-case_closed = Дело уже закрыто.
 error-case_not_confirmed_fraud = В чёрный список можно внести только дело, закрытое как подтверждённое мошенничество.
 error-already_listed = Дело уже внесено в этот список.
+error-case_not_cleared_duplicate = В белый список можно внести только дело о дубликате, закрытое без нарушений.
 error-audit_chain_broken = Журнал аудита не прошёл проверку целостности.
 error-payload_too_large = Запрос слишком большой.
 error-image_too_large = Изображение слишком большое.

@@ -56,6 +56,12 @@ pub enum Action {
     BlocklistRemove,
     /// The blocklist (ids, reasons, who, when) was listed.
     BlocklistList,
+    /// A supervisor put a pair of subjects (twins) on the allowlist.
+    AllowlistAdd,
+    /// A supervisor removed an allowlist entry.
+    AllowlistRemove,
+    /// The allowlist (ids, who, when) was listed.
+    AllowlistList,
 }
 
 impl Action {
@@ -95,6 +101,9 @@ impl Action {
             Action::BlocklistAdd => "blocklist_add",
             Action::BlocklistRemove => "blocklist_remove",
             Action::BlocklistList => "blocklist_list",
+            Action::AllowlistAdd => "allowlist_add",
+            Action::AllowlistRemove => "allowlist_remove",
+            Action::AllowlistList => "allowlist_list",
         }
     }
 }

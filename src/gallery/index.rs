@@ -83,11 +83,16 @@ impl Index {
 
     /// Exact search: one dot product per row over contiguous memory (auto-vectorised).
     pub(super) fn search(&self, probe: &Embedding, exclude_subject: &str, min: f32) -> Option<Hit> {
+        self.search_where(probe, min, |s| s != exclude_subject)
+    }
+
+    /// As `search`, among the subjects `keep` accepts.
+    pub(super) fn search_where(&self, probe: &Embedding, min: f32, keep: impl Fn(&str) -> bool) -> Option<Hit> {
         let probe = probe.as_slice();
         let mut best: Option<(usize, f32)> = None;
         for (i, row) in self.data.chunks_exact(EMBEDDING_DIM).enumerate() {
             let score = dot(row, probe);
-            if score >= min && best.is_none_or(|(_, s)| score > s) && self.entries[i].subject != exclude_subject {
+            if score >= min && best.is_none_or(|(_, s)| score > s) && keep(&self.entries[i].subject) {
                 best = Some((i, score));
             }
         }

@@ -119,6 +119,11 @@ impl Gallery {
         self.index.read().unwrap_or_else(|p| p.into_inner()).search(probe, exclude_subject, min)
     }
 
+    /// The best match scoring at least `min` among the subjects `keep` accepts (the allowlist's filter).
+    pub fn search_where(&self, probe: &Embedding, min: f32, keep: impl Fn(&str) -> bool) -> Option<Hit> {
+        self.index.read().unwrap_or_else(|p| p.into_inner()).search_where(probe, min, keep)
+    }
+
     pub fn len(&self) -> usize {
         self.index.read().unwrap_or_else(|p| p.into_inner()).len()
     }

@@ -1,5 +1,6 @@
 //! HTTP resources. Each module exposes `configure`; the route table reads top to bottom here.
 
+mod allowlist;
 mod audit;
 pub(crate) mod auth;
 mod blocklist;
@@ -67,6 +68,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .configure(consents::configure)
             .configure(cases::configure)
             .configure(blocklist::configure)
+            .configure(allowlist::configure)
             .configure(subjects::configure)
             .configure(security::configure)
             .configure(audit::configure),

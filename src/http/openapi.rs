@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::{audit, auth, blocklist, cases, consents, health, security, subjects, verifications};
+use super::{allowlist, audit, auth, blocklist, cases, consents, health, security, subjects, verifications};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -37,6 +37,9 @@ use super::{audit, auth, blocklist, cases, consents, health, security, subjects,
         blocklist::add,
         blocklist::list,
         blocklist::remove,
+        allowlist::add,
+        allowlist::list,
+        allowlist::remove,
         subjects::erase,
         subjects::residue,
         security::events,

@@ -19,7 +19,7 @@ use crate::vault::{open_template, seal_template, DataKey, TemplateBinding};
 /// Why an entry is on the list (the only reason so far).
 pub const CONFIRMED_FRAUD: &str = "confirmed_fraud";
 
-/// A blocklist entry id from a path segment; anything else is an unknown entry.
+/// A blocklist or allowlist entry id from a path segment; anything else is an unknown entry.
 pub fn entry_id(raw: &str) -> Result<Uuid, ReviewError> {
     Uuid::parse_str(raw).map_err(|_| ReviewError::NoSuchEntry)
 }

@@ -18,6 +18,8 @@ pub enum ReviewError {
     CaseClosed,
     #[error("only a case closed as confirmed fraud can be blocklisted")]
     NotConfirmedFraud,
+    #[error("only a duplicate case closed as cleared can be allowlisted")]
+    NotClearedDuplicate,
     #[error("the case is already on that list")]
     AlreadyListed,
     #[error("no such blocklist entry")]
@@ -49,6 +51,7 @@ impl From<ReviewError> for ApiError {
             }
             ReviewError::CaseClosed => ErrorCode::CaseClosed,
             ReviewError::NotConfirmedFraud => ErrorCode::CaseNotConfirmedFraud,
+            ReviewError::NotClearedDuplicate => ErrorCode::CaseNotClearedDuplicate,
             ReviewError::AlreadyListed => ErrorCode::AlreadyListed,
             ReviewError::AssignToOthers | ReviewError::SecondPersonRequired => ErrorCode::Forbidden,
             ReviewError::InvalidComment => ErrorCode::InvalidBody,

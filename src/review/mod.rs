@@ -2,6 +2,7 @@
 //! face crops (decrypted on demand), assignment and the decision (clear, or confirm fraud with a supervisor's
 //! sign-off). Every read and write is audited in the transaction that does it.
 
+mod allowlist;
 mod blocklist;
 mod crops;
 mod dashboard;

@@ -3,6 +3,7 @@
 //! backend-only functions, times as fixed-width UTC text (see [`timestamp`]).
 
 pub mod access;
+pub mod allowlist;
 mod backend;
 pub mod biometrics;
 pub mod blocklist;

@@ -67,6 +67,7 @@ pub async fn erase(tx: &mut WriteTx, subject: &str) -> Result<Counts, StoreError
     let conn: &mut AnyConnection = tx;
     let before = counts(&mut *conn, subject, &pseudonym).await?;
     super::biometrics::shred_subject(&mut *conn, subject).await?;
+    super::allowlist::delete_subject(&mut *conn, &pseudonym).await?;
     for sql in [
         "DELETE FROM case_crops WHERE subject_ref = $1",
         "DELETE FROM cases WHERE subject_ref = $1",

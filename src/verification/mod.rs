@@ -92,6 +92,8 @@ impl Verifications {
         let pseudonym = self.store.pseudonym(submission.meta.applicant_ref.expose())?;
         let mut conn = self.store.acquire().await?;
         consent::require(&mut conn, &principal.actor, &submission.meta, &pseudonym, self.cross_border).await?;
+        // Subjects known not to be this one (twins on the allowlist): their faces are no duplicate of it.
+        let allowed = crate::store::allowlist::partners(&mut conn, &pseudonym).await?;
         drop(conn);
         let digest = submission.digest();
         if let Some(key) = idempotency_key {
@@ -103,8 +105,11 @@ impl Verifications {
         let evidence = self.examine(selfie, document, meta.iin.is_some() || meta.birth_date.is_some()).await?;
         let mut verdict = decide(&evidence, &self.thresholds);
         let subject = meta.applicant_ref.expose();
+        let other = |s: &str| {
+            s != subject && (allowed.is_empty() || self.store.pseudonym(s).is_ok_and(|p| !allowed.contains(&p)))
+        };
         let search = |e: &Option<crate::pipeline::Embedding>| {
-            e.as_ref().and_then(|e| self.gallery.search(e, subject, self.thresholds.duplicate_min))
+            e.as_ref().and_then(|e| self.gallery.search_where(e, self.thresholds.duplicate_min, other))
         };
         let duplicate = search(&evidence.selfie.embedding);
         if duplicate.is_some() {

@@ -80,6 +80,17 @@ async fn case_endpoints(app: &TestApp) -> Vec<Endpoint> {
         },
         Endpoint { method: Method::GET, path: "/v1/blocklist".into(), permission: Permission::SignOffFraud },
         Endpoint {
+            method: Method::POST,
+            path: format!("/v1/cases/{case}/allowlist"),
+            permission: Permission::SignOffFraud,
+        },
+        Endpoint { method: Method::GET, path: "/v1/allowlist".into(), permission: Permission::SignOffFraud },
+        Endpoint {
+            method: Method::DELETE,
+            path: format!("/v1/allowlist/{}", uuid::Uuid::new_v4()),
+            permission: Permission::SignOffFraud,
+        },
+        Endpoint {
             method: Method::DELETE,
             path: format!("/v1/blocklist/{}", uuid::Uuid::new_v4()),
             permission: Permission::SignOffFraud,

@@ -4,6 +4,7 @@
 
 mod access;
 mod acquisition;
+mod allowlist;
 mod audit_keyed;
 mod audit_log;
 mod bad_input;
