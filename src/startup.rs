@@ -78,7 +78,7 @@ impl Application {
         let review = crate::review::Review {
             store: store.clone(),
             kek: kek.clone(),
-            blocklist,
+            blocklist: blocklist.clone(),
             webhook,
             burst_threshold: settings.security.burst_threshold,
             burst_window_secs: settings.security.burst_window_secs,
@@ -91,7 +91,8 @@ impl Application {
             burst_threshold: settings.security.burst_threshold,
             burst_window_secs: settings.security.burst_window_secs,
         };
-        let privacy = crate::privacy::Privacy { store: store.clone(), gallery: gallery.clone() };
+        let privacy =
+            crate::privacy::Privacy { store: store.clone(), gallery: gallery.clone(), blocklist: blocklist.clone() };
         let sessions = crate::auth::Sessions {
             store: store.clone(),
             kek: kek.clone(),

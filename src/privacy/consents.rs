@@ -112,6 +112,7 @@ impl Privacy {
         tx.commit(audited).await?;
         if let Some(subject) = &subject {
             self.gallery.remove_subject(subject);
+            self.blocklist.remove_subject(subject);
         }
         // The destroyed data key must not survive in older log frames (SQLite; see Store::checkpoint_wal).
         self.store.checkpoint_wal().await;

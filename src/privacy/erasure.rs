@@ -31,6 +31,7 @@ impl Privacy {
         let audited = audit::append(&mut tx, &event).await?;
         tx.commit(audited).await?;
         let from_memory = self.gallery.remove_subject(subject.expose());
+        self.blocklist.remove_subject(subject.expose());
         self.store.checkpoint_wal().await;
         Ok((erased, from_memory))
     }

@@ -19,4 +19,6 @@ pub use error::PrivacyError;
 pub struct Privacy {
     pub(crate) store: Store,
     pub(crate) gallery: Arc<Gallery>,
+    /// The blocklist's faces: a subject's entries leave memory with its templates.
+    pub(crate) blocklist: Arc<Gallery>,
 }

@@ -132,4 +132,7 @@ async fn erasing_the_subject_removes_its_blocklist_entry() {
         .expect("request");
     assert_eq!(erased.status().as_u16(), 200);
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM blocklist").await, 0, "policy §7, §13: erasure removes it too");
+    let later = verify(&app, "APP-C", p("img3.jpg"), p("img12.jpg")).await;
+    let reasons = case_reasons(&app, &analyst, later["verification_id"].as_str().expect("id")).await;
+    assert!(!reasons.is_some_and(|(_, r)| r.contains(&"blocklisted_face".to_owned())), "gone from memory at once");
 }
