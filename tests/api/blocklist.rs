@@ -4,7 +4,7 @@
 use faceverify::policy::Role;
 use serde_json::Value;
 
-use crate::helpers::{assert_error, face, form, require_shared, spawn_app, TestApp};
+use crate::helpers::{assert_error, face, form, require_shared, spawn_app, spawn_app_with, TestApp};
 
 async fn verify(app: &TestApp, subject: &str, selfie: Vec<u8>, document: Vec<u8>) -> Value {
     let meta = app.consented_meta(subject).await;
@@ -135,4 +135,51 @@ async fn erasing_the_subject_removes_its_blocklist_entry() {
     let later = verify(&app, "APP-C", p("img3.jpg"), p("img12.jpg")).await;
     let reasons = case_reasons(&app, &analyst, later["verification_id"].as_str().expect("id")).await;
     assert!(!reasons.is_some_and(|(_, r)| r.contains(&"blocklisted_face".to_owned())), "gone from memory at once");
+}
+
+/// Whether the stored verification `v` (an answer) carries `blocklisted_face` for analysts.
+async fn blocklisted(app: &TestApp, v: &Value) -> bool {
+    let id = v["verification_id"].as_str().expect("id");
+    let sql = format!("SELECT COUNT(*) FROM verifications WHERE id = '{id}' AND reasons LIKE '%blocklisted_face%'");
+    app.sql_count(&sql).await == 1
+}
+
+#[tokio::test]
+async fn another_replica_follows_the_list_within_a_sync_pass() {
+    let shared = require_shared!();
+    let app = spawn_app_with(|s| s.gallery.sync_interval_ms = 100).await;
+    let replica = app.spawn_replica().await;
+    let p = |n: &str| face(&shared, &format!("images/deepface/{n}"));
+    let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
+    let supervisor = app.staff_session("sue", Role::Supervisor).await;
+    verify(&app, "APP-A", p("img3.jpg"), p("img12.jpg")).await;
+    let fraud = verify(&app, "APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    let (case, _) = case_reasons(&app, &analyst, fraud["verification_id"].as_str().expect("id")).await.expect("case");
+    decide(&app, &analyst, &case).await;
+    decide(&app, &supervisor, &case).await;
+    let added = staff(&app, reqwest::Method::POST, &supervisor, &format!("/v1/cases/{case}/blocklist"));
+    let entry: Value = added.send().await.expect("request").json().await.expect("json");
+    let at_replica = |subject: &'static str| {
+        let (app, replica, p) = (&app, &replica, &p);
+        async move {
+            let meta = app.consented_meta(subject).await;
+            let response = app
+                .client
+                .post(format!("{replica}/v1/verifications"))
+                .bearer_auth(&app.api_key)
+                .multipart(form(p("img3.jpg"), p("img12.jpg"), &meta))
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(response.status().as_u16(), 201);
+            response.json::<Value>().await.expect("json")
+        }
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    assert!(blocklisted(&app, &at_replica("APP-C").await).await, "the other replica read the new entry");
+    let entry_id = entry["entry_id"].as_str().expect("id");
+    let removed = staff(&app, reqwest::Method::DELETE, &supervisor, &format!("/v1/blocklist/{entry_id}"));
+    assert_eq!(removed.send().await.expect("request").status().as_u16(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    assert!(!blocklisted(&app, &at_replica("APP-D").await).await, "and dropped the removed one");
 }
