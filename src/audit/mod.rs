@@ -50,6 +50,10 @@ pub enum Action {
     ExportEvidence,
     /// The console's dashboard (aggregate counts only) was viewed.
     ViewDashboard,
+    /// An analyst added a note to a case.
+    AddCaseNote,
+    /// An analyst asked the onboarding flow for a new capture (webhook `case.recapture_requested`).
+    RequestRecapture,
 }
 
 impl Action {
@@ -86,6 +90,8 @@ impl Action {
             Action::SetLanguage => "set_language",
             Action::ExportEvidence => "export_evidence",
             Action::ViewDashboard => "view_dashboard",
+            Action::AddCaseNote => "add_case_note",
+            Action::RequestRecapture => "request_recapture",
         }
     }
 }

@@ -25,6 +25,7 @@ use crate::http::{AppState, Principal};
 use crate::i18n::Lang;
 use crate::policy::Permission;
 use crate::review::{case_id, CaseOutcome};
+use crate::store::cases::Sort;
 use pages::{CasePage, ErrorPage, LoginPage, Nav, QueuePage};
 
 const PURPOSE: Purpose = Purpose::AntiFraud;
@@ -62,6 +63,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::resource("/cases/{id}/decision").route(web::post().to(decision)).default_service(allow("POST")),
+            )
+            .service(web::resource("/cases/{id}/notes").route(web::post().to(note)).default_service(allow("POST")))
+            .service(
+                web::resource("/cases/{id}/recapture").route(web::post().to(recapture)).default_service(allow("POST")),
             ),
     );
 }
@@ -195,15 +200,23 @@ fn reviewer(principal: Option<Principal>) -> Option<Principal> {
     principal.filter(|p| p.session.is_some() && p.require(Permission::ReadCase).is_ok())
 }
 
+/// `?sort=newest` turns the queue's default order (oldest first); anything else keeps it.
+#[derive(Deserialize)]
+struct QueueQuery {
+    sort: Option<String>,
+}
+
 async fn queue(
     req: HttpRequest,
     principal: Option<Principal>,
+    query: web::Query<QueueQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
-    let rows = state.review.queue(&principal, PURPOSE).await?;
+    let sort = query.sort.as_deref().and_then(Sort::parse).unwrap_or_default();
+    let rows = state.review.queue(&principal, PURPOSE, sort).await?;
     let (t, nav) = frame(&state, &principal, &req).await;
-    html(QueuePage { t, nav, rows: rows.iter().map(|c| pages::QueueRow::new(t, c)).collect() })
+    html(QueuePage::new(t, nav, &rows, sort))
 }
 
 async fn case_page(
@@ -215,7 +228,10 @@ async fn case_page(
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
     let view = state.review.show(&principal, case_id(&path)?, PURPOSE).await?;
     let (t, nav) = frame(&state, &principal, &req).await;
-    html(CasePage::new(t, nav, &view.case))
+    let can_work = principal.require(Permission::DecideCase).is_ok();
+    let mut page = CasePage::new(t, nav, &view.case, view.notes, can_work);
+    page.recapture_requested = req.query_string().split('&').any(|pair| pair == "recapture=requested");
+    html(page)
 }
 
 async fn crop(
@@ -247,6 +263,39 @@ async fn decision(
     let id = case_id(&path)?;
     state.review.decide(&principal, id, form.outcome, &form.comment, PURPOSE).await?;
     Ok(redirect(&format!("/console/cases/{id}")))
+}
+
+#[derive(Deserialize)]
+struct NoteForm {
+    #[serde(default)]
+    csrf: String,
+    text: String,
+}
+
+async fn note(
+    principal: Option<Principal>,
+    path: web::Path<String>,
+    form: web::Form<NoteForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
+    check_csrf(&state, &principal, &form.csrf)?;
+    let id = case_id(&path)?;
+    state.review.add_note(&principal, id, &form.text, PURPOSE).await?;
+    Ok(redirect(&format!("/console/cases/{id}#notes")))
+}
+
+async fn recapture(
+    principal: Option<Principal>,
+    path: web::Path<String>,
+    form: web::Form<CsrfForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
+    check_csrf(&state, &principal, &form.csrf)?;
+    let id = case_id(&path)?;
+    state.review.request_recapture(&principal, id, PURPOSE).await?;
+    Ok(redirect(&format!("/console/cases/{id}?recapture=requested")))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! The review API (crate::review behind it): the case queue, a case, its two face crops, assignment and the
-//! decision. Handlers read the request, call the core and shape the answer.
+//! The review API (crate::review behind it): the case queue, a case, its two face crops, assignment, the
+//! decision, notes and requests for a new capture. Handlers read the request, call the core and shape the answer.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -10,7 +10,8 @@ use crate::domain::Reason;
 use crate::error::{ApiError, ErrorCode};
 use crate::policy::Permission;
 use crate::review::{case_id, CaseFilter, CaseOutcome};
-use crate::store::cases::CaseStatus;
+use crate::store::case_notes::CaseNote;
+use crate::store::cases::{CaseStatus, Sort};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/cases", web::get().to(list))
@@ -18,13 +19,16 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cases/{id}/crops/{kind}", web::get().to(crop))
         .route("/cases/{id}/evidence", web::get().to(evidence))
         .route("/cases/{id}/assign", web::post().to(assign))
-        .route("/cases/{id}/decision", web::post().to(decide));
+        .route("/cases/{id}/decision", web::post().to(decide))
+        .route("/cases/{id}/notes", web::post().to(add_note))
+        .route("/cases/{id}/recapture", web::post().to(recapture));
 }
 
 #[derive(Deserialize)]
 struct ListQuery {
     status: Option<String>,
     reason: Option<String>,
+    sort: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
 }
@@ -54,6 +58,7 @@ pub(crate) struct CasePage {
         super::openapi::PurposeHeader,
         ("status" = Option<CaseStatus>, Query),
         ("reason" = Option<String>, Query),
+        ("sort" = Option<Sort>, Query, description = "by opening time; default `oldest`"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 200),
         ("offset" = Option<i64>, Query, minimum = 0),
     ),
@@ -79,9 +84,11 @@ async fn list(
             serde_json::from_value::<Reason>(serde_json::Value::String(r.to_owned())).map_err(|_| bad("unknown reason"))
         })
         .transpose()?;
+    let sort = query.sort.as_deref().map(|s| Sort::parse(s).ok_or(bad("unknown sort"))).transpose()?;
+    let sort = sort.unwrap_or_default();
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
     let offset = query.offset.unwrap_or(0).max(0);
-    let found = state.review.list(&principal, purpose, &CaseFilter { status, reason, limit, offset }).await?;
+    let found = state.review.list(&principal, purpose, &CaseFilter { status, reason, sort, limit, offset }).await?;
     let items: Vec<_> = found
         .into_iter()
         .map(|c| CaseSummary {
@@ -96,12 +103,13 @@ async fn list(
     Ok(HttpResponse::Ok().json(CasePage { items, limit, offset }))
 }
 
-/// A case as analysts see it, with the case of the applicant it duplicates, if any.
+/// A case as analysts see it, with the case of the applicant it duplicates, if any, and its notes, oldest first.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub(crate) struct CaseView {
     #[serde(flatten)]
     case: crate::store::cases::Case,
     duplicate_case_id: Option<Uuid>,
+    notes: Vec<CaseNote>,
 }
 
 #[utoipa::path(
@@ -122,7 +130,7 @@ async fn show(
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::ReadCase, &req)?;
     let view = state.review.show(&principal, case_id(&path)?, purpose).await?;
-    Ok(HttpResponse::Ok().json(CaseView { case: view.case, duplicate_case_id: view.duplicate_case_id }))
+    Ok(HttpResponse::Ok().json(CaseView { case: view.case, duplicate_case_id: view.duplicate_case_id, notes: view.notes }))
 }
 
 #[utoipa::path(
@@ -254,4 +262,67 @@ async fn decide(
     let body: DecisionRequest = super::parse_json(&body)?;
     let updated = state.review.decide(&principal, case_id(&path)?, body.outcome, &body.comment, purpose).await?;
     Ok(HttpResponse::Ok().json(Decided { case_id: updated.case_id, status: updated.status, outcome: updated.outcome }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NoteRequest {
+    /// About the case only: no personal data beyond it. Never sent to the webhook.
+    #[schema(min_length = 1, max_length = 2000)]
+    text: String,
+}
+
+#[utoipa::path(
+    post, path = "/v1/cases/{id}/notes", operation_id = "addCaseNote",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
+    request_body = NoteRequest,
+    responses(
+        (status = 201, description = "the note as stored", body = CaseNote),
+        (status = 400, description = "error", body = super::ErrorBody),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = super::ErrorBody),
+    )
+)]
+async fn add_note(
+    principal: Principal,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let purpose = principal.authorize(Permission::DecideCase, &req)?;
+    let body: NoteRequest = super::parse_json(&body)?;
+    let note = state.review.add_note(&principal, case_id(&path)?, &body.text, purpose).await?;
+    Ok(HttpResponse::Created().json(note))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct RecaptureRequested {
+    case_id: Uuid,
+    verification_id: Uuid,
+}
+
+#[utoipa::path(
+    post, path = "/v1/cases/{id}/recapture", operation_id = "requestRecapture",
+    security(("bearer" = []), ("session" = [])),
+    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
+    responses(
+        (status = 202, description = "recorded, and queued for the webhook as `case.recapture_requested`; \
+            the case stays as it is", body = RecaptureRequested),
+        super::openapi::Refusals,
+        (status = 404, description = "error", body = super::ErrorBody),
+        (status = 409, description = "error", body = super::ErrorBody),
+    )
+)]
+async fn recapture(
+    principal: Principal,
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let purpose = principal.authorize(Permission::DecideCase, &req)?;
+    let id = case_id(&path)?;
+    let verification_id = state.review.request_recapture(&principal, id, purpose).await?;
+    Ok(HttpResponse::Accepted().json(RecaptureRequested { case_id: id, verification_id }))
 }

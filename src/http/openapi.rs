@@ -34,6 +34,8 @@ use super::{audit, auth, cases, consents, health, security, subjects, verificati
         cases::evidence,
         cases::assign,
         cases::decide,
+        cases::add_note,
+        cases::recapture,
         subjects::erase,
         subjects::residue,
         security::events,

@@ -22,6 +22,8 @@ pub enum ReviewError {
     SecondPersonRequired,
     #[error("a comment of 1 to 2000 characters is required")]
     InvalidComment,
+    #[error("a note of 1 to 2000 characters is required")]
+    InvalidNote,
     /// A sealed crop failed its integrity check (a security event was raised).
     #[error("a sealed crop failed its integrity check")]
     Integrity,
@@ -41,7 +43,7 @@ impl From<ReviewError> for ApiError {
             ReviewError::NoSuchCase | ReviewError::NoSuchCrop | ReviewError::Erased => ErrorCode::NotFound,
             ReviewError::CaseClosed => ErrorCode::CaseClosed,
             ReviewError::AssignToOthers | ReviewError::SecondPersonRequired => ErrorCode::Forbidden,
-            ReviewError::InvalidComment => ErrorCode::InvalidBody,
+            ReviewError::InvalidComment | ReviewError::InvalidNote => ErrorCode::InvalidBody,
         };
         ApiError::new(code, message)
     }

@@ -5,6 +5,7 @@
 pub mod access;
 mod backend;
 pub mod biometrics;
+pub mod case_notes;
 pub mod cases;
 pub mod consents;
 mod file_scan;
