@@ -130,7 +130,11 @@ async fn show(
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::ReadCase, &req)?;
     let view = state.review.show(&principal, case_id(&path)?, purpose).await?;
-    Ok(HttpResponse::Ok().json(CaseView { case: view.case, duplicate_case_id: view.duplicate_case_id, notes: view.notes }))
+    Ok(HttpResponse::Ok().json(CaseView {
+        case: view.case,
+        duplicate_case_id: view.duplicate_case_id,
+        notes: view.notes,
+    }))
 }
 
 #[utoipa::path(

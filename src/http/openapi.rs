@@ -45,7 +45,7 @@ use super::{audit, auth, cases, consents, health, security, subjects, verificati
         audit::checkpoint,
         health::metrics,
     ),
-    components(schemas(super::ErrorBody)),
+    components(schemas(super::ErrorBody, crate::store::cases::Sort)),
     modifiers(&AuthSchemes, &AbsentNotNull)
 )]
 pub(crate) struct ApiDoc;

@@ -8,6 +8,7 @@ mod audit_keyed;
 mod audit_log;
 mod bad_input;
 mod batching;
+mod case_work;
 mod cases;
 mod clients;
 mod consent;
