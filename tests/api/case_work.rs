@@ -251,3 +251,17 @@ async fn erasure_deletes_the_subjects_case_notes_and_leaves_no_residue() {
     assert_eq!(residue["nothing_remains"], true, "{residue}");
     assert_eq!(residue["residue"]["stored_copies"], json!({}), "{residue}");
 }
+
+#[tokio::test]
+async fn a_retention_sweep_deletes_the_notes_with_the_expired_case() {
+    let app = spawn_app().await;
+    let case = flagged_case(&app, "OLD-1").await;
+    let analyst = app.staff_session("otto", Role::FraudAnalyst).await;
+    assert_eq!(note(&app, &analyst, &case, "nothing more to check").await.status().as_u16(), 201);
+    let settings = crate::helpers::settings().retention;
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(settings.verifications_days + 1);
+    let report = faceverify::retention::sweep(&app.store, &settings, later).await.expect("sweep");
+    assert!(report.verifications >= 1);
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM cases").await, 0);
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM case_notes").await, 0, "the notes went with their case");
+}
