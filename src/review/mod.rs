@@ -22,6 +22,7 @@ use crate::store::cases::{self, Case, CaseStatus};
 use crate::store::Store;
 use crate::vault::Kek;
 
+pub use cases::Sort;
 pub(crate) use crops::open_sealed;
 pub use dashboard::{Dashboard, DASHBOARD_DAYS};
 pub use decisions::CaseOutcome;
@@ -47,8 +48,6 @@ pub struct CaseFilter {
     pub limit: i64,
     pub offset: i64,
 }
-
-pub use cases::Sort;
 
 /// A case, the case of the other applicant it duplicates (if that one has a case), and its notes.
 pub struct CaseView {
