@@ -3,6 +3,7 @@
 //! (csrf.rs), and POSTs from another origin are refused. Errors are HTML pages with the stable code. Console work
 //! is anti-fraud work: that is the purpose it declares. Pages speak English, Russian or Kazakh (language.rs).
 
+mod case_work;
 mod csrf;
 mod dashboard;
 mod language;
@@ -64,9 +65,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/cases/{id}/decision").route(web::post().to(decision)).default_service(allow("POST")),
             )
-            .service(web::resource("/cases/{id}/notes").route(web::post().to(note)).default_service(allow("POST")))
+            .service(web::resource("/cases/{id}/notes").route(web::post().to(case_work::note)).default_service(allow("POST")))
             .service(
-                web::resource("/cases/{id}/recapture").route(web::post().to(recapture)).default_service(allow("POST")),
+                web::resource("/cases/{id}/recapture").route(web::post().to(case_work::recapture)).default_service(allow("POST")),
             ),
     );
 }
@@ -263,39 +264,6 @@ async fn decision(
     let id = case_id(&path)?;
     state.review.decide(&principal, id, form.outcome, &form.comment, PURPOSE).await?;
     Ok(redirect(&format!("/console/cases/{id}")))
-}
-
-#[derive(Deserialize)]
-struct NoteForm {
-    #[serde(default)]
-    csrf: String,
-    text: String,
-}
-
-async fn note(
-    principal: Option<Principal>,
-    path: web::Path<String>,
-    form: web::Form<NoteForm>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
-    check_csrf(&state, &principal, &form.csrf)?;
-    let id = case_id(&path)?;
-    state.review.add_note(&principal, id, &form.text, PURPOSE).await?;
-    Ok(redirect(&format!("/console/cases/{id}#notes")))
-}
-
-async fn recapture(
-    principal: Option<Principal>,
-    path: web::Path<String>,
-    form: web::Form<CsrfForm>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
-    check_csrf(&state, &principal, &form.csrf)?;
-    let id = case_id(&path)?;
-    state.review.request_recapture(&principal, id, PURPOSE).await?;
-    Ok(redirect(&format!("/console/cases/{id}?recapture=requested")))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! The review API (crate::review behind it): the case queue, a case, its two face crops, assignment, the
-//! decision, notes and requests for a new capture. Handlers read the request, call the core and shape the answer.
+//! The review API (crate::review behind it): the case queue, a case, its two face crops, assignment and the
+//! decision (notes and requests for a new capture: case_work.rs). Handlers read the request, call the core and shape the answer.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -20,8 +20,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cases/{id}/evidence", web::get().to(evidence))
         .route("/cases/{id}/assign", web::post().to(assign))
         .route("/cases/{id}/decision", web::post().to(decide))
-        .route("/cases/{id}/notes", web::post().to(add_note))
-        .route("/cases/{id}/recapture", web::post().to(recapture));
+        .route("/cases/{id}/notes", web::post().to(super::case_work::add_note))
+        .route("/cases/{id}/recapture", web::post().to(super::case_work::recapture));
 }
 
 #[derive(Deserialize)]
@@ -266,67 +266,4 @@ async fn decide(
     let body: DecisionRequest = super::parse_json(&body)?;
     let updated = state.review.decide(&principal, case_id(&path)?, body.outcome, &body.comment, purpose).await?;
     Ok(HttpResponse::Ok().json(Decided { case_id: updated.case_id, status: updated.status, outcome: updated.outcome }))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct NoteRequest {
-    /// About the case only: no personal data beyond it. Never sent to the webhook.
-    #[schema(min_length = 1, max_length = 2000)]
-    text: String,
-}
-
-#[utoipa::path(
-    post, path = "/v1/cases/{id}/notes", operation_id = "addCaseNote",
-    security(("bearer" = []), ("session" = [])),
-    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
-    request_body = NoteRequest,
-    responses(
-        (status = 201, description = "the note as stored", body = CaseNote),
-        (status = 400, description = "error", body = super::ErrorBody),
-        super::openapi::Refusals,
-        (status = 404, description = "error", body = super::ErrorBody),
-    )
-)]
-async fn add_note(
-    principal: Principal,
-    req: HttpRequest,
-    path: web::Path<String>,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let purpose = principal.authorize(Permission::DecideCase, &req)?;
-    let body: NoteRequest = super::parse_json(&body)?;
-    let note = state.review.add_note(&principal, case_id(&path)?, &body.text, purpose).await?;
-    Ok(HttpResponse::Created().json(note))
-}
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub(crate) struct RecaptureRequested {
-    case_id: Uuid,
-    verification_id: Uuid,
-}
-
-#[utoipa::path(
-    post, path = "/v1/cases/{id}/recapture", operation_id = "requestRecapture",
-    security(("bearer" = []), ("session" = [])),
-    params(("id" = Uuid, Path), super::openapi::PurposeHeader),
-    responses(
-        (status = 202, description = "recorded, and queued for the webhook as `case.recapture_requested`; \
-            the case stays as it is", body = RecaptureRequested),
-        super::openapi::Refusals,
-        (status = 404, description = "error", body = super::ErrorBody),
-        (status = 409, description = "error", body = super::ErrorBody),
-    )
-)]
-async fn recapture(
-    principal: Principal,
-    req: HttpRequest,
-    path: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let purpose = principal.authorize(Permission::DecideCase, &req)?;
-    let id = case_id(&path)?;
-    let verification_id = state.review.request_recapture(&principal, id, purpose).await?;
-    Ok(HttpResponse::Accepted().json(RecaptureRequested { case_id: id, verification_id }))
 }

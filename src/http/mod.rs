@@ -2,6 +2,7 @@
 
 mod audit;
 pub(crate) mod auth;
+mod case_work;
 pub(crate) mod cases;
 mod consents;
 pub(crate) mod edges;

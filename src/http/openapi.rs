@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::{audit, auth, cases, consents, health, security, subjects, verifications};
+use super::{audit, auth, case_work, cases, consents, health, security, subjects, verifications};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,8 +34,8 @@ use super::{audit, auth, cases, consents, health, security, subjects, verificati
         cases::evidence,
         cases::assign,
         cases::decide,
-        cases::add_note,
-        cases::recapture,
+        case_work::add_note,
+        case_work::recapture,
         subjects::erase,
         subjects::residue,
         security::events,
