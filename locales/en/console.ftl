@@ -35,6 +35,11 @@ queue-status = Status
 queue-reasons = Reasons
 queue-assigned = Assigned
 queue-opened = Opened
+queue-age = Waiting
+queue-sort = Order
+queue-sort-oldest = Oldest first
+queue-sort-newest = Newest first
+queue-sort-apply = Show
 
 ## Dashboard
 dashboard-title = Dashboard
@@ -87,6 +92,15 @@ case-clear = Clear: genuine applicant
 case-confirm-fraud = Confirm fraud (needs a supervisor)
 case-comment = Comment
 case-submit = Record decision
+case-notes = Notes
+case-notes-empty = No notes yet.
+case-note-label = Note
+case-note-hint = About this case only: no personal data beyond it. Notes are never sent to the onboarding flow.
+case-note-submit = Add note
+case-recapture = New capture
+case-recapture-hint = Ask the onboarding flow to have the applicant take the photos again. The case stays open.
+case-recapture-submit = Ask for a new capture
+case-recapture-done = A new capture was requested.
 
 outcome-cleared = cleared
 outcome-confirmed_fraud = fraud confirmed

@@ -34,6 +34,11 @@ queue-status = Мәртебе
 queue-reasons = Себептер
 queue-assigned = Орындаушы
 queue-opened = Ашылды
+queue-age = Күтуде
+queue-sort = Реті
+queue-sort-oldest = Алдымен ескілері
+queue-sort-newest = Алдымен жаңалары
+queue-sort-apply = Көрсету
 
 ## Dashboard
 dashboard-title = Шолу
@@ -86,6 +91,15 @@ case-clear = Таза: өтініш беруші шынайы
 case-confirm-fraud = Алаяқтықты растау (супервайзер қажет)
 case-comment = Түсініктеме
 case-submit = Шешімді жазу
+case-notes = Жазбалар
+case-notes-empty = Әзірге жазба жоқ.
+case-note-label = Жазба
+case-note-hint = Тек осы іс туралы: одан тыс дербес деректер жазбаңыз. Жазбалар онбординг жүйесіне жіберілмейді.
+case-note-submit = Жазба қосу
+case-recapture = Қайта түсіру
+case-recapture-hint = Өтініш берушінің суреттерді қайта түсіруін онбординг жүйесінен сұрау. Іс ашық қалады.
+case-recapture-submit = Қайта түсіруді сұрау
+case-recapture-done = Қайта түсіру сұралды.
 
 outcome-cleared = таза
 outcome-confirmed_fraud = алаяқтық расталды

@@ -34,6 +34,11 @@ queue-status = Статус
 queue-reasons = Причины
 queue-assigned = Исполнитель
 queue-opened = Открыто
+queue-age = Ожидает
+queue-sort = Порядок
+queue-sort-oldest = Сначала старые
+queue-sort-newest = Сначала новые
+queue-sort-apply = Показать
 
 ## Dashboard
 dashboard-title = Сводка
@@ -86,6 +91,15 @@ case-clear = Чисто: заявитель подлинный
 case-confirm-fraud = Подтвердить мошенничество (нужен супервайзер)
 case-comment = Комментарий
 case-submit = Записать решение
+case-notes = Заметки
+case-notes-empty = Заметок пока нет.
+case-note-label = Заметка
+case-note-hint = Только о данном деле: никаких персональных данных сверх него. Заметки не передаются в систему онбординга.
+case-note-submit = Добавить заметку
+case-recapture = Повторная съёмка
+case-recapture-hint = Попросить систему онбординга, чтобы заявитель снова сделал фотографии. Дело остаётся открытым.
+case-recapture-submit = Запросить повторную съёмку
+case-recapture-done = Повторная съёмка запрошена.
 
 outcome-cleared = чисто
 outcome-confirmed_fraud = мошенничество подтверждено

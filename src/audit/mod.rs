@@ -50,6 +50,10 @@ pub enum Action {
     ExportEvidence,
     /// The console's dashboard (aggregate counts only) was viewed.
     ViewDashboard,
+    /// An analyst added a note to a case.
+    AddCaseNote,
+    /// An analyst asked the onboarding flow for a new capture (webhook `case.recapture_requested`).
+    RequestRecapture,
     /// A supervisor put a confirmed-fraud case's face on the blocklist.
     BlocklistAdd,
     /// A supervisor removed a blocklist entry.
@@ -98,6 +102,8 @@ impl Action {
             Action::SetLanguage => "set_language",
             Action::ExportEvidence => "export_evidence",
             Action::ViewDashboard => "view_dashboard",
+            Action::AddCaseNote => "add_case_note",
+            Action::RequestRecapture => "request_recapture",
             Action::BlocklistAdd => "blocklist_add",
             Action::BlocklistRemove => "blocklist_remove",
             Action::BlocklistList => "blocklist_list",

@@ -96,7 +96,8 @@ fn percent(part: i64, whole: i64) -> String {
     }
 }
 
-fn age(t: Lang, secs: i64) -> String {
+/// An age in words: minutes, hours and minutes, or days and hours (the queue shows cases' ages this way too).
+pub(super) fn age(t: Lang, secs: i64) -> String {
     let (days, hours, minutes) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
     let unit = |n: i64, key: &str| format!("{n} {}", t.text(key));
     match (days, hours) {

@@ -3,6 +3,7 @@
 //! (csrf.rs), and POSTs from another origin are refused. Errors are HTML pages with the stable code. Console work
 //! is anti-fraud work: that is the purpose it declares. Pages speak English, Russian or Kazakh (language.rs).
 
+mod case_work;
 mod csrf;
 mod dashboard;
 mod language;
@@ -25,6 +26,7 @@ use crate::http::{AppState, Principal};
 use crate::i18n::Lang;
 use crate::policy::Permission;
 use crate::review::{case_id, CaseOutcome};
+use crate::store::cases::Sort;
 use pages::{CasePage, ErrorPage, LoginPage, Nav, QueuePage};
 
 const PURPOSE: Purpose = Purpose::AntiFraud;
@@ -62,6 +64,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::resource("/cases/{id}/decision").route(web::post().to(decision)).default_service(allow("POST")),
+            )
+            .service(web::resource("/cases/{id}/notes").route(web::post().to(case_work::note)).default_service(allow("POST")))
+            .service(
+                web::resource("/cases/{id}/recapture").route(web::post().to(case_work::recapture)).default_service(allow("POST")),
             ),
     );
 }
@@ -195,15 +201,23 @@ fn reviewer(principal: Option<Principal>) -> Option<Principal> {
     principal.filter(|p| p.session.is_some() && p.require(Permission::ReadCase).is_ok())
 }
 
+/// `?sort=newest` turns the queue's default order (oldest first); anything else keeps it.
+#[derive(Deserialize)]
+struct QueueQuery {
+    sort: Option<String>,
+}
+
 async fn queue(
     req: HttpRequest,
     principal: Option<Principal>,
+    query: web::Query<QueueQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
-    let rows = state.review.queue(&principal, PURPOSE).await?;
+    let sort = query.sort.as_deref().and_then(Sort::parse).unwrap_or_default();
+    let rows = state.review.queue(&principal, PURPOSE, sort).await?;
     let (t, nav) = frame(&state, &principal, &req).await;
-    html(QueuePage { t, nav, rows: rows.iter().map(|c| pages::QueueRow::new(t, c)).collect() })
+    html(QueuePage::new(t, nav, &rows, sort))
 }
 
 async fn case_page(
@@ -215,7 +229,10 @@ async fn case_page(
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
     let view = state.review.show(&principal, case_id(&path)?, PURPOSE).await?;
     let (t, nav) = frame(&state, &principal, &req).await;
-    html(CasePage::new(t, nav, &view.case))
+    let can_work = principal.require(Permission::DecideCase).is_ok();
+    let mut page = CasePage::new(t, nav, &view.case, view.notes, can_work);
+    page.recapture_requested = req.query_string().split('&').any(|pair| pair == "recapture=requested");
+    html(page)
 }
 
 async fn crop(

@@ -5,7 +5,8 @@ use askama::Template;
 
 use crate::domain::Reason;
 use crate::i18n::{reason_code, Lang};
-use crate::store::cases::{Case, CaseStatus};
+use crate::store::case_notes::CaseNote;
+use crate::store::cases::{Case, CaseStatus, Sort};
 
 /// A language in the nav's menu.
 pub(super) struct LangChoice {
@@ -71,10 +72,21 @@ pub(super) struct QueueRow {
     pub reasons: Vec<ReasonLabel>,
     pub assigned_to: String,
     pub created_at: String,
+    /// How long the case has waited, in words, and in seconds (`data-age-secs`).
+    pub age: String,
+    pub age_secs: i64,
+}
+
+/// Seconds from an RFC 3339 time to `now` (0 when unreadable or in the future).
+fn seconds_since(at: &str, now: time::OffsetDateTime) -> i64 {
+    time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+        .map(|t| (now - t).whole_seconds().max(0))
+        .unwrap_or(0)
 }
 
 impl QueueRow {
-    pub(super) fn new(t: Lang, c: &Case) -> Self {
+    pub(super) fn new(t: Lang, c: &Case, now: time::OffsetDateTime) -> Self {
+        let age_secs = seconds_since(&c.created_at, now);
         Self {
             case_id: c.case_id.to_string(),
             short_id: c.case_id.to_string()[..8].to_owned(),
@@ -82,6 +94,8 @@ impl QueueRow {
             reasons: reasons(t, c),
             assigned_to: c.assigned_to.clone().unwrap_or_default(),
             created_at: c.created_at.clone(),
+            age: super::dashboard::age(t, age_secs),
+            age_secs,
         }
     }
 }
@@ -92,6 +106,15 @@ pub(super) struct QueuePage {
     pub t: Lang,
     pub nav: Nav,
     pub rows: Vec<QueueRow>,
+    /// The order shown: `oldest` or `newest` (the sort select's value).
+    pub sort: &'static str,
+}
+
+impl QueuePage {
+    pub(super) fn new(t: Lang, nav: Nav, cases: &[Case], sort: Sort) -> Self {
+        let now = time::OffsetDateTime::now_utc();
+        Self { t, nav, rows: cases.iter().map(|c| QueueRow::new(t, c, now)).collect(), sort: sort.as_str() }
+    }
 }
 
 pub(super) struct Score {
@@ -116,10 +139,16 @@ pub(super) struct CasePage {
     pub duplicate: String,
     pub comment: String,
     pub open: bool,
+    /// Analysts' notes, oldest first.
+    pub notes: Vec<CaseNote>,
+    /// Whether the reader may add notes, decide and ask for a new capture (the forms are shown).
+    pub can_work: bool,
+    /// The page follows a request for a new capture (a confirmation line is shown).
+    pub recapture_requested: bool,
 }
 
 impl CasePage {
-    pub(super) fn new(t: Lang, nav: Nav, c: &Case) -> Self {
+    pub(super) fn new(t: Lang, nav: Nav, c: &Case, notes: Vec<CaseNote>, can_work: bool) -> Self {
         let score = |key: &str, v: Option<f64>| {
             v.map(|v| Score {
                 label: t.text(key),
@@ -147,6 +176,9 @@ impl CasePage {
             duplicate: c.duplicate_verification_id.map(|v| v.to_string()).unwrap_or_default(),
             comment: c.comment.clone().unwrap_or_default(),
             open: c.status != CaseStatus::Closed,
+            notes,
+            can_work,
+            recapture_requested: false,
         }
     }
 }

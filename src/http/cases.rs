@@ -1,5 +1,5 @@
 //! The review API (crate::review behind it): the case queue, a case, its two face crops, assignment and the
-//! decision. Handlers read the request, call the core and shape the answer.
+//! decision (notes and requests for a new capture: case_work.rs). Handlers read the request, call the core and shape the answer.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -10,7 +10,8 @@ use crate::domain::Reason;
 use crate::error::{ApiError, ErrorCode};
 use crate::policy::Permission;
 use crate::review::{case_id, CaseFilter, CaseOutcome};
-use crate::store::cases::CaseStatus;
+use crate::store::case_notes::CaseNote;
+use crate::store::cases::{CaseStatus, Sort};
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/cases", web::get().to(list))
@@ -18,13 +19,16 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cases/{id}/crops/{kind}", web::get().to(crop))
         .route("/cases/{id}/evidence", web::get().to(evidence))
         .route("/cases/{id}/assign", web::post().to(assign))
-        .route("/cases/{id}/decision", web::post().to(decide));
+        .route("/cases/{id}/decision", web::post().to(decide))
+        .route("/cases/{id}/notes", web::post().to(super::case_work::add_note))
+        .route("/cases/{id}/recapture", web::post().to(super::case_work::recapture));
 }
 
 #[derive(Deserialize)]
 struct ListQuery {
     status: Option<String>,
     reason: Option<String>,
+    sort: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
 }
@@ -54,6 +58,7 @@ pub(crate) struct CasePage {
         super::openapi::PurposeHeader,
         ("status" = Option<CaseStatus>, Query),
         ("reason" = Option<String>, Query),
+        ("sort" = Option<Sort>, Query, description = "by opening time; default `oldest`"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 200),
         ("offset" = Option<i64>, Query, minimum = 0),
     ),
@@ -79,9 +84,11 @@ async fn list(
             serde_json::from_value::<Reason>(serde_json::Value::String(r.to_owned())).map_err(|_| bad("unknown reason"))
         })
         .transpose()?;
+    let sort = query.sort.as_deref().map(|s| Sort::parse(s).ok_or(bad("unknown sort"))).transpose()?;
+    let sort = sort.unwrap_or_default();
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
     let offset = query.offset.unwrap_or(0).max(0);
-    let found = state.review.list(&principal, purpose, &CaseFilter { status, reason, limit, offset }).await?;
+    let found = state.review.list(&principal, purpose, &CaseFilter { status, reason, sort, limit, offset }).await?;
     let items: Vec<_> = found
         .into_iter()
         .map(|c| CaseSummary {
@@ -96,12 +103,13 @@ async fn list(
     Ok(HttpResponse::Ok().json(CasePage { items, limit, offset }))
 }
 
-/// A case as analysts see it, with the case of the applicant it duplicates, if any.
+/// A case as analysts see it, with the case of the applicant it duplicates, if any, and its notes, oldest first.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub(crate) struct CaseView {
     #[serde(flatten)]
     case: crate::store::cases::Case,
     duplicate_case_id: Option<Uuid>,
+    notes: Vec<CaseNote>,
 }
 
 #[utoipa::path(
@@ -122,7 +130,11 @@ async fn show(
 ) -> Result<HttpResponse, ApiError> {
     let purpose = principal.authorize(Permission::ReadCase, &req)?;
     let view = state.review.show(&principal, case_id(&path)?, purpose).await?;
-    Ok(HttpResponse::Ok().json(CaseView { case: view.case, duplicate_case_id: view.duplicate_case_id }))
+    Ok(HttpResponse::Ok().json(CaseView {
+        case: view.case,
+        duplicate_case_id: view.duplicate_case_id,
+        notes: view.notes,
+    }))
 }
 
 #[utoipa::path(

@@ -4,6 +4,7 @@ mod allowlist;
 mod audit;
 pub(crate) mod auth;
 mod blocklist;
+mod case_work;
 pub(crate) mod cases;
 mod consents;
 pub(crate) mod edges;

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::{allowlist, audit, auth, blocklist, cases, consents, health, security, subjects, verifications};
+use super::{allowlist, audit, auth, blocklist, case_work, cases, consents, health, security, subjects, verifications};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,8 @@ use super::{allowlist, audit, auth, blocklist, cases, consents, health, security
         cases::evidence,
         cases::assign,
         cases::decide,
+        case_work::add_note,
+        case_work::recapture,
         blocklist::add,
         blocklist::list,
         blocklist::remove,
@@ -49,7 +51,7 @@ use super::{allowlist, audit, auth, blocklist, cases, consents, health, security
         audit::checkpoint,
         health::metrics,
     ),
-    components(schemas(super::ErrorBody)),
+    components(schemas(super::ErrorBody, crate::store::cases::Sort)),
     modifiers(&AuthSchemes, &AbsentNotNull)
 )]
 pub(crate) struct ApiDoc;

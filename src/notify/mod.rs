@@ -1,4 +1,4 @@
-//! Optional webhook on case opened / decided and on security events. Case events are written to an outbox in the
+//! Optional webhook on case opened / decided / recapture requested and on security events. Case events are written to an outbox in the
 //! same transaction as the case change, security events are queued from their table; a background worker delivers
 //! them in order: HMAC-SHA256 signed, retried with exponential backoff, carrying ids and codes only (no applicant
 //! reference, no scores, no images).
@@ -10,7 +10,7 @@ mod worker;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use outbox::enqueue;
+pub use outbox::{enqueue, enqueue_recapture};
 pub use worker::{sign, spawn, Delivery};
 
 use crate::domain::Reason;
@@ -35,6 +35,8 @@ pub enum EventKind {
     CaseOpened,
     #[serde(rename = "case.decided")]
     CaseDecided,
+    #[serde(rename = "case.recapture_requested")]
+    CaseRecaptureRequested,
 }
 
 impl EventKind {
@@ -42,6 +44,7 @@ impl EventKind {
         match self {
             EventKind::CaseOpened => "case.opened",
             EventKind::CaseDecided => "case.decided",
+            EventKind::CaseRecaptureRequested => "case.recapture_requested",
         }
     }
 }
@@ -55,4 +58,18 @@ pub struct CaseEvent {
     pub status: &'static str,
     pub reasons: Vec<Reason>,
     pub outcome: Option<String>,
+}
+
+/// An analyst asks the onboarding flow for a new capture of the case's applicant: the two ids only.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecaptureEvent {
+    pub event: EventKind,
+    pub case_id: Uuid,
+    pub verification_id: Uuid,
+}
+
+impl RecaptureEvent {
+    pub fn new(case_id: Uuid, verification_id: Uuid) -> Self {
+        Self { event: EventKind::CaseRecaptureRequested, case_id, verification_id }
+    }
 }

@@ -2,11 +2,17 @@
 
 use sqlx::{AnyConnection, Row};
 
-use super::CaseEvent;
+use super::{CaseEvent, RecaptureEvent};
 use crate::store::StoreError;
 
 /// Queues `event` inside the caller's transaction.
 pub async fn enqueue(conn: &mut AnyConnection, event: &CaseEvent) -> Result<(), StoreError> {
+    let payload = serde_json::to_string(event).map_err(|_| StoreError::Corrupt("webhook payload"))?;
+    enqueue_payload(conn, event.event.as_str(), &payload).await
+}
+
+/// Queues a recapture request inside the caller's transaction.
+pub async fn enqueue_recapture(conn: &mut AnyConnection, event: &RecaptureEvent) -> Result<(), StoreError> {
     let payload = serde_json::to_string(event).map_err(|_| StoreError::Corrupt("webhook payload"))?;
     enqueue_payload(conn, event.event.as_str(), &payload).await
 }

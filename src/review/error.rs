@@ -30,6 +30,8 @@ pub enum ReviewError {
     SecondPersonRequired,
     #[error("a comment of 1 to 2000 characters is required")]
     InvalidComment,
+    #[error("a note of 1 to 2000 characters is required")]
+    InvalidNote,
     /// A sealed crop failed its integrity check (a security event was raised).
     #[error("a sealed crop failed its integrity check")]
     Integrity,
@@ -54,7 +56,7 @@ impl From<ReviewError> for ApiError {
             ReviewError::NotClearedDuplicate => ErrorCode::CaseNotClearedDuplicate,
             ReviewError::AlreadyListed => ErrorCode::AlreadyListed,
             ReviewError::AssignToOthers | ReviewError::SecondPersonRequired => ErrorCode::Forbidden,
-            ReviewError::InvalidComment => ErrorCode::InvalidBody,
+            ReviewError::InvalidComment | ReviewError::InvalidNote => ErrorCode::InvalidBody,
         };
         ApiError::new(code, message)
     }

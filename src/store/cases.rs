@@ -173,11 +173,42 @@ pub async fn by_verification(conn: &mut AnyConnection, verification_id: Uuid) ->
     row.map(Case::try_from).transpose()
 }
 
-/// Oldest first; `reason` matches one of the case's reason codes.
+/// The order of a case list, by when cases were opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    #[default]
+    Oldest,
+    Newest,
+}
+
+impl Sort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Oldest => "oldest",
+            Sort::Newest => "newest",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Sort::Oldest, Sort::Newest].into_iter().find(|o| o.as_str() == s)
+    }
+
+    /// Two opening times (RFC 3339, UTC) in this order.
+    pub fn order(self, a: &str, b: &str) -> std::cmp::Ordering {
+        match self {
+            Sort::Oldest => a.cmp(b),
+            Sort::Newest => b.cmp(a),
+        }
+    }
+}
+
+/// Oldest or newest first; `reason` matches one of the case's reason codes.
 pub async fn list(
     conn: &mut AnyConnection,
     status: Option<CaseStatus>,
     reason: Option<Reason>,
+    sort: Sort,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Case>, StoreError> {
@@ -185,10 +216,14 @@ pub async fn list(
     let reason = reason
         .and_then(|r| serde_json::to_string(&r).ok())
         .map(|quoted| format!("%{}%", quoted.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let order = match sort {
+        Sort::Oldest => "created_at, id",
+        Sort::Newest => "created_at DESC, id DESC",
+    };
     let rows = sqlx::query_as::<_, CaseRow>(&format!(
         "SELECT {COLUMNS} FROM cases
          WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR reasons LIKE $2 ESCAPE '\\')
-         ORDER BY created_at, id LIMIT $3 OFFSET $4"
+         ORDER BY {order} LIMIT $3 OFFSET $4"
     ))
     .bind(status.map(CaseStatus::as_str))
     .bind(reason)

@@ -7,6 +7,7 @@ pub mod allowlist;
 mod backend;
 pub mod biometrics;
 pub mod blocklist;
+pub mod case_notes;
 pub mod cases;
 pub mod consents;
 mod file_scan;

@@ -60,7 +60,7 @@ pub async fn counts(conn: &mut AnyConnection, subject: &str, pseudonym: &str) ->
     .await?)
 }
 
-/// Crypto-shreds and deletes the subject's biometric data, cases and verification records, and withdraws its
+/// Crypto-shreds and deletes the subject's biometric data, cases (with their notes) and verification records, and withdraws its
 /// consents, inside the caller's transaction. Returns what was there before.
 pub async fn erase(tx: &mut WriteTx, subject: &str) -> Result<Counts, StoreError> {
     let pseudonym = tx.pseudonym(subject);
@@ -70,6 +70,7 @@ pub async fn erase(tx: &mut WriteTx, subject: &str) -> Result<Counts, StoreError
     super::allowlist::delete_subject(&mut *conn, &pseudonym).await?;
     for sql in [
         "DELETE FROM case_crops WHERE subject_ref = $1",
+        "DELETE FROM case_notes WHERE case_id IN (SELECT id FROM cases WHERE subject_ref = $1)",
         "DELETE FROM cases WHERE subject_ref = $1",
         "DELETE FROM verifications WHERE applicant_ref = $1",
     ] {

@@ -73,6 +73,12 @@ async fn case_endpoints(app: &TestApp) -> Vec<Endpoint> {
             path: format!("/v1/cases/{pending}/decision"),
             permission: Permission::SignOffFraud,
         },
+        Endpoint { method: Method::POST, path: format!("/v1/cases/{case}/notes"), permission: Permission::DecideCase },
+        Endpoint {
+            method: Method::POST,
+            path: format!("/v1/cases/{case}/recapture"),
+            permission: Permission::DecideCase,
+        },
         Endpoint {
             method: Method::POST,
             path: format!("/v1/cases/{case}/blocklist"),
@@ -169,6 +175,7 @@ async fn call(app: &TestApp, e: &Endpoint, fixture: &Fixture, token: &str, role:
         ("POST", path) if path.ends_with("/decision") => {
             request.json(&serde_json::json!({"outcome": "confirm_fraud", "comment": "matrix"}))
         }
+        ("POST", path) if path.ends_with("/notes") => request.json(&serde_json::json!({"text": "matrix"})),
         _ => request,
     };
     request.send().await.expect("request")

@@ -1,0 +1,10 @@
+-- PostgreSQL twin of migrations/sqlite/20261202000015_case_notes.sql.
+-- Analysts' notes on a case: free text about the case only, deleted with it (erasure, retention).
+CREATE TABLE case_notes (
+    id BIGSERIAL PRIMARY KEY,
+    case_id TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+    author TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX case_notes_case ON case_notes (case_id, id);
