@@ -4,21 +4,11 @@
 use faceverify::policy::Role;
 use serde_json::Value;
 
-use crate::helpers::{assert_error, face, form, require_shared, spawn_app, TestApp};
-
-async fn verify(app: &TestApp, subject: &str, selfie: Vec<u8>, document: Vec<u8>) -> Value {
-    let meta = app.consented_meta(subject).await;
-    let response = app.post_verification(form(selfie, document, &meta)).await;
-    assert_eq!(response.status().as_u16(), 201);
-    response.json().await.expect("json")
-}
-
-fn staff(app: &TestApp, method: reqwest::Method, token: &str, path: &str) -> reqwest::RequestBuilder {
-    app.client.request(method, app.url(path)).bearer_auth(token).header("X-Purpose", "anti_fraud")
-}
+use crate::helpers::{assert_error, face, require_shared, spawn_app, TestApp};
 
 async fn case_of(app: &TestApp, token: &str, verification_id: &str) -> String {
-    let list: Value = staff(app, reqwest::Method::GET, token, "/v1/cases?limit=200")
+    let list: Value = app
+        .staff_request(reqwest::Method::GET, token, "/v1/cases?limit=200")
         .send()
         .await
         .expect("request")
@@ -36,15 +26,15 @@ async fn a_cleared_pair_is_not_flagged_against_each_other_until_removed() {
     let p = |n: &str| face(&shared, &format!("images/deepface/{n}"));
     let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
     let supervisor = app.staff_session("sue", Role::Supervisor).await;
-    verify(&app, "APP-A", p("img3.jpg"), p("img12.jpg")).await;
-    let twin = verify(&app, "APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    app.verified("APP-A", p("img3.jpg"), p("img12.jpg")).await;
+    let twin = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
     assert_eq!(twin["decision"], "review", "{twin}");
     let case = case_of(&app, &analyst, twin["verification_id"].as_str().expect("id")).await;
     let path = format!("/v1/cases/{case}/allowlist");
-    let post = |token: &str| staff(&app, reqwest::Method::POST, token, &path).send();
+    let post = |token: &str| app.staff_request(reqwest::Method::POST, token, &path).send();
     assert_error(post(&supervisor).await.expect("request"), 409, "case_not_cleared_duplicate").await;
     let body = serde_json::json!({ "outcome": "clear", "comment": "twins: the registry shows two people" });
-    let cleared = staff(&app, reqwest::Method::POST, &analyst, &format!("/v1/cases/{case}/decision")).json(&body);
+    let cleared = app.staff_request(reqwest::Method::POST, &analyst, &format!("/v1/cases/{case}/decision")).json(&body);
     assert_eq!(cleared.send().await.expect("request").status().as_u16(), 200);
     assert_error(post(&analyst).await.expect("request"), 403, "forbidden").await;
     let added = post(&supervisor).await.expect("request");
@@ -53,12 +43,12 @@ async fn a_cleared_pair_is_not_flagged_against_each_other_until_removed() {
     assert_eq!(entry["case_id"], case.as_str());
     assert_error(post(&supervisor).await.expect("request"), 409, "already_listed").await;
 
-    let again = verify(&app, "APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    let again = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
     assert_eq!(again["decision"], "match", "the twin's face is no duplicate of hers: {again}");
-    let third = verify(&app, "APP-C", p("img3.jpg"), p("img12.jpg")).await;
+    let third = app.verified("APP-C", p("img3.jpg"), p("img12.jpg")).await;
     assert_eq!(third["decision"], "review", "anyone else with that face still is: {third}");
 
-    let listed = staff(&app, reqwest::Method::GET, &supervisor, "/v1/allowlist").send().await.expect("request");
+    let listed = app.staff_request(reqwest::Method::GET, &supervisor, "/v1/allowlist").send().await.expect("request");
     let text = listed.text().await.expect("body");
     assert!(!text.contains("APP-"), "no subject in the list: {text}");
     let listed: Value = serde_json::from_str(&text).expect("json");
@@ -67,9 +57,9 @@ async fn a_cleared_pair_is_not_flagged_against_each_other_until_removed() {
     assert_eq!(keys, ["added_by", "case_id", "created_at", "entry_id"]);
 
     let entry_id = entry["entry_id"].as_str().expect("id");
-    let removed = staff(&app, reqwest::Method::DELETE, &supervisor, &format!("/v1/allowlist/{entry_id}"));
+    let removed = app.staff_request(reqwest::Method::DELETE, &supervisor, &format!("/v1/allowlist/{entry_id}"));
     assert_eq!(removed.send().await.expect("request").status().as_u16(), 200);
-    let after = verify(&app, "APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    let after = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
     assert_eq!(after["decision"], "review", "flagged again once removed: {after}");
     let audited =
         "SELECT COUNT(*) FROM audit_log WHERE action IN ('allowlist_add', 'allowlist_remove', 'allowlist_list')";
@@ -84,15 +74,15 @@ async fn erasing_either_subject_removes_the_pair() {
     let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
     let supervisor = app.staff_session("sue", Role::Supervisor).await;
     let dpo = app.staff_session("dee", Role::Dpo).await;
-    verify(&app, "APP-A", p("img3.jpg"), p("img12.jpg")).await;
-    let twin = verify(&app, "APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    app.verified("APP-A", p("img3.jpg"), p("img12.jpg")).await;
+    let twin = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
     let case = case_of(&app, &analyst, twin["verification_id"].as_str().expect("id")).await;
     let body = serde_json::json!({ "outcome": "clear", "comment": "twins" });
-    let cleared = staff(&app, reqwest::Method::POST, &analyst, &format!("/v1/cases/{case}/decision")).json(&body);
+    let cleared = app.staff_request(reqwest::Method::POST, &analyst, &format!("/v1/cases/{case}/decision")).json(&body);
     assert_eq!(cleared.send().await.expect("request").status().as_u16(), 200);
-    let added = staff(&app, reqwest::Method::POST, &supervisor, &format!("/v1/cases/{case}/allowlist"));
+    let added = app.staff_request(reqwest::Method::POST, &supervisor, &format!("/v1/cases/{case}/allowlist"));
     assert_eq!(added.send().await.expect("request").status().as_u16(), 201);
-    let erased = staff(&app, reqwest::Method::DELETE, &dpo, "/v1/subjects/APP-A").send().await.expect("request");
+    let erased = app.staff_request(reqwest::Method::DELETE, &dpo, "/v1/subjects/APP-A").send().await.expect("request");
     assert_eq!(erased.status().as_u16(), 200);
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM allowlist").await, 0);
 }

@@ -6,20 +6,10 @@ use serde_json::Value;
 
 use crate::helpers::{assert_error, face, form, require_shared, spawn_app, spawn_app_with, TestApp};
 
-async fn verify(app: &TestApp, subject: &str, selfie: Vec<u8>, document: Vec<u8>) -> Value {
-    let meta = app.consented_meta(subject).await;
-    let response = app.post_verification(form(selfie, document, &meta)).await;
-    assert_eq!(response.status().as_u16(), 201);
-    response.json().await.expect("json")
-}
-
-fn staff(app: &TestApp, method: reqwest::Method, token: &str, path: &str) -> reqwest::RequestBuilder {
-    app.client.request(method, app.url(path)).bearer_auth(token).header("X-Purpose", "anti_fraud")
-}
-
 async fn decide(app: &TestApp, token: &str, case: &str) {
     let body = serde_json::json!({ "outcome": "confirm_fraud", "comment": "the same face under two applicants" });
-    let response = staff(app, reqwest::Method::POST, token, &format!("/v1/cases/{case}/decision"))
+    let response = app
+        .staff_request(reqwest::Method::POST, token, &format!("/v1/cases/{case}/decision"))
         .json(&body)
         .send()
         .await
@@ -29,7 +19,8 @@ async fn decide(app: &TestApp, token: &str, case: &str) {
 
 /// The analysts' reasons of verification `id`'s case, if it has one.
 async fn case_reasons(app: &TestApp, token: &str, id: &str) -> Option<(String, Vec<String>)> {
-    let list: Value = staff(app, reqwest::Method::GET, token, "/v1/cases?limit=200")
+    let list: Value = app
+        .staff_request(reqwest::Method::GET, token, "/v1/cases?limit=200")
         .send()
         .await
         .expect("request")
@@ -48,14 +39,14 @@ async fn a_confirmed_fraud_face_flags_later_applicants_until_removed() {
     let p = |n: &str| face(&shared, &format!("images/deepface/{n}"));
     let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
     let supervisor = app.staff_session("sue", Role::Supervisor).await;
-    let first = verify(&app, "APP-A", p("img3.jpg"), p("img12.jpg")).await;
+    let first = app.verified("APP-A", p("img3.jpg"), p("img12.jpg")).await;
     assert_eq!(first["decision"], "match", "{first}");
-    let fraud = verify(&app, "APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    let fraud = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
     let (case, reasons) =
         case_reasons(&app, &analyst, fraud["verification_id"].as_str().expect("id")).await.expect("a case");
     assert!(reasons.contains(&"duplicate_identity".to_owned()), "{reasons:?}");
     let blocklist = format!("/v1/cases/{case}/blocklist");
-    let post = |token: &str| staff(&app, reqwest::Method::POST, token, &blocklist).send();
+    let post = |token: &str| app.staff_request(reqwest::Method::POST, token, &blocklist).send();
     assert_error(post(&supervisor).await.expect("request"), 409, "case_not_confirmed_fraud").await;
     decide(&app, &analyst, &case).await;
     assert_error(post(&supervisor).await.expect("request"), 409, "case_not_confirmed_fraud").await;
@@ -69,17 +60,17 @@ async fn a_confirmed_fraud_face_flags_later_applicants_until_removed() {
     assert_error(post(&supervisor).await.expect("request"), 409, "already_listed").await;
 
     // Another photo of that face, under a new reference: review, and analysts see why.
-    let later = verify(&app, "APP-C", p("img3.jpg"), p("img12.jpg")).await;
+    let later = app.verified("APP-C", p("img3.jpg"), p("img12.jpg")).await;
     assert_eq!(later["decision"], "review", "{later}");
     assert_eq!(later["reasons"], serde_json::json!(["under_review"]), "the client learns nothing more: {later}");
     let (_, reasons) =
         case_reasons(&app, &analyst, later["verification_id"].as_str().expect("id")).await.expect("case");
     assert!(reasons.contains(&"blocklisted_face".to_owned()), "{reasons:?}");
-    let other = verify(&app, "APP-D", p("img20.jpg"), p("img21.jpg")).await;
+    let other = app.verified("APP-D", p("img20.jpg"), p("img21.jpg")).await;
     assert_eq!(other["decision"], "match", "a different person is not affected: {other}");
 
     // The list: ids, reason, who, when; no template, no applicant reference.
-    let listed = staff(&app, reqwest::Method::GET, &supervisor, "/v1/blocklist").send().await.expect("request");
+    let listed = app.staff_request(reqwest::Method::GET, &supervisor, "/v1/blocklist").send().await.expect("request");
     assert_eq!(listed.status().as_u16(), 200);
     let text = listed.text().await.expect("body");
     assert!(!text.contains("APP-B") && !text.contains("sealed") && !text.contains("template"), "{text}");
@@ -89,16 +80,18 @@ async fn a_confirmed_fraud_face_flags_later_applicants_until_removed() {
     let mut keys: Vec<_> = items[0].as_object().expect("object").keys().cloned().collect();
     keys.sort();
     assert_eq!(keys, ["added_by", "case_id", "created_at", "entry_id", "reason", "verification_id"]);
-    let analyst_list = staff(&app, reqwest::Method::GET, &analyst, "/v1/blocklist").send().await.expect("request");
+    let analyst_list =
+        app.staff_request(reqwest::Method::GET, &analyst, "/v1/blocklist").send().await.expect("request");
     assert_error(analyst_list, 403, "forbidden").await;
 
     // Removed: later applicants with that face are no longer flagged by it.
     let entry_id = entry["entry_id"].as_str().expect("id");
-    let remove = |token: &str| staff(&app, reqwest::Method::DELETE, token, &format!("/v1/blocklist/{entry_id}")).send();
+    let remove =
+        |token: &str| app.staff_request(reqwest::Method::DELETE, token, &format!("/v1/blocklist/{entry_id}")).send();
     assert_error(remove(&analyst).await.expect("request"), 403, "forbidden").await;
     assert_eq!(remove(&supervisor).await.expect("request").status().as_u16(), 200);
     assert_error(remove(&supervisor).await.expect("request"), 404, "not_found").await;
-    let after = verify(&app, "APP-E", p("img3.jpg"), p("img12.jpg")).await;
+    let after = app.verified("APP-E", p("img3.jpg"), p("img12.jpg")).await;
     let reasons = case_reasons(&app, &analyst, after["verification_id"].as_str().expect("id")).await;
     assert!(!reasons.is_some_and(|(_, r)| r.contains(&"blocklisted_face".to_owned())), "the entry is gone");
     let audited =
@@ -114,25 +107,18 @@ async fn erasing_the_subject_removes_its_blocklist_entry() {
     let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
     let supervisor = app.staff_session("sue", Role::Supervisor).await;
     let dpo = app.staff_session("dee", Role::Dpo).await;
-    verify(&app, "APP-A", p("img3.jpg"), p("img12.jpg")).await;
-    let fraud = verify(&app, "APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    app.verified("APP-A", p("img3.jpg"), p("img12.jpg")).await;
+    let fraud = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
     let (case, _) = case_reasons(&app, &analyst, fraud["verification_id"].as_str().expect("id")).await.expect("case");
     decide(&app, &analyst, &case).await;
     decide(&app, &supervisor, &case).await;
-    let added = staff(&app, reqwest::Method::POST, &supervisor, &format!("/v1/cases/{case}/blocklist"));
+    let added = app.staff_request(reqwest::Method::POST, &supervisor, &format!("/v1/cases/{case}/blocklist"));
     assert_eq!(added.send().await.expect("request").status().as_u16(), 201);
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM blocklist").await, 1);
-    let erased = app
-        .client
-        .delete(app.url("/v1/subjects/APP-B"))
-        .bearer_auth(&dpo)
-        .header("X-Purpose", "anti_fraud")
-        .send()
-        .await
-        .expect("request");
+    let erased = app.staff_request(reqwest::Method::DELETE, &dpo, "/v1/subjects/APP-B").send().await.expect("request");
     assert_eq!(erased.status().as_u16(), 200);
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM blocklist").await, 0, "policy §7, §13: erasure removes it too");
-    let later = verify(&app, "APP-C", p("img3.jpg"), p("img12.jpg")).await;
+    let later = app.verified("APP-C", p("img3.jpg"), p("img12.jpg")).await;
     let reasons = case_reasons(&app, &analyst, later["verification_id"].as_str().expect("id")).await;
     assert!(!reasons.is_some_and(|(_, r)| r.contains(&"blocklisted_face".to_owned())), "gone from memory at once");
 }
@@ -152,12 +138,12 @@ async fn another_replica_follows_the_list_within_a_sync_pass() {
     let p = |n: &str| face(&shared, &format!("images/deepface/{n}"));
     let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
     let supervisor = app.staff_session("sue", Role::Supervisor).await;
-    verify(&app, "APP-A", p("img3.jpg"), p("img12.jpg")).await;
-    let fraud = verify(&app, "APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    app.verified("APP-A", p("img3.jpg"), p("img12.jpg")).await;
+    let fraud = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
     let (case, _) = case_reasons(&app, &analyst, fraud["verification_id"].as_str().expect("id")).await.expect("case");
     decide(&app, &analyst, &case).await;
     decide(&app, &supervisor, &case).await;
-    let added = staff(&app, reqwest::Method::POST, &supervisor, &format!("/v1/cases/{case}/blocklist"));
+    let added = app.staff_request(reqwest::Method::POST, &supervisor, &format!("/v1/cases/{case}/blocklist"));
     let entry: Value = added.send().await.expect("request").json().await.expect("json");
     let at_replica = |subject: &'static str| {
         let (app, replica, p) = (&app, &replica, &p);
@@ -178,7 +164,7 @@ async fn another_replica_follows_the_list_within_a_sync_pass() {
     tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
     assert!(blocklisted(&app, &at_replica("APP-C").await).await, "the other replica read the new entry");
     let entry_id = entry["entry_id"].as_str().expect("id");
-    let removed = staff(&app, reqwest::Method::DELETE, &supervisor, &format!("/v1/blocklist/{entry_id}"));
+    let removed = app.staff_request(reqwest::Method::DELETE, &supervisor, &format!("/v1/blocklist/{entry_id}"));
     assert_eq!(removed.send().await.expect("request").status().as_u16(), 200);
     tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
     assert!(!blocklisted(&app, &at_replica("APP-D").await).await, "and dropped the removed one");

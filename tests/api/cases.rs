@@ -5,13 +5,6 @@ use serde_json::Value;
 
 use crate::helpers::{assert_error, face, form, require_shared, spawn_app, tiny_jpeg, TestApp};
 
-async fn verify(app: &TestApp, subject: &str, selfie: Vec<u8>, document: Vec<u8>) -> Value {
-    let meta = app.consented_meta(subject).await;
-    let response = app.post_verification(form(selfie, document, &meta)).await;
-    assert_eq!(response.status().as_u16(), 201);
-    response.json().await.expect("json")
-}
-
 async fn staff_get(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
     app.client.get(app.url(path)).bearer_auth(token).header("X-Purpose", "anti_fraud").send().await.expect("request")
 }
@@ -40,9 +33,9 @@ async fn a_reapplication_under_another_reference_is_flagged_for_review() {
     let shared = require_shared!();
     let app = spawn_app().await;
     let p = |n: &str| face(&shared, &format!("images/deepface/{n}"));
-    let first = verify(&app, "APP-A", p("img3.jpg"), p("img12.jpg")).await;
+    let first = app.verified("APP-A", p("img3.jpg"), p("img12.jpg")).await;
     assert_eq!(first["decision"], "match", "{first}");
-    let second = verify(&app, "APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    let second = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
     assert_eq!(second["decision"], "review", "{second}");
     assert_eq!(second["reasons"], serde_json::json!(["under_review"]), "no oracle for an enrolled face: {second}");
     assert_eq!(
@@ -56,7 +49,7 @@ async fn a_reapplication_under_another_reference_is_flagged_for_review() {
     assert_eq!(case["duplicate_verification_id"], first["verification_id"]);
     assert!(case["duplicate_score"].as_f64().expect("score") >= 0.48);
     assert_eq!(case["status"], "open");
-    let other = verify(&app, "APP-C", p("img20.jpg"), p("img21.jpg")).await;
+    let other = app.verified("APP-C", p("img20.jpg"), p("img21.jpg")).await;
     assert_eq!(other["decision"], "match", "a different person is no duplicate: {other}");
 }
 
@@ -70,7 +63,7 @@ async fn an_erased_subject_leaves_the_gallery_at_once() {
         app.post_verification(form(p("img3.jpg"), p("img12.jpg"), &crate::helpers::meta("APP-A", &consent))).await;
     assert_eq!(created.status().as_u16(), 201);
     assert_eq!(app.withdraw_consent(&consent).await.status().as_u16(), 200);
-    let again = verify(&app, "APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    let again = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
     assert_eq!(again["decision"], "match", "APP-A's template is gone from memory: {again}");
 }
 
@@ -78,13 +71,9 @@ async fn an_erased_subject_leaves_the_gallery_at_once() {
 async fn a_spoof_opens_a_case_whose_crops_analysts_can_see_and_clients_cannot() {
     let shared = require_shared!();
     let app = spawn_app().await;
-    let v = verify(
-        &app,
-        "APP-S",
-        face(&shared, "images/silent_face/image_F1.jpg"),
-        face(&shared, "images/deepface/img20.jpg"),
-    )
-    .await;
+    let v = app
+        .verified("APP-S", face(&shared, "images/silent_face/image_F1.jpg"), face(&shared, "images/deepface/img20.jpg"))
+        .await;
     // The client sees no spoof (this photo of a photo is also unusable: it gets the retake hints); analysts do.
     assert_eq!(v["liveness"], "inconclusive", "{v}");
     assert!(!v["reasons"].to_string().contains("spoof"), "{v}");

@@ -8,14 +8,7 @@ use time::macros::format_description;
 use time::{Duration, OffsetDateTime};
 
 use crate::console_csrf::client;
-use crate::helpers::{face, form, require_shared, spawn_app, tiny_jpeg, TestApp};
-
-async fn verify(app: &TestApp, subject: &str, selfie: Vec<u8>, document: Vec<u8>) -> Value {
-    let meta = app.consented_meta(subject).await;
-    let response = app.post_verification(form(selfie, document, &meta)).await;
-    assert_eq!(response.status().as_u16(), 201);
-    response.json().await.expect("json")
-}
+use crate::helpers::{face, require_shared, spawn_app, tiny_jpeg, TestApp};
 
 /// The case opened for verification `v` (through the API, as an analyst).
 async fn case_of(app: &TestApp, token: &str, v: &Value) -> String {
@@ -79,13 +72,13 @@ async fn the_dashboard_counts_decisions_rates_the_queue_and_overturns_per_day() 
     let shared = require_shared!();
     let app = spawn_app().await;
     let p = |n: &str| face(&shared, &format!("images/deepface/{n}"));
-    let first = verify(&app, "APP-A", p("img3.jpg"), p("img12.jpg")).await;
+    let first = app.verified("APP-A", p("img3.jpg"), p("img12.jpg")).await;
     assert_eq!(first["decision"], "match", "{first}");
-    let duplicate = verify(&app, "APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    let duplicate = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
     assert_eq!(duplicate["decision"], "review", "{duplicate}");
     let mut unusable = Vec::new();
     for subject in ["APP-1", "APP-2", "APP-3", "APP-OLD"] {
-        unusable.push(verify(&app, subject, tiny_jpeg(), tiny_jpeg()).await);
+        unusable.push(app.verified(subject, tiny_jpeg(), tiny_jpeg()).await);
     }
     assert!(unusable.iter().all(|v| v["decision"] == "rejected"), "{unusable:?}");
 

@@ -228,6 +228,20 @@ impl TestApp {
         meta(subject, &self.consent(subject).await)
     }
 
+    /// Verifies `selfie` against `document` (photographed as a card, see `form`) for `subject`, under a fresh
+    /// consent; the verification must be stored (201). Returns the client's answer.
+    pub async fn verified(&self, subject: &str, selfie: Vec<u8>, document: Vec<u8>) -> serde_json::Value {
+        let meta = self.consented_meta(subject).await;
+        let response = self.post_verification(form(selfie, document, &meta)).await;
+        assert_eq!(response.status().as_u16(), 201);
+        response.json().await.expect("json")
+    }
+
+    /// A staff request (bearer `token`) declaring the anti-fraud purpose.
+    pub fn staff_request(&self, method: reqwest::Method, token: &str, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(token).header("X-Purpose", "anti_fraud")
+    }
+
     pub async fn post_verification(&self, form: Form) -> reqwest::Response {
         self.client
             .post(self.url("/v1/verifications"))
