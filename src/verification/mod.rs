@@ -92,8 +92,13 @@ impl Verifications {
         let pseudonym = self.store.pseudonym(submission.meta.applicant_ref.expose())?;
         let mut conn = self.store.acquire().await?;
         consent::require(&mut conn, &principal.actor, &submission.meta, &pseudonym, self.cross_border).await?;
-        // Subjects known not to be this one (twins on the allowlist): their faces are no duplicate of it.
-        let allowed = crate::store::allowlist::partners(&mut conn, &pseudonym).await?;
+        // Subjects known not to be this one (twins on the allowlist): their faces are no duplicate of it. Resolved
+        // to their references once here (a partner with templates in the gallery has a data key filed under its
+        // pseudonym), so the 1:N search compares references, not a keyed hash per gallery entry.
+        let mut allowed = Vec::new();
+        for partner in crate::store::allowlist::partners(&mut conn, &pseudonym).await? {
+            allowed.extend(crate::store::biometrics::subject_by_pseudonym(&mut conn, &partner).await?);
+        }
         drop(conn);
         let digest = submission.digest();
         if let Some(key) = idempotency_key {
@@ -105,9 +110,7 @@ impl Verifications {
         let evidence = self.examine(selfie, document, meta.iin.is_some() || meta.birth_date.is_some()).await?;
         let mut verdict = decide(&evidence, &self.thresholds);
         let subject = meta.applicant_ref.expose();
-        let other = |s: &str| {
-            s != subject && (allowed.is_empty() || self.store.pseudonym(s).is_ok_and(|p| !allowed.contains(&p)))
-        };
+        let other = |s: &str| s != subject && !allowed.iter().any(|a| a == s);
         let search = |e: &Option<crate::pipeline::Embedding>| {
             e.as_ref().and_then(|e| self.gallery.search_where(e, self.thresholds.duplicate_min, other))
         };
