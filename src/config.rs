@@ -35,6 +35,7 @@ pub struct Settings {
     pub retention: crate::retention::RetentionSettings,
     pub security: SecuritySettings,
     pub gallery: crate::gallery::GallerySettings,
+    pub liveness: crate::liveness::LivenessSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -193,6 +194,7 @@ impl Settings {
         section("pipeline", self.pipeline.validate())?;
         section("server", self.server.validate())?;
         section("gallery", self.gallery.validate())?;
+        section("liveness", self.liveness.validate())?;
         if self.server.max_request_bytes < self.pipeline.limits.max_bytes {
             return Err(ConfigError::Invalid(
                 "server.max_request_bytes must be at least pipeline.limits.max_bytes".to_owned(),

@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod gallery;
 pub mod http;
 pub mod i18n;
+pub mod liveness;
 pub mod metrics;
 pub mod notify;
 pub mod oversight;
