@@ -63,14 +63,32 @@ impl Thresholds {
     }
 }
 
+/// The verdict on a still selfie: liveness from the passive model on that one photo.
 pub fn decide(evidence: &Evidence, t: &Thresholds) -> Verdict {
-    let mut reasons = quality_reasons(&evidence.selfie, Role::Selfie);
-    reasons.extend(quality_reasons(&evidence.document, Role::Document));
     let liveness = match evidence.selfie.live_score {
         Some(p) if p >= t.live_min => Liveness::Live,
         Some(p) if p < t.spoof_max => Liveness::Spoof,
         _ => Liveness::Inconclusive,
     };
+    judge(evidence, t, liveness)
+}
+
+/// The verdict when the selfie is a passed liveness session's frame: the session judged liveness (challenges,
+/// screen light, the passive model on several frames), so the label is `live`.
+pub fn decide_session(evidence: &Evidence, t: &Thresholds) -> Verdict {
+    judge(evidence, t, Liveness::Live)
+}
+
+/// A still selfie's liveness rests on the passive model alone: said so, when liveness was judged at all.
+pub fn flag_passive_only(verdict: &mut Verdict, evidence: &Evidence) {
+    if evidence.selfie.live_score.is_some() {
+        verdict.reasons.push(Reason::PassiveLivenessOnly);
+    }
+}
+
+fn judge(evidence: &Evidence, t: &Thresholds, liveness: Liveness) -> Verdict {
+    let mut reasons = quality_reasons(&evidence.selfie, Role::Selfie);
+    reasons.extend(quality_reasons(&evidence.document, Role::Document));
     let similarity = match evidence.similarity {
         Some(s) if reasons.is_empty() => s,
         // A suspected attack goes to a human even when the photos are also unusable: telling an attacker

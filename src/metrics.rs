@@ -11,6 +11,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 const REQUESTS: &str = "faceverify_http_requests_total";
 const DECISIONS: &str = "faceverify_decisions_total";
+const LIVENESS_ATTEMPTS: &str = "faceverify_liveness_attempts_total";
 const STAGE_SECONDS: &str = "faceverify_stage_seconds";
 const IN_FLIGHT: &str = "faceverify_verifications_in_flight";
 const CAPACITY: &str = "faceverify_verifications_capacity";
@@ -93,6 +94,7 @@ fn install() -> PrometheusHandle {
 fn describe() {
     describe_counter!(REQUESTS, "HTTP requests by method, route pattern and status.");
     describe_counter!(DECISIONS, "Verification decisions.");
+    describe_counter!(LIVENESS_ATTEMPTS, "Liveness-session attempts by result (live, retry, failed).");
     describe_histogram!(STAGE_SECONDS, "Pipeline stage latency.");
     describe_gauge!(IN_FLIGHT, "Verifications admitted and not finished.");
     describe_gauge!(CAPACITY, "Admission limit (models.max_in_flight).");
@@ -119,6 +121,12 @@ pub fn count_request(method: &str, pattern: &str, status: u16) {
 pub fn count_decision(decision: &'static str) {
     handle();
     counter!(DECISIONS, "decision" => decision).increment(1);
+}
+
+/// One liveness-session attempt's result.
+pub fn count_liveness_attempt(result: &'static str) {
+    handle();
+    counter!(LIVENESS_ATTEMPTS, "result" => result).increment(1);
 }
 
 /// One SFace run of the embedding batcher over `faces` faces.

@@ -63,13 +63,24 @@ impl Application {
         let login = Arc::new(crate::auth::LoginThrottle::new(&settings.auth.throttle()?));
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
+        let admission = Arc::new(Semaphore::new(settings.models.max_in_flight));
+        let liveness = crate::liveness::LivenessSessions {
+            store: store.clone(),
+            pool: pool.clone(),
+            kek: kek.clone(),
+            settings: settings.liveness.clone(),
+            admission: admission.clone(),
+            cross_border: settings.residency.cross_border(),
+            webhook,
+        };
         let verifications = crate::verification::Verifications {
             store: store.clone(),
             pool: pool.clone(),
             kek: kek.clone(),
             gallery: gallery.clone(),
             blocklist: blocklist.clone(),
-            admission: Arc::new(Semaphore::new(settings.models.max_in_flight)),
+            liveness: settings.liveness.clone(),
+            admission,
             max_in_flight: settings.models.max_in_flight,
             thresholds: settings.thresholds.clone(),
             cross_border: settings.residency.cross_border(),
@@ -107,6 +118,7 @@ impl Application {
         };
         let state = web::Data::new(AppState {
             verifications,
+            liveness,
             oversight,
             sessions,
             review,

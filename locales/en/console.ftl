@@ -133,6 +133,8 @@ reason-document_reused = Document portrait used by another applicant
 reason-document_data_mismatch = Document data contradict the application
 reason-mrz_unreadable = Machine-readable zone unreadable (informational)
 reason-blocklisted_face = Face on the blocklist (confirmed fraud)
+reason-liveness_session_failed = Liveness session failed (three attempts)
+reason-passive_liveness_only = Still selfie: passive liveness only
 
 ## Retake hints: what the applicant is asked to do when a photo cannot be used
 hint-selfie_no_face = We could not see your face. Take the selfie again, looking straight at the camera.

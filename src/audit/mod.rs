@@ -66,6 +66,10 @@ pub enum Action {
     AllowlistRemove,
     /// The allowlist (ids, who, when) was listed.
     AllowlistList,
+    /// An onboarding client opened a liveness session for an applicant.
+    CreateLivenessSession,
+    /// The applicant's device sent one attempt's frames (success: the attempt passed).
+    LivenessAttempt,
 }
 
 impl Action {
@@ -110,6 +114,8 @@ impl Action {
             Action::AllowlistAdd => "allowlist_add",
             Action::AllowlistRemove => "allowlist_remove",
             Action::AllowlistList => "allowlist_list",
+            Action::CreateLivenessSession => "create_liveness_session",
+            Action::LivenessAttempt => "liveness_attempt",
         }
     }
 }

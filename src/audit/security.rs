@@ -28,6 +28,9 @@ pub enum SecurityEvent {
     /// `audit adopt-legacy`): expected once, on upgrade; otherwise someone removed the keys (the earlier rows then
     /// verify only as the legacy, unkeyed chain). Critical.
     ServiceKeysCreated,
+    /// A liveness session ended failed with signs of an attack (replayed frames, a still picture, another face
+    /// mid-stream, impossible times). The detail names the session, never the applicant.
+    LivenessAttack,
 }
 
 impl SecurityEvent {
@@ -38,6 +41,7 @@ impl SecurityEvent {
             SecurityEvent::RepeatedFailedLogins => "repeated_failed_logins",
             SecurityEvent::AccessBurst => "access_burst",
             SecurityEvent::ServiceKeysCreated => "service_keys_created",
+            SecurityEvent::LivenessAttack => "liveness_attack",
         }
     }
 }

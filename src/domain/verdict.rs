@@ -55,6 +55,11 @@ pub enum Reason {
     MrzUnreadable,
     /// The selfie or the document portrait matches a face on the blocklist (confirmed fraud).
     BlocklistedFace,
+    /// A liveness session ended after its last failed attempt (the rules: three at most): a negative result, and a
+    /// case for an analyst.
+    LivenessSessionFailed,
+    /// The selfie was a still photo judged by the passive model alone, not a liveness session (informational).
+    PassiveLivenessOnly,
 }
 
 impl Reason {
@@ -71,6 +76,7 @@ impl Reason {
                 | Self::DocumentReused
                 | Self::DocumentDataMismatch
                 | Self::BlocklistedFace
+                | Self::LivenessSessionFailed
         )
     }
 

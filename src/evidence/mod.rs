@@ -23,7 +23,7 @@ use crate::store::{Store, StoreError, WriteTx};
 use crate::vault::Kek;
 
 pub use error::EvidenceError;
-use record::{CaseFacts, EvidenceRecord, FileHash, Service, VerificationFacts, RECORD_FORMAT};
+use record::{CaseFacts, EvidenceRecord, FileHash, Service, SessionFacts, VerificationFacts, RECORD_FORMAT};
 
 /// What exports need, shared by every request.
 pub struct Evidence {
@@ -48,7 +48,8 @@ impl Evidence {
         principal.require(Permission::ExportEvidence)?;
         let mut tx = self.store.begin_write().await?;
         let (facts, subject) = verification_facts(&mut tx, principal, id).await?;
-        let record = self.record(principal, "verification", facts, None)?;
+        let session = session_facts(&mut tx, facts.id).await?;
+        let record = self.record(principal, "verification", facts, session, None)?;
         let zip = self.package(&tx, &record, &[])?;
         let event = principal.event(Action::ExportEvidence, Some(purpose), Some(&subject), Outcome::Success);
         self.finish(tx, principal, &event).await?;
@@ -71,7 +72,8 @@ impl Evidence {
             }
         }
         let case_facts = case_facts(&case, crops.iter().map(|(hash, _)| hash.clone()).collect());
-        let record = self.record(principal, "case", facts, Some(case_facts))?;
+        let session = session_facts(&mut tx, facts.id).await?;
+        let record = self.record(principal, "case", facts, session, Some(case_facts))?;
         let files: Vec<(FileHash, &[u8])> = crops.iter().map(|(hash, png)| (hash.clone(), png.as_slice())).collect();
         let zip = self.package(&tx, &record, &files)?;
         for _ in &crops {
@@ -90,6 +92,7 @@ impl Evidence {
         principal: &Principal,
         kind: &'static str,
         verification: VerificationFacts,
+        liveness_session: Option<SessionFacts>,
         case: Option<CaseFacts>,
     ) -> Result<Vec<u8>, EvidenceError> {
         let record = EvidenceRecord {
@@ -101,7 +104,7 @@ impl Evidence {
             verification,
             thresholds: &self.thresholds,
             models: &self.models,
-            liveness_session: None,
+            liveness_session,
             case,
         };
         serde_json::to_vec(&record).map_err(|_| EvidenceError::Package)
@@ -128,6 +131,23 @@ impl Evidence {
 
 /// The verification's facts and its subject reference (for the audit row only: the record holds the pseudonym).
 /// Another client's verification is not found.
+/// The challenge log of the liveness session behind verification `id`, if any.
+async fn session_facts(tx: &mut WriteTx, id: Uuid) -> Result<Option<SessionFacts>, EvidenceError> {
+    let Some(session) = crate::store::liveness::by_verification(tx, id).await? else { return Ok(None) };
+    let challenge: crate::liveness::Challenge =
+        serde_json::from_str(&session.challenge_json).map_err(|_| StoreError::Corrupt("challenge"))?;
+    Ok(Some(SessionFacts {
+        id: session.id,
+        challenges: challenge.actions,
+        flashes: challenge.flashes,
+        attempts_used: session.attempts_used,
+        failed_attempts: serde_json::from_str(&session.failures_json).unwrap_or_default(),
+        state: session.state.as_str(),
+        created_at: session.created_at,
+        finished_at: session.finished_at,
+    }))
+}
+
 async fn verification_facts(
     tx: &mut WriteTx,
     principal: &Principal,

@@ -26,9 +26,9 @@ pub struct EvidenceRecord<'a> {
     pub verification: VerificationFacts,
     pub thresholds: &'a Thresholds,
     pub models: &'a [ModelHash],
-    /// The liveness challenge log when a liveness session was used. There are no liveness sessions yet (a passive
-    /// check on the selfie decides), so this is always `null`.
-    pub liveness_session: Option<()>,
+    /// The liveness session behind the verification (the one whose frame was the selfie, or the one whose last
+    /// failed attempt this negative result records); `null` for a still selfie.
+    pub liveness_session: Option<SessionFacts>,
     pub case: Option<CaseFacts>,
 }
 
@@ -88,4 +88,19 @@ pub struct CaseFacts {
 pub struct FileHash {
     pub path: String,
     pub sha256: String,
+}
+
+/// A liveness session's challenge log: what was asked, how many attempts it took, why each failed attempt failed.
+#[derive(Debug, Serialize)]
+pub struct SessionFacts {
+    pub id: Uuid,
+    pub challenges: Vec<crate::liveness::Action>,
+    pub flashes: Vec<crate::liveness::Flash>,
+    pub attempts_used: u32,
+    /// Per failed attempt, its failure codes (e.g. `pose_sequence`, `colour_response`, `frame_replayed`).
+    pub failed_attempts: Vec<Vec<String>>,
+    /// `used` (a verification took its frame) or `failed`.
+    pub state: &'static str,
+    pub created_at: String,
+    pub finished_at: Option<String>,
 }

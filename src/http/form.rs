@@ -1,5 +1,5 @@
-//! Reading the verification multipart form under limits: exactly `selfie`, `document` and `meta`, each once,
-//! none empty, each bounded in bytes while it streams in, the whole within a deadline and above a minimum rate.
+//! Reading the verification multipart form under limits: exactly `selfie` (or `liveness_session_id`), `document`
+//! and `meta`, each once, none empty, each bounded in bytes while it streams in, the whole within a deadline and above a minimum rate.
 
 use std::time::Duration;
 
@@ -12,9 +12,10 @@ use tokio::time::Instant;
 use crate::domain::{MetaError, VerificationMeta};
 use crate::error::{ApiError, ErrorCode};
 use crate::pipeline::UploadBytes;
-use crate::verification::Submission;
+use crate::verification::{Selfie, Submission};
 
 const META_MAX_BYTES: usize = 16 * 1024;
+const SESSION_ID_MAX_BYTES: usize = 64;
 
 #[derive(Clone, Copy)]
 pub(crate) struct FormLimits {
@@ -29,12 +30,16 @@ pub(crate) struct FormLimits {
 
 /// When the next piece of the body must have arrived, given how much has: the total deadline, or earlier when the
 /// average rate would fall below the floor.
-struct Pace {
+pub(crate) struct Pace {
     started: Instant,
     limits: FormLimits,
 }
 
 impl Pace {
+    pub(crate) fn start(limits: FormLimits) -> Self {
+        Self { started: Instant::now(), limits }
+    }
+
     fn deadline(&self, received: usize) -> Instant {
         let total = self.started + self.limits.timeout;
         if self.limits.min_bytes_per_sec == 0 {
@@ -44,7 +49,7 @@ impl Pace {
         total.min(self.started + earned.max(self.limits.grace))
     }
 
-    async fn next<S: futures_util::Stream + Unpin>(
+    pub(crate) async fn next<S: futures_util::Stream + Unpin>(
         &self,
         stream: &mut S,
         received: usize,
@@ -73,8 +78,8 @@ pub(crate) fn check_headers(req: &HttpRequest, limits: FormLimits) -> Result<(),
 
 pub(crate) async fn read(req: &HttpRequest, payload: web::Payload, limits: FormLimits) -> Result<Submission, ApiError> {
     let mut multipart = Multipart::new(req.headers(), payload);
-    let pace = Pace { started: Instant::now(), limits };
-    let (mut selfie, mut document, mut meta) = (None, None, None);
+    let pace = Pace::start(limits);
+    let (mut selfie, mut document, mut meta, mut session) = (None, None, None, None);
     let mut total = 0usize;
     while let Some(field) = pace.next(&mut multipart, total).await? {
         let mut field = field.map_err(malformed)?;
@@ -83,10 +88,11 @@ pub(crate) async fn read(req: &HttpRequest, payload: web::Payload, limits: FormL
             "selfie" => (&mut selfie, limits.image_bytes),
             "document" => (&mut document, limits.image_bytes),
             "meta" => (&mut meta, META_MAX_BYTES),
+            "liveness_session_id" => (&mut session, SESSION_ID_MAX_BYTES),
             _ => {
                 return Err(ApiError::new(
                     ErrorCode::UnexpectedField,
-                    "only selfie, document and meta parts are accepted",
+                    "only selfie (or liveness_session_id), document and meta parts are accepted",
                 ))
             }
         };
@@ -108,7 +114,23 @@ pub(crate) async fn read(req: &HttpRequest, payload: web::Payload, limits: FormL
         *slot = Some(data);
     }
     let missing = |part: &str| ApiError::new(ErrorCode::MissingField, format!("part `{part}` is required"));
-    let selfie = selfie.ok_or_else(|| missing("selfie"))?;
+    let selfie = match (selfie, session) {
+        (Some(photo), None) => Selfie::Still(photo),
+        (None, Some(id)) => {
+            let id =
+                std::str::from_utf8(&id).ok().and_then(|s| uuid::Uuid::parse_str(s.trim()).ok()).ok_or_else(|| {
+                    ApiError::new(ErrorCode::InvalidRequest, "liveness_session_id must be a session id (a UUID)")
+                })?;
+            Selfie::Session(id)
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::new(
+                ErrorCode::UnexpectedField,
+                "send either a selfie or a liveness_session_id, not both",
+            ))
+        }
+        (None, None) => return Err(missing("selfie")),
+    };
     let document = document.ok_or_else(|| missing("document"))?;
     let meta_raw = meta.ok_or_else(|| missing("meta"))?;
     let meta = VerificationMeta::parse(&meta_raw).map_err(|e| match e {
@@ -118,11 +140,11 @@ pub(crate) async fn read(req: &HttpRequest, payload: web::Payload, limits: FormL
     Ok(Submission { selfie, document, meta, meta_raw })
 }
 
-fn too_large(what: &str) -> ApiError {
+pub(crate) fn too_large(what: &str) -> ApiError {
     ApiError::new(ErrorCode::PayloadTooLarge, format!("{what} exceeds the size limit"))
 }
 
-fn malformed(e: actix_multipart::MultipartError) -> ApiError {
+pub(crate) fn malformed(e: actix_multipart::MultipartError) -> ApiError {
     tracing::debug!(error = %e, "malformed multipart body");
     ApiError::new(ErrorCode::MalformedMultipart, "the multipart body is malformed")
 }

@@ -10,6 +10,7 @@ mod consents;
 pub(crate) mod edges;
 mod form;
 mod health;
+mod liveness;
 mod openapi;
 mod principal;
 mod routes;
@@ -35,6 +36,8 @@ pub use principal::Principal;
 pub struct AppState {
     /// The verification use case (crate::verification).
     pub(crate) verifications: crate::verification::Verifications,
+    /// Liveness sessions (crate::liveness).
+    pub(crate) liveness: crate::liveness::LivenessSessions,
     /// Fraud analysts' review (crate::review).
     pub(crate) review: crate::review::Review,
     /// Staff sign-in and sign-out (crate::auth::Sessions).
@@ -66,6 +69,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/v1")
             .configure(auth::configure)
             .configure(verifications::configure)
+            .configure(liveness::configure)
             .configure(consents::configure)
             .configure(cases::configure)
             .configure(blocklist::configure)

@@ -7,7 +7,9 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::{allowlist, audit, auth, blocklist, case_work, cases, consents, health, security, subjects, verifications};
+use super::{
+    allowlist, audit, auth, blocklist, case_work, cases, consents, health, liveness, security, subjects, verifications,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +27,9 @@ use super::{allowlist, audit, auth, blocklist, case_work, cases, consents, healt
         verifications::create,
         verifications::show,
         verifications::evidence,
+        liveness::create,
+        liveness::challenge,
+        liveness::frames,
         consents::record,
         consents::show,
         consents::withdraw,
@@ -69,6 +74,11 @@ impl Modify for AuthSchemes {
         components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
         let cookie = ApiKeyValue::new(super::principal::SESSION_COOKIE);
         components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(cookie)));
+        let capture = ApiKeyValue::with_description(
+            "Authorization",
+            "`Capture TOKEN`: the capture token of one liveness session (POST /v1/liveness/sessions)",
+        );
+        components.add_security_scheme("capture", SecurityScheme::ApiKey(ApiKey::Header(capture)));
     }
 }
 
@@ -129,6 +139,17 @@ pub(crate) struct VerificationUpload {
     /// stored
     #[schema(min_length = 1)]
     meta: String,
+}
+
+/// One liveness attempt's frames. (Documentation only: `liveness` reads the parts one by one.)
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct FramesUpload {
+    /// The frames in capture order, every part named `frame` (image/jpeg), its filename the capture time in
+    /// milliseconds from the attempt's first frame (`0.jpg`, `104.jpg`, ...). The flash schedule starts with the
+    /// first frame; the head movements follow it.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    frame: Vec<Vec<u8>>,
 }
 
 /// The `X-Purpose` header every request about a person carries (policy §6).

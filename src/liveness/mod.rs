@@ -9,10 +9,14 @@
 
 pub mod analysis;
 pub mod challenge;
+mod error;
 pub mod frames;
+pub mod sessions;
 pub mod settings;
 
 pub use analysis::{analyse, Analysis, BestFrame, Failure};
 pub use challenge::{Action, Challenge, Flash};
+pub use error::LivenessError;
 pub use frames::Frame;
+pub use sessions::{AttemptResult, Attempted, Created, LivenessSessions, Opened};
 pub use settings::LivenessSettings;

@@ -30,6 +30,12 @@ impl UploadBytes {
     }
 }
 
+impl From<Zeroizing<Vec<u8>>> for UploadBytes {
+    fn from(bytes: Zeroizing<Vec<u8>>) -> Self {
+        Self(bytes)
+    }
+}
+
 impl From<Vec<u8>> for UploadBytes {
     fn from(bytes: Vec<u8>) -> Self {
         Self(Zeroizing::new(bytes))

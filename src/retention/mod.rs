@@ -43,6 +43,10 @@ pub struct SweepReport {
     pub data_keys_shredded: u64,
     pub case_crops: u64,
     pub verifications: u64,
+    /// Liveness sessions past the verifications' retention.
+    pub liveness_sessions: u64,
+    /// Sealed frames of passed liveness sessions no verification used within a day.
+    pub liveness_frames: u64,
     pub audit_rows: u64,
     pub expired_sessions: u64,
     pub delivered_notifications: u64,
@@ -85,6 +89,11 @@ pub async fn sweep(
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    // A passed session's frame exists only for the verification that follows the capture: gone after a day.
+    report.liveness_frames =
+        crate::store::liveness::drop_stale_frames(&mut tx, &crate::store::timestamp(now - Duration::days(1))?).await?;
+    report.liveness_sessions =
+        crate::store::liveness::delete_created_before(&mut tx, &cutoff(now, settings.verifications_days)?).await?;
     report.verifications =
         run("DELETE FROM verifications WHERE created_at < $1", cutoff(now, settings.verifications_days)?)
             .execute(&mut *tx)
@@ -94,7 +103,8 @@ pub async fn sweep(
     report.data_keys_shredded = sqlx::query(
         "DELETE FROM subject_keys WHERE subject_ref NOT IN (SELECT subject_ref FROM templates)
              AND subject_ref NOT IN (SELECT subject_ref FROM case_crops)
-             AND subject_ref NOT IN (SELECT subject_ref FROM blocklist)",
+             AND subject_ref NOT IN (SELECT subject_ref FROM blocklist)
+             AND subject_ref NOT IN (SELECT subject_ref FROM liveness_sessions WHERE best_frame IS NOT NULL)",
     )
     .execute(&mut *tx)
     .await?
@@ -118,6 +128,8 @@ pub async fn sweep(
         ("data_keys", report.data_keys_shredded, settings.templates_days),
         ("case_crops", report.case_crops, settings.case_crops_days_after_close),
         ("verifications", report.verifications, settings.verifications_days),
+        ("liveness_sessions", report.liveness_sessions, settings.verifications_days),
+        ("liveness_frames", report.liveness_frames, 1),
         ("audit_rows", report.audit_rows, settings.audit_days),
     ] {
         if count > 0 {

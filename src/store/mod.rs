@@ -13,6 +13,7 @@ pub mod consents;
 mod file_scan;
 pub mod kek_check;
 pub mod leases;
+pub mod liveness;
 pub mod lockout;
 pub mod residue;
 pub mod revocation;

@@ -38,6 +38,8 @@ pub struct Counts {
     pub cases: i64,
     pub case_crops: i64,
     pub active_consents: i64,
+    /// Liveness sessions (challenge, outcome, and a passed session's sealed frame until it is used).
+    pub liveness_sessions: i64,
     /// Templates of the subject in the in-memory gallery (filled in by the caller).
     #[sqlx(skip)]
     pub gallery: i64,
@@ -52,7 +54,8 @@ pub async fn counts(conn: &mut AnyConnection, subject: &str, pseudonym: &str) ->
             (SELECT COUNT(*) FROM subject_keys WHERE subject_ref = $1) AS subject_keys,
             (SELECT COUNT(*) FROM cases WHERE subject_ref = $1) AS cases,
             (SELECT COUNT(*) FROM case_crops WHERE subject_ref = $1) AS case_crops,
-            (SELECT COUNT(*) FROM consents WHERE subject_ref = $2 AND withdrawn_at IS NULL) AS active_consents",
+            (SELECT COUNT(*) FROM consents WHERE subject_ref = $2 AND withdrawn_at IS NULL) AS active_consents,
+            (SELECT COUNT(*) FROM liveness_sessions WHERE subject_ref = $1) AS liveness_sessions",
     )
     .bind(subject)
     .bind(pseudonym)
@@ -68,6 +71,7 @@ pub async fn erase(tx: &mut WriteTx, subject: &str) -> Result<Counts, StoreError
     let before = counts(&mut *conn, subject, &pseudonym).await?;
     super::biometrics::shred_subject(&mut *conn, subject).await?;
     super::allowlist::delete_subject(&mut *conn, &pseudonym).await?;
+    super::liveness::delete_subject(&mut *conn, subject).await?;
     for sql in [
         "DELETE FROM case_crops WHERE subject_ref = $1",
         "DELETE FROM case_notes WHERE case_id IN (SELECT id FROM cases WHERE subject_ref = $1)",

@@ -9,7 +9,7 @@ use crate::store::{consents, StoreError};
 /// The consent reference must name an active consent of the same subject, recorded by the same client, one that
 /// allows cross-border transfer when the data is stored outside Kazakhstan. Consents hold the subject's pseudonym,
 /// so `pseudonym` is the applicant's.
-pub(super) async fn require(
+pub(crate) async fn require(
     conn: &mut sqlx::AnyConnection,
     client: &str,
     meta: &VerificationMeta,

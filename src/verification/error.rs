@@ -28,6 +28,8 @@ pub enum VerificationError {
     #[error(transparent)]
     Pool(#[from] PoolError),
     #[error(transparent)]
+    Liveness(#[from] crate::liveness::LivenessError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -63,6 +65,7 @@ impl From<VerificationError> for ApiError {
             }
             VerificationError::Inference(cause) => ApiError::internal(&cause),
             VerificationError::Pool(cause) => ApiError::internal(&cause),
+            VerificationError::Liveness(e) => e.into(),
             VerificationError::Store(store) => store.into(),
         }
     }

@@ -16,7 +16,8 @@ use uuid::Uuid;
 use crate::audit::{Action, Outcome};
 use crate::auth::Principal;
 use crate::decision::{
-    decide, flag_blocklisted, flag_document_data, flag_document_reuse, flag_duplicate, needs_case, Thresholds,
+    decide, decide_session, flag_blocklisted, flag_document_data, flag_document_reuse, flag_duplicate,
+    flag_passive_only, needs_case, Thresholds,
 };
 use crate::domain::{Purpose, Verdict};
 use crate::gallery::Gallery;
@@ -26,8 +27,10 @@ use crate::policy::Permission;
 use crate::store::{NewVerification, Store, StoreError, StoredVerification};
 use crate::vault::Kek;
 
+pub(crate) use consent::require as require_consent;
 pub use error::VerificationError;
-pub use submission::Submission;
+pub(crate) use record::open_case;
+pub use submission::{Selfie, Submission};
 
 /// What the use case needs, shared by every request.
 pub struct Verifications {
@@ -45,6 +48,8 @@ pub struct Verifications {
     pub(crate) cross_border: bool,
     /// Whether case changes are queued for the webhook.
     pub(crate) webhook: bool,
+    /// Liveness sessions: whether they are required, and how long a passed one may be used.
+    pub(crate) liveness: crate::liveness::LivenessSettings,
 }
 
 /// A verification's outcome: the stored one this request made, or the earlier one it repeats.
@@ -88,6 +93,9 @@ impl Verifications {
         principal.require(Permission::CreateVerification)?;
         let _permit = self.admit()?;
         principal.allow_purpose(Some(submission.meta.purpose))?;
+        if self.liveness.require_session && matches!(submission.selfie, Selfie::Still(_)) {
+            return Err(crate::liveness::LivenessError::SessionRequired.into());
+        }
         // Consent first, replays included: after withdrawal nothing about the subject is processed or answered.
         let pseudonym = self.store.pseudonym(submission.meta.applicant_ref.expose())?;
         let mut conn = self.store.acquire().await?;
@@ -107,8 +115,30 @@ impl Verifications {
             }
         }
         let Submission { selfie, document, meta, .. } = submission;
+        let (selfie, session) = match selfie {
+            Selfie::Still(photo) => (photo, None),
+            Selfie::Session(id) => {
+                let taken = crate::liveness::sessions::selfie_of(
+                    &self.store,
+                    &self.kek,
+                    &self.liveness,
+                    &principal.actor,
+                    id,
+                    &meta,
+                )
+                .await?;
+                (taken.jpeg, Some(id))
+            }
+        };
         let evidence = self.examine(selfie, document, meta.iin.is_some() || meta.birth_date.is_some()).await?;
-        let mut verdict = decide(&evidence, &self.thresholds);
+        let mut verdict = match session {
+            Some(_) => decide_session(&evidence, &self.thresholds),
+            None => {
+                let mut verdict = decide(&evidence, &self.thresholds);
+                flag_passive_only(&mut verdict, &evidence);
+                verdict
+            }
+        };
         let subject = meta.applicant_ref.expose();
         let other = |s: &str| s != subject && !allowed.iter().any(|a| a == s);
         let search = |e: &Option<crate::pipeline::Embedding>| {
@@ -146,8 +176,11 @@ impl Verifications {
             similarity: evidence.similarity,
             live_score: evidence.selfie.live_score,
         };
-        let flagged =
-            record::Flagged { case_id: needs_case(&verdict).then(Uuid::new_v4), duplicate: duplicate.as_ref() };
+        let flagged = record::Flagged {
+            case_id: needs_case(&verdict).then(Uuid::new_v4),
+            duplicate: duplicate.as_ref(),
+            session,
+        };
         match record::store(self, principal, &row, &evidence, &flagged).await {
             Ok(()) => {
                 if let Some(template) = &evidence.selfie.embedding {

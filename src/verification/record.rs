@@ -8,16 +8,48 @@ use crate::audit::{self, Action, Outcome};
 use crate::auth::Principal;
 use crate::gallery::Hit;
 use crate::notify::{CaseEvent, EventKind};
-use crate::pipeline::Evidence;
+use crate::pipeline::{Evidence, FaceCrop};
 use crate::store::biometrics::{self, NewTemplate};
 use crate::store::cases::{self, CaseStatus, NewCase};
 use crate::store::{insert_verification, NewVerification, StoreError, WriteTx};
-use crate::vault::{seal_crop, seal_template, TemplateBinding};
+use crate::vault::{seal_crop, seal_template, DataKey, TemplateBinding};
 
 /// A case to open with the verification, and the other applicant it duplicates, if any.
 pub(super) struct Flagged<'a> {
     pub case_id: Option<Uuid>,
     pub duplicate: Option<&'a Hit>,
+    /// The liveness session whose frame is the selfie: used up by this verification.
+    pub session: Option<Uuid>,
+}
+
+/// Opens `case` in the caller's transaction: the row, its webhook event (when one is configured) and the crops,
+/// sealed under the subject's data key (`key`, needed when there are crops).
+pub(crate) async fn open_case(
+    tx: &mut WriteTx,
+    webhook: bool,
+    case: &NewCase<'_>,
+    crops: &[(&str, Option<&FaceCrop>)],
+    key: Option<&DataKey>,
+) -> Result<(), StoreError> {
+    cases::insert(tx, case).await?;
+    if webhook {
+        let event = CaseEvent {
+            event: EventKind::CaseOpened,
+            case_id: case.id,
+            verification_id: case.verification_id,
+            status: CaseStatus::Open.as_str(),
+            reasons: crate::domain::Reason::for_client(case.reasons),
+            outcome: None,
+        };
+        crate::notify::enqueue(tx, &event).await?;
+    }
+    for (kind, crop) in crops {
+        let (Some(crop), Some(key)) = (crop, key) else { continue };
+        let png = crop.to_png().map_err(|_| StoreError::Corrupt("crop encoding"))?;
+        let sealed = seal_crop(key, &png, case.id, kind, case.subject_ref).map_err(StoreError::Vault)?;
+        cases::insert_crop(tx, case.id, kind, case.subject_ref, &sealed).await?;
+    }
+    Ok(())
 }
 
 pub(super) async fn store(
@@ -35,6 +67,12 @@ pub(super) async fn store(
         return Err(VerificationError::ConsentRequired("consent was withdrawn during the verification"));
     }
     insert_verification(&mut tx, record).await?;
+    if let Some(session) = flagged.session {
+        match crate::store::liveness::mark_used(&mut tx, session, record.id).await {
+            Err(StoreError::Conflict) => return Err(crate::liveness::LivenessError::NotUsable.into()),
+            other => other?,
+        }
+    }
     let needs_key = evidence.selfie.embedding.is_some() || flagged.case_id.is_some();
     let key = if needs_key { Some(biometrics::data_key(&mut tx, &core.kek, subject).await?) } else { None };
     if let Some(case_id) = flagged.case_id {
@@ -47,24 +85,8 @@ pub(super) async fn store(
             live_score: record.live_score,
             duplicate: flagged.duplicate.map(|h| (h.verification_id, h.score)),
         };
-        cases::insert(&mut tx, &case).await?;
-        if core.webhook {
-            let event = CaseEvent {
-                event: EventKind::CaseOpened,
-                case_id,
-                verification_id: record.id,
-                status: CaseStatus::Open.as_str(),
-                reasons: crate::domain::Reason::for_client(&record.verdict.reasons),
-                outcome: None,
-            };
-            crate::notify::enqueue(&mut tx, &event).await?;
-        }
-        for (kind, crop) in [("selfie", &evidence.selfie.crop), ("document", &evidence.document.crop)] {
-            let (Some(crop), Some(key)) = (crop, &key) else { continue };
-            let png = crop.to_png().map_err(|_| StoreError::Corrupt("crop encoding"))?;
-            let sealed = seal_crop(key, &png, case_id, kind, subject).map_err(StoreError::Vault)?;
-            cases::insert_crop(&mut tx, case_id, kind, subject, &sealed).await?;
-        }
+        let crops = [("selfie", evidence.selfie.crop.as_ref()), ("document", evidence.document.crop.as_ref())];
+        open_case(&mut tx, core.webhook, &case, &crops, key.as_ref()).await?;
     }
     if let (Some(template), Some(key)) = (&evidence.selfie.embedding, &key) {
         let template_id = Uuid::new_v4();

@@ -1,12 +1,21 @@
 //! What a client submits for one verification, as the front-end read it.
 
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::domain::VerificationMeta;
 use crate::pipeline::UploadBytes;
 
+/// Where the live face comes from.
+pub enum Selfie {
+    /// A still photo, judged by the passive model alone.
+    Still(UploadBytes),
+    /// A passed liveness session of the same applicant: its best frontal frame is the selfie.
+    Session(Uuid),
+}
+
 pub struct Submission {
-    pub selfie: UploadBytes,
+    pub selfie: Selfie,
     pub document: UploadBytes,
     pub meta: VerificationMeta,
     /// Raw meta bytes, for the request digest.
@@ -18,7 +27,15 @@ impl Submission {
     /// idempotency key.
     pub fn digest(&self) -> String {
         let mut h = Sha256::new();
-        for part in [&*self.meta_raw, &*self.selfie, &*self.document] {
+        let session;
+        let selfie: &[u8] = match &self.selfie {
+            Selfie::Still(bytes) => bytes,
+            Selfie::Session(id) => {
+                session = format!("liveness_session\0{id}");
+                session.as_bytes()
+            }
+        };
+        for part in [&*self.meta_raw, selfie, &*self.document] {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part);
         }

@@ -3,85 +3,15 @@
 //! decision, switch the console to Kazakh from the nav, find it all in the audit log. Screenshots land in
 //! target/tmp/console-screenshots/.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use faceverify::policy::Role;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 
+use crate::browser::{browser_available, shot, start_browser};
 use crate::helpers::{face, form, require_shared, spawn_app, TestApp};
 
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
 const PASSWORD: &str = "correct horse battery staple";
-
-/// Chromedriver, killed on drop.
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn browser_available() -> bool {
-    if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
-        return true;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true but {CHROMIUM} / {CHROMEDRIVER} are missing (.ci/run installs chromium and chromium-driver)");
-    }
-    eprintln!(
-        "SKIPPED: the browser test needs {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)"
-    );
-    false
-}
-
-async fn start_browser(profile: &Path) -> (Driver, Client) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let driver = Driver(child);
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": CHROMIUM,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=1100,900", format!("--user-data-dir={}", profile.display())]
-        }),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    for _ in 0..50 {
-        if let Ok(client) = ClientBuilder::new(connector.clone())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            return (driver, client);
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("could not start a browser session through chromedriver");
-}
-
-fn screenshot_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    dir
-}
-
-async fn shot(c: &Client, name: &str) {
-    let png = c.screenshot().await.expect("screenshot");
-    std::fs::write(screenshot_dir().join(name), png).expect("write screenshot");
-}
 
 /// Polls until element `id` shows `want`: the page navigates after a form post, so the old element can go stale.
 async fn wait_for_text(c: &Client, id: &str, want: &str) {
