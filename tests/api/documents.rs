@@ -171,13 +171,13 @@ async fn the_machine_readable_zone_is_compared_with_the_iin_and_birth_date_sent(
     let body = post(&app, raw_form(selfie.clone(), card.clone(), &agreeing)).await;
     assert_eq!(
         (body["decision"].as_str(), &body["reasons"]),
-        (Some("match"), &serde_json::json!(["faces_match"])),
+        (Some("match"), &serde_json::json!(["faces_match", "passive_liveness_only"])),
         "{body}"
     );
     // Nothing to compare: the zone is not read (a misread one would otherwise add mrz_unreadable), the card matches.
     let plain = app.consented_meta("APP-MRZ").await;
     let body = post(&app, raw_form(selfie.clone(), card.clone(), &plain)).await;
-    assert_eq!(body["reasons"], serde_json::json!(["faces_match"]), "{body}");
+    assert_eq!(body["reasons"], serde_json::json!(["faces_match", "passive_liveness_only"]), "{body}");
     // Another birth date, and another (valid) IIN: the document contradicts the client (the same applicant, so
     // nothing else sends these to review).
     for extra in [r#","birth_date":"1991-01-01""#, r#","iin":"910101400124""#] {

@@ -32,7 +32,7 @@ async fn same_person_matches() {
     let body = verify(&app, face(&shared, SAME_A), face(&shared, SAME_B)).await;
     assert_eq!(body["decision"], "match", "{body}");
     assert_eq!(body["liveness"], "live");
-    assert_eq!(body["reasons"], serde_json::json!(["faces_match"]));
+    assert_eq!(body["reasons"], serde_json::json!(["faces_match", "passive_liveness_only"]));
     assert_only_the_outcome(&body);
 }
 
