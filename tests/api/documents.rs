@@ -147,7 +147,7 @@ async fn a_specimen_passport_is_a_document() {
     let body = post(&app, raw_form(face(&shared, "images/deepface/img20.jpg"), document, &meta)).await;
     assert_eq!(
         (body["decision"].as_str(), &body["reasons"]),
-        (Some("no_match"), &serde_json::json!(["faces_do_not_match"])),
+        (Some("no_match"), &serde_json::json!(["faces_do_not_match", "passive_liveness_only"])),
         "{body}"
     );
 }
