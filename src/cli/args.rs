@@ -85,6 +85,15 @@ pub enum Command {
     /// Measure the document checks on FACES_DIR (the shared photos): specimen documents found, face photos refused,
     /// machine-readable zones read, each with a 95% interval; prints JSON.
     EvalDocuments { faces_dir: PathBuf },
+    /// Measure the liveness-session analysis on synthesised sessions (SESSIONS.csv: photo,kind,seed,other; kinds
+    /// bona_fide, still_photo, wrong_order, out_of_sync, no_light_response, other_face): BPCER and APCER per attack
+    /// kind with 95% intervals; prints JSON. The poses and the screen light are simulated (see docs/accuracy.md).
+    EvalLiveness {
+        sessions: PathBuf,
+        /// Where the CSV's photo paths start (default: the CSV's folder).
+        #[arg(long)]
+        faces_dir: Option<PathBuf>,
+    },
     /// Measure the same-picture check: genuine pairs of a pairs file (two photos of one person) against copies of
     /// each photo (re-encoded, rescaled, re-cropped); fit on one source, report on the others; JSON.
     EvalSamePicture {

@@ -72,6 +72,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::EvalAcquisition { pairs } => print_line(&eval::eval_acquisition(&settings, &pairs)?),
         Command::EvalDocuments { faces_dir } => print_line(&eval::eval_documents(settings, &faces_dir)?),
+        Command::EvalLiveness { sessions, faces_dir } => {
+            print_line(&eval::eval_liveness(&settings, &sessions, faces_dir.as_deref())?)
+        }
         Command::EvalSamePicture { pairs, fit_source } => {
             print_line(&eval::eval_same_picture(&settings, &pairs, &fit_source)?)
         }

@@ -76,7 +76,11 @@ pub fn draw(settings: &LivenessSettings) -> Result<Challenge, NoRandomness> {
     let mut bytes = vec![0u8; 4 * (settings.actions + 2 * settings.flashes)];
     getrandom::getrandom(&mut bytes).map_err(|_| NoRandomness)?;
     let mut words = bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
-    let mut next = move || words.next().unwrap_or(0);
+    Ok(draw_from(settings, move || words.next().unwrap_or(0)))
+}
+
+/// As `draw`, from any source of random words (a seeded one makes evaluations reproducible).
+pub fn draw_from(settings: &LivenessSettings, mut next: impl FnMut() -> u32) -> Challenge {
     // Each draw excludes the previous pick: choose among the other n - 1 (modulo bias is below 1e-9 here).
     let pick = |n: usize, previous: Option<usize>, r: u32| match previous {
         None => r as usize % n,
@@ -98,7 +102,7 @@ pub fn draw(settings: &LivenessSettings) -> Result<Challenge, NoRandomness> {
         flashes.push(Flash { colour: PALETTE[i].to_string(), duration_ms });
         previous = Some(i);
     }
-    Ok(Challenge { actions, flashes })
+    Challenge { actions, flashes }
 }
 
 #[cfg(test)]

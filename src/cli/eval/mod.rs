@@ -6,6 +6,7 @@
 pub mod acquisition;
 pub mod calibration;
 pub mod documents;
+pub mod liveness;
 pub mod pairs;
 pub mod report;
 pub mod same_picture;
@@ -116,6 +117,15 @@ pub fn eval_documents(mut settings: Settings, faces_dir: &Path) -> anyhow::Resul
     let pool = crate::engine::start(&settings)?;
     let report =
         documents::run(&pool, faces_dir, &settings.pipeline.limits, settings.pipeline.document.min_text_lines)?;
+    Ok(serde_json::to_string_pretty(&report)?)
+}
+
+/// `eval-liveness`: the liveness-session analysis on the synthesised sessions of `csv` (photos under `faces_dir`,
+/// by default the CSV's folder), as JSON.
+pub fn eval_liveness(settings: &Settings, csv: &Path, faces_dir: Option<&Path>) -> anyhow::Result<String> {
+    let pool = crate::engine::start(settings)?;
+    let dir = faces_dir.map(Path::to_path_buf).unwrap_or_else(|| csv.parent().unwrap_or(Path::new(".")).to_path_buf());
+    let report = liveness::run(&pool, &settings.liveness, csv, &dir)?;
     Ok(serde_json::to_string_pretty(&report)?)
 }
 
