@@ -10,6 +10,7 @@ mod audit_log;
 mod bad_input;
 mod batching;
 mod blocklist;
+mod capture_page;
 mod case_work;
 mod cases;
 mod clients;
