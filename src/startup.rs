@@ -180,6 +180,7 @@ impl Application {
                 .app_data(http::edges::form_config())
                 .configure(http::configure)
                 .configure(crate::console::configure)
+                .configure(crate::capture::configure)
                 .default_service(web::to(http::not_found))
         })
         .listen(listener)?

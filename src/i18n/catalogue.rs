@@ -7,12 +7,18 @@ use fluent_bundle::FluentResource;
 
 use super::Lang;
 
-/// Each language's catalogue source, as compiled in.
+/// Each language's catalogue source, as compiled in: the console's texts, then the capture page's.
 pub(super) fn source(lang: Lang) -> &'static str {
     match lang {
-        Lang::En => include_str!("../../locales/en/console.ftl"),
-        Lang::Ru => include_str!("../../locales/ru/console.ftl"),
-        Lang::Kk => include_str!("../../locales/kk/console.ftl"),
+        Lang::En => {
+            concat!(include_str!("../../locales/en/console.ftl"), "\n", include_str!("../../locales/en/capture.ftl"))
+        }
+        Lang::Ru => {
+            concat!(include_str!("../../locales/ru/console.ftl"), "\n", include_str!("../../locales/ru/capture.ftl"))
+        }
+        Lang::Kk => {
+            concat!(include_str!("../../locales/kk/console.ftl"), "\n", include_str!("../../locales/kk/capture.ftl"))
+        }
     }
 }
 

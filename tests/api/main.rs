@@ -12,6 +12,7 @@ mod capture_browser;
 mod batching;
 mod blocklist;
 mod browser;
+mod capture_page;
 mod case_work;
 mod cases;
 mod clients;
