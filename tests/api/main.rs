@@ -30,6 +30,7 @@ mod kek_check;
 mod login_limits;
 mod openapi;
 mod reference;
+mod reference_photo;
 mod replicas;
 mod retention;
 mod revocation;
