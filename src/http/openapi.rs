@@ -113,7 +113,7 @@ pub(crate) fn json() -> &'static str {
     })
 }
 
-/// The three parts of a verification request. (Documentation only: `form` reads the parts one by one.)
+/// The parts of a verification request, the reference optional. (Documentation only: `form` reads them one by one.)
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub(crate) struct VerificationUpload {
