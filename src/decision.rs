@@ -7,7 +7,7 @@ use crate::document::iin::Iin;
 use crate::document::mrz::MrzReading;
 use crate::domain::BirthDate;
 use crate::domain::{Decision, Liveness, Reason, Verdict};
-use crate::pipeline::{Evidence, Examined, QualityIssue, Role};
+use crate::pipeline::{Evidence, Examined, QualityIssue, ReferenceEvidence, Role};
 
 /// `same_picture_min` by `faceverify eval-same-picture`: see docs/accuracy.md for the fit and the held-out figures.
 const SAME_PICTURE_MIN: f32 = 0.89;
@@ -29,6 +29,13 @@ pub struct Thresholds {
     /// or a re-encoded, rescaled or re-cropped copy gives nearly the same template; two photos of one person taken
     /// apart do not). Fitted by `faceverify eval-same-picture` (docs/accuracy.md).
     pub same_picture_min: f32,
+    /// Live vs reference photo (state database): cosine at or above which the faces match. Two photos of one person
+    /// taken apart, as pairs.csv holds, so `match_min`'s calibration applies as it stands (docs/accuracy.md).
+    pub reference_match_min: f32,
+    /// Live vs reference: cosine below which the faces do not match (`reference_mismatch`); between is `review`.
+    pub reference_review_min: f32,
+    /// Reference vs document portrait: cosine below which they are not one person (`reference_document_mismatch`).
+    pub reference_document_min: f32,
 }
 
 impl Default for Thresholds {
@@ -40,6 +47,9 @@ impl Default for Thresholds {
             spoof_max: 0.4,
             duplicate_min: 0.48,
             same_picture_min: SAME_PICTURE_MIN,
+            reference_match_min: 0.45,
+            reference_review_min: 0.36,
+            reference_document_min: 0.36,
         }
     }
 }
@@ -59,24 +69,32 @@ impl Thresholds {
         if !(unit(self.same_picture_min) && self.same_picture_min >= self.match_min) {
             return Err("thresholds: need match_min <= same_picture_min <= 1".into());
         }
+        let reference_band = unit(self.reference_match_min)
+            && unit(self.reference_review_min)
+            && self.reference_review_min <= self.reference_match_min
+            && self.reference_match_min <= self.same_picture_min;
+        if !reference_band {
+            return Err("thresholds: need 0 <= reference_review_min <= reference_match_min <= same_picture_min".into());
+        }
+        if !unit(self.reference_document_min) {
+            return Err("thresholds: need 0 <= reference_document_min <= 1".into());
+        }
         Ok(())
     }
 }
 
-/// The verdict on a still selfie: liveness from the passive model on that one photo.
-pub fn decide(evidence: &Evidence, t: &Thresholds) -> Verdict {
-    let liveness = match evidence.selfie.live_score {
-        Some(p) if p >= t.live_min => Liveness::Live,
-        Some(p) if p < t.spoof_max => Liveness::Spoof,
-        _ => Liveness::Inconclusive,
-    };
-    judge(evidence, t, liveness)
+/// What the liveness label rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LivenessBasis {
+    /// The passive model on the one still selfie.
+    StillPhoto,
+    /// A passed liveness session (the challenges, the screen's light, the passive model on several frames): `live`.
+    Session,
 }
 
-/// The verdict when the selfie is a passed liveness session's frame: the session judged liveness (challenges,
-/// screen light, the passive model on several frames), so the label is `live`.
-pub fn decide_session(evidence: &Evidence, t: &Thresholds) -> Verdict {
-    judge(evidence, t, Liveness::Live)
+/// The verdict on a still selfie and a document.
+pub fn decide(evidence: &Evidence, t: &Thresholds) -> Verdict {
+    decide_with_reference(evidence, None, t, LivenessBasis::StillPhoto)
 }
 
 /// A still selfie's liveness rests on the passive model alone: said so, when liveness was judged at all.
@@ -86,11 +104,37 @@ pub fn flag_passive_only(verdict: &mut Verdict, evidence: &Evidence) {
     }
 }
 
-fn judge(evidence: &Evidence, t: &Thresholds, liveness: Liveness) -> Verdict {
+/// As `decide`; with a reference photo (the state database's), the decision rests on live vs reference
+/// (`reference_match_min` / `reference_review_min`, `reference_mismatch` below), and the document's two comparisons
+/// are fraud signals: a document portrait that is not the live face (below `review_min`: `document_mismatch`) or not
+/// the reference's person (below `reference_document_min`: `reference_document_mismatch`) sends a match to review.
+/// A `no_match` stays one (the state's photo is not the applicant, whatever the document shows); a reference-document
+/// contradiction opens a case either way (`needs_case`). An unusable reference is `rejected` with its own reason,
+/// as an unusable photo is; the selfie being the reference picture itself is `selfie_is_reference`, review.
+pub fn decide_with_reference(
+    evidence: &Evidence,
+    reference: Option<&ReferenceEvidence>,
+    t: &Thresholds,
+    basis: LivenessBasis,
+) -> Verdict {
     let mut reasons = quality_reasons(&evidence.selfie, Role::Selfie);
     reasons.extend(quality_reasons(&evidence.document, Role::Document));
-    let similarity = match evidence.similarity {
-        Some(s) if reasons.is_empty() => s,
+    if let Some(r) = reference {
+        reasons.extend(quality_reasons(&r.examined, Role::Reference));
+    }
+    // The comparison the decision rests on, with its bands and the reason of a mismatch.
+    let (primary, match_min, review_min, mismatch) = match reference {
+        Some(r) => (r.live, t.reference_match_min, t.reference_review_min, Reason::ReferenceMismatch),
+        None => (evidence.similarity, t.match_min, t.review_min, Reason::FacesDoNotMatch),
+    };
+    let liveness = match (basis, evidence.selfie.live_score) {
+        (LivenessBasis::Session, _) => Liveness::Live,
+        (LivenessBasis::StillPhoto, Some(p)) if p >= t.live_min => Liveness::Live,
+        (LivenessBasis::StillPhoto, Some(p)) if p < t.spoof_max => Liveness::Spoof,
+        _ => Liveness::Inconclusive,
+    };
+    let similarity = match primary.zip(evidence.similarity) {
+        Some((s, _)) if reasons.is_empty() => s,
         // A suspected attack goes to a human even when the photos are also unusable: telling an attacker
         // to "retake the photo" would only help them iterate.
         _ if liveness == Liveness::Spoof => {
@@ -99,10 +143,10 @@ fn judge(evidence: &Evidence, t: &Thresholds, liveness: Liveness) -> Verdict {
         }
         _ => return Verdict { decision: Decision::Rejected, liveness, reasons },
     };
-    let (mut decision, score_reason) = if similarity >= t.match_min {
+    let (mut decision, score_reason) = if similarity >= match_min {
         (Decision::Match, Reason::FacesMatch)
-    } else if similarity < t.review_min {
-        (Decision::NoMatch, Reason::FacesDoNotMatch)
+    } else if similarity < review_min {
+        (Decision::NoMatch, mismatch)
     } else {
         (Decision::Review, Reason::BorderlineScore)
     };
@@ -118,11 +162,30 @@ fn judge(evidence: &Evidence, t: &Thresholds, liveness: Liveness) -> Verdict {
         Liveness::Live => {}
     }
     // The same picture gives nearly the same template: then there is no independent document.
-    if similarity >= t.same_picture_min {
+    let selfie_document = evidence.similarity.unwrap_or(similarity);
+    if selfie_document >= t.same_picture_min {
         decision = Decision::Review;
         reasons.push(Reason::DocumentIsSelfie);
     }
+    // Nor a live capture, when the selfie is the state's own picture.
+    if reference.is_some() && similarity >= t.same_picture_min {
+        decision = Decision::Review;
+        reasons.push(Reason::SelfieIsReference);
+    }
     reasons.push(score_reason);
+    if let Some(r) = reference {
+        let mut flags = Vec::new();
+        if selfie_document < t.review_min {
+            flags.push(Reason::DocumentMismatch);
+        }
+        if r.document.is_some_and(|s| s < t.reference_document_min) {
+            flags.push(Reason::ReferenceDocumentMismatch);
+        }
+        if !flags.is_empty() && decision == Decision::Match {
+            decision = Decision::Review;
+        }
+        reasons.extend(flags);
+    }
     Verdict { decision, liveness, reasons }
 }
 
@@ -172,7 +235,8 @@ pub fn flag_document_data(
     }
 }
 
-/// Whether a verification opens a review case: anything sent to review, and unusable document portraits.
+/// Whether a verification opens a review case: anything sent to review, unusable document portraits, and a
+/// document that contradicts the reference photo (whatever the decision).
 pub fn needs_case(verdict: &Verdict) -> bool {
     verdict.decision == Decision::Review
         || verdict.reasons.iter().any(|r| {
@@ -182,6 +246,7 @@ pub fn needs_case(verdict: &Verdict) -> bool {
                     | Reason::DocumentFaceTooSmall
                     | Reason::DocumentExtremePose
                     | Reason::DocumentBlurry
+                    | Reason::ReferenceDocumentMismatch
             )
         })
 }
@@ -200,6 +265,10 @@ fn quality_reasons(examined: &Examined, role: Role) -> Vec<Reason> {
             (Role::Document, QualityIssue::FaceTooSmall) => Reason::DocumentFaceTooSmall,
             (Role::Document, QualityIssue::ExtremePose) => Reason::DocumentExtremePose,
             (Role::Document, QualityIssue::Blurry) => Reason::DocumentBlurry,
+            (Role::Reference, QualityIssue::NoFace | QualityIssue::MultipleFaces) => Reason::ReferenceNoFace,
+            (Role::Reference, QualityIssue::FaceTooSmall | QualityIssue::ExtremePose | QualityIssue::Blurry) => {
+                Reason::ReferenceUnusable
+            }
             // Only document photos are looked at for a document.
             (_, QualityIssue::NotADocument) => Reason::DocumentNotFound,
         })
@@ -344,10 +413,72 @@ mod tests {
         assert_eq!((v.decision, v.reasons.last()), (Decision::Review, Some(&Reason::DocumentReused)));
     }
 
+    /// Selfie, document and reference: live vs reference `live_ref`, live vs document `live_doc`, reference vs
+    /// document `ref_doc`.
+    fn with_reference(live_ref: f32, live_doc: f32, ref_doc: f32) -> Verdict {
+        let e = evidence(Some(live_doc), 0.99);
+        let r = ReferenceEvidence { examined: side(vec![], None), live: Some(live_ref), document: Some(ref_doc) };
+        decide_with_reference(&e, Some(&r), &Thresholds::default(), LivenessBasis::StillPhoto)
+    }
+
+    #[test]
+    fn with_a_reference_the_decision_rests_on_live_vs_reference() {
+        let v = with_reference(0.7, 0.6, 0.65);
+        assert_eq!((v.decision, v.reasons.clone()), (Decision::Match, vec![Reason::FacesMatch]));
+        assert!(!needs_case(&v));
+        // The document shows the applicant, the state's photo someone else: no_match on the reference, a case for
+        // analysts, and the client told only the reference's reason.
+        let v = with_reference(0.1, 0.7, 0.1);
+        assert_eq!(v.decision, Decision::NoMatch);
+        assert_eq!(v.reasons, vec![Reason::ReferenceMismatch, Reason::ReferenceDocumentMismatch]);
+        assert!(needs_case(&v));
+        assert_eq!(v.for_client().reasons, vec![Reason::ReferenceMismatch]);
+        // Borderline on the reference is review, whatever the document says.
+        assert_eq!(with_reference(0.40, 0.7, 0.7).reasons, vec![Reason::BorderlineScore]);
+    }
+
+    #[test]
+    fn a_document_contradicting_a_reference_match_goes_to_review() {
+        let v = with_reference(0.7, 0.1, 0.1);
+        assert_eq!(v.decision, Decision::Review);
+        assert_eq!(v.reasons, vec![Reason::FacesMatch, Reason::DocumentMismatch, Reason::ReferenceDocumentMismatch]);
+        assert!(needs_case(&v));
+        assert_eq!(v.for_client().reasons, vec![Reason::UnderReview]);
+        // A borderline live-vs-document score (an old document photo) is no flag when the reference matches.
+        let t = Thresholds::default();
+        assert_eq!(with_reference(0.7, (t.match_min + t.review_min) / 2.0, 0.6).decision, Decision::Match);
+    }
+
+    #[test]
+    fn the_reference_picture_as_selfie_goes_to_review() {
+        let v = with_reference(0.97, 0.6, 0.6);
+        assert_eq!(v.decision, Decision::Review);
+        assert_eq!(v.reasons, vec![Reason::SelfieIsReference, Reason::FacesMatch]);
+    }
+
+    #[test]
+    fn an_unusable_reference_is_rejected_with_its_own_reason() {
+        let e = evidence(Some(0.8), 0.99);
+        for (issue, reason) in [
+            (QualityIssue::NoFace, Reason::ReferenceNoFace),
+            (QualityIssue::MultipleFaces, Reason::ReferenceNoFace),
+            (QualityIssue::Blurry, Reason::ReferenceUnusable),
+        ] {
+            let r = ReferenceEvidence { examined: side(vec![issue], None), live: None, document: None };
+            let v = decide_with_reference(&e, Some(&r), &Thresholds::default(), LivenessBasis::StillPhoto);
+            assert_eq!((v.decision, v.reasons.clone()), (Decision::Rejected, vec![reason]));
+            assert!(!needs_case(&v));
+            assert_eq!(v.for_client().reasons, vec![reason], "the client learns its reference was unusable");
+        }
+    }
+
     #[test]
     fn threshold_validation_rejects_inverted_bands() {
         assert!(Thresholds::default().validate().is_ok());
         assert!(Thresholds { review_min: 0.5, match_min: 0.4, ..Thresholds::default() }.validate().is_err());
         assert!(Thresholds { live_min: 1.5, ..Thresholds::default() }.validate().is_err());
+        let inverted = Thresholds { reference_review_min: 0.5, reference_match_min: 0.4, ..Thresholds::default() };
+        assert!(inverted.validate().is_err());
+        assert!(Thresholds { reference_document_min: -0.1, ..Thresholds::default() }.validate().is_err());
     }
 }

@@ -36,6 +36,7 @@ error_codes! {
     UnexpectedField => (BAD_REQUEST, "unexpected_field"),
     MalformedMultipart => (BAD_REQUEST, "malformed_multipart"),
     InvalidMeta => (BAD_REQUEST, "invalid_meta"),
+    InvalidReferenceSource => (BAD_REQUEST, "invalid_reference_source"),
     InvalidIdempotencyKey => (BAD_REQUEST, "invalid_idempotency_key"),
     InvalidBody => (BAD_REQUEST, "invalid_body"),
     InvalidQuery => (BAD_REQUEST, "invalid_query"),

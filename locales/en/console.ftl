@@ -135,6 +135,12 @@ reason-mrz_unreadable = Machine-readable zone unreadable (informational)
 reason-blocklisted_face = Face on the blocklist (confirmed fraud)
 reason-liveness_session_failed = Liveness session failed (three attempts)
 reason-passive_liveness_only = Still selfie: passive liveness only
+reason-reference_mismatch = Live face does not match the state reference photo
+reason-reference_no_face = No single face in the state reference photo
+reason-reference_unusable = State reference photo unusable (small, turned or blurred face)
+reason-reference_document_mismatch = Document portrait and state reference photo are different people
+reason-document_mismatch = Live face matches the reference photo but not the document portrait
+reason-selfie_is_reference = Selfie is the state reference photo itself
 
 ## Retake hints: what the applicant is asked to do when a photo cannot be used
 hint-selfie_no_face = We could not see your face. Take the selfie again, looking straight at the camera.
@@ -147,6 +153,8 @@ hint-document_no_face = We could not see the photo on your document. Photograph 
 hint-document_face_too_small = The document is too far away. Hold the camera closer so that the document fills the frame.
 hint-document_extreme_pose = Photograph the document straight on, not at an angle.
 hint-document_blurry = The document photo is blurry. Hold the camera still in good light and try again.
+hint-reference_no_face = We could not use your photo from the state database. Please contact the lender; there is nothing to retake.
+hint-reference_unusable = Your photo from the state database could not be compared. Please contact the lender; there is nothing to retake.
 
 ## Error pages
 error-title = Error
@@ -160,6 +168,7 @@ error-duplicate_field = A field was sent twice.
 error-unexpected_field = The form has an unexpected field.
 error-malformed_multipart = The upload is malformed.
 error-invalid_meta = The request metadata are invalid.
+error-invalid_reference_source = The reference photo's source is missing or invalid.
 error-invalid_idempotency_key = The idempotency key is invalid.
 error-invalid_body = The form does not have the expected fields.
 error-invalid_query = The address has invalid parameters.

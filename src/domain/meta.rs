@@ -8,7 +8,7 @@ use crate::document::iin::Iin;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MetaError {
-    #[error("meta is not a JSON object with applicant_ref, purpose, consent_ref and optionally iin and birth_date (and nothing else)")]
+    #[error("meta is not a JSON object with applicant_ref, purpose, consent_ref and optionally iin, birth_date and reference_source (and nothing else)")]
     Malformed,
     #[error("meta.{0} must be 1 to 128 characters of A-Z a-z 0-9 . _ : -")]
     BadReference(&'static str),
@@ -18,6 +18,28 @@ pub enum MetaError {
     BadIin,
     #[error("meta.birth_date must be a date, YYYY-MM-DD")]
     BadBirthDate,
+    #[error("meta.reference_source must be 1 to 32 characters of a-z 0-9 _ -")]
+    BadReferenceSource,
+}
+
+/// Where the client's back end fetched the reference photo from (`gbd_fl`, `finid`, ...): a short name the client
+/// chooses, recorded with the verification. Not personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferenceSource(String);
+
+impl ReferenceSource {
+    pub const MAX_LEN: usize = 32;
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = !s.is_empty()
+            && s.len() <= Self::MAX_LEN
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        ok.then(|| Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// The applicant's birth date as the client states it, kept as the MRZ writes it (YYMMDD). Personal data: zeroed
@@ -51,6 +73,7 @@ struct RawMeta {
     consent_ref: String,
     iin: Option<Zeroizing<String>>,
     birth_date: Option<Zeroizing<String>>,
+    reference_source: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +84,8 @@ pub struct VerificationMeta {
     /// Optional: compared with the document's machine-readable zone, never stored.
     pub iin: Option<Iin>,
     pub birth_date: Option<BirthDate>,
+    /// Required with a `reference` part, refused without one: where the reference photo came from.
+    pub reference_source: Option<ReferenceSource>,
 }
 
 impl VerificationMeta {
@@ -76,6 +101,11 @@ impl VerificationMeta {
                 .birth_date
                 .as_deref()
                 .map(|s| BirthDate::parse(s).ok_or(MetaError::BadBirthDate))
+                .transpose()?,
+            reference_source: raw
+                .reference_source
+                .as_deref()
+                .map(|s| ReferenceSource::parse(s).ok_or(MetaError::BadReferenceSource))
                 .transpose()?,
         })
     }
@@ -108,6 +138,22 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(VerificationMeta::parse(input).map(|_| ()), Err(want));
+        }
+    }
+
+    #[test]
+    fn reference_sources_are_short_lowercase_names() {
+        let parse = |source: &str| {
+            let json = format!(
+                r#"{{"applicant_ref":"A1","purpose":"identification","consent_ref":"C","reference_source":"{source}"}}"#
+            );
+            VerificationMeta::parse(json.as_bytes()).map(|m| m.reference_source.map(|s| s.as_str().to_owned()))
+        };
+        assert_eq!(parse("gbd_fl"), Ok(Some("gbd_fl".to_owned())));
+        assert_eq!(parse("fin-id2"), Ok(Some("fin-id2".to_owned())));
+        assert_eq!(parse(&"a".repeat(32)).map(|s| s.map(|s| s.len())), Ok(Some(32)));
+        for bad in ["", "GBD", "gbd fl", "gbd.fl", "цоид", &"a".repeat(33)] {
+            assert_eq!(parse(bad), Err(MetaError::BadReferenceSource), "{bad:?}");
         }
     }
 

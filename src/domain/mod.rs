@@ -4,6 +4,6 @@ mod meta;
 mod reference;
 mod verdict;
 
-pub use meta::{BirthDate, MetaError, VerificationMeta};
+pub use meta::{BirthDate, MetaError, ReferenceSource, VerificationMeta};
 pub use reference::{ApplicantRef, ConsentRef, Purpose, ReferenceError};
 pub use verdict::{Decision, Liveness, Reason, Verdict};

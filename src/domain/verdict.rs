@@ -60,6 +60,21 @@ pub enum Reason {
     LivenessSessionFailed,
     /// The selfie was a still photo judged by the passive model alone, not a liveness session (informational).
     PassiveLivenessOnly,
+    /// A reference photo was given and the live face does not match it: the decision (`no_match`) rests on it.
+    ReferenceMismatch,
+    /// The reference photo shows no face, or more than one person: nothing to compare with (the client's back end
+    /// should fetch it again). `rejected`.
+    ReferenceNoFace,
+    /// The reference photo's face is too small, turned or blurred to compare. `rejected`.
+    ReferenceUnusable,
+    /// The reference photo and the document portrait are not one person: the document contradicts the state's
+    /// record. A case opens; a match goes to review.
+    ReferenceDocumentMismatch,
+    /// A reference photo was given, the live face matches it, but not the document portrait. A case opens, the
+    /// match goes to review.
+    DocumentMismatch,
+    /// The selfie is the reference photo itself (or a copy of it): no live capture. Review.
+    SelfieIsReference,
 }
 
 impl Reason {
@@ -77,10 +92,14 @@ impl Reason {
                 | Self::DocumentDataMismatch
                 | Self::BlocklistedFace
                 | Self::LivenessSessionFailed
+                | Self::ReferenceDocumentMismatch
+                | Self::DocumentMismatch
+                | Self::SelfieIsReference
         )
     }
 
-    /// A photo that cannot be used: the client is asked to retake it.
+    /// A photo that cannot be used: the client is asked to retake it (or, for the reference photo, which its back
+    /// end fetched, to fetch it again).
     fn is_retake_hint(self) -> bool {
         matches!(
             self,
@@ -94,6 +113,8 @@ impl Reason {
                 | Self::DocumentFaceTooSmall
                 | Self::DocumentExtremePose
                 | Self::DocumentBlurry
+                | Self::ReferenceNoFace
+                | Self::ReferenceUnusable
         )
     }
 
@@ -150,7 +171,9 @@ impl Verdict {
     ///   case still opens for analysts), so a deliberately unusable photo cannot be used to read the liveness model.
     /// - Any other review: `review`, liveness `inconclusive` and the one reason `under_review`, whatever caught it
     ///   (spoof, 1:N duplicate, borderline score, inconclusive liveness).
-    /// - `match` / `no_match` as decided (their liveness is `live`). `spoof` never reaches a client.
+    /// - `match` / `no_match` as decided (their liveness is `live`), without the fraud signals a `no_match` may also
+    ///   carry (a reference photo's mismatch with the document opens a case but leaves a `no_match` as it is).
+    ///   `spoof` never reaches a client.
     pub fn for_client(&self) -> Verdict {
         let hints: Vec<Reason> = self.reasons.iter().copied().filter(|r| r.is_retake_hint()).collect();
         if !hints.is_empty() {
@@ -163,7 +186,8 @@ impl Verdict {
                 reasons: Reason::for_client(&self.reasons),
             };
         }
-        self.clone()
+        let reasons = self.reasons.iter().copied().filter(|r| !r.is_review_signal()).collect();
+        Verdict { decision: self.decision, liveness: self.liveness, reasons }
     }
 }
 
@@ -222,5 +246,12 @@ mod tests {
         let matched =
             Verdict { decision: Decision::Match, liveness: Liveness::Live, reasons: vec![Reason::FacesMatch] };
         assert_eq!(matched.for_client(), matched);
+        // A no_match on the reference photo keeps its own reason; the document's contradiction stays with analysts.
+        let forged = Verdict {
+            decision: Decision::NoMatch,
+            liveness: Liveness::Live,
+            reasons: vec![Reason::ReferenceMismatch, Reason::ReferenceDocumentMismatch],
+        };
+        assert_eq!(forged.for_client().reasons, vec![Reason::ReferenceMismatch]);
     }
 }

@@ -1,5 +1,7 @@
 //! Reading the verification multipart form under limits: exactly `selfie` (or `liveness_session_id`), `document`
-//! and `meta`, each once, none empty, each bounded in bytes while it streams in, the whole within a deadline and above a minimum rate.
+//! and `meta`, and optionally `reference` (the state database's photo, with `meta.reference_source`), each once,
+//! none empty, each bounded in bytes while it streams in, the whole (the reference included) within the request size
+//! limit, a deadline and above a minimum rate.
 
 use std::time::Duration;
 
@@ -79,7 +81,7 @@ pub(crate) fn check_headers(req: &HttpRequest, limits: FormLimits) -> Result<(),
 pub(crate) async fn read(req: &HttpRequest, payload: web::Payload, limits: FormLimits) -> Result<Submission, ApiError> {
     let mut multipart = Multipart::new(req.headers(), payload);
     let pace = Pace::start(limits);
-    let (mut selfie, mut document, mut meta, mut session) = (None, None, None, None);
+    let (mut selfie, mut document, mut meta, mut session, mut reference) = (None, None, None, None, None);
     let mut total = 0usize;
     while let Some(field) = pace.next(&mut multipart, total).await? {
         let mut field = field.map_err(malformed)?;
@@ -89,10 +91,11 @@ pub(crate) async fn read(req: &HttpRequest, payload: web::Payload, limits: FormL
             "document" => (&mut document, limits.image_bytes),
             "meta" => (&mut meta, META_MAX_BYTES),
             "liveness_session_id" => (&mut session, SESSION_ID_MAX_BYTES),
+            "reference" => (&mut reference, limits.image_bytes),
             _ => {
                 return Err(ApiError::new(
                     ErrorCode::UnexpectedField,
-                    "only selfie (or liveness_session_id), document and meta parts are accepted",
+                    "only selfie (or liveness_session_id), document, meta and reference parts are accepted",
                 ))
             }
         };
@@ -135,9 +138,26 @@ pub(crate) async fn read(req: &HttpRequest, payload: web::Payload, limits: FormL
     let meta_raw = meta.ok_or_else(|| missing("meta"))?;
     let meta = VerificationMeta::parse(&meta_raw).map_err(|e| match e {
         MetaError::PurposeNotPermitted => ApiError::new(ErrorCode::PurposeNotPermitted, e.to_string()),
+        MetaError::BadReferenceSource => ApiError::new(ErrorCode::InvalidReferenceSource, e.to_string()),
         other => ApiError::new(ErrorCode::InvalidMeta, other.to_string()),
     })?;
-    Ok(Submission { selfie, document, meta, meta_raw })
+    // A reference photo and its source come together: the source is what the verification records of it.
+    match (&reference, &meta.reference_source) {
+        (Some(_), None) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidReferenceSource,
+                "meta.reference_source is required with a reference part",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::new(
+                ErrorCode::MissingField,
+                "part `reference` is required with meta.reference_source",
+            ))
+        }
+        _ => {}
+    }
+    Ok(Submission { selfie, document, meta, meta_raw, reference })
 }
 
 pub(crate) fn too_large(what: &str) -> ApiError {

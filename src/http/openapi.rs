@@ -123,7 +123,7 @@ pub(crate) fn json() -> &'static str {
     })
 }
 
-/// The three parts of a verification request. (Documentation only: `form` reads the parts one by one.)
+/// The parts of a verification request, the reference optional. (Documentation only: `form` reads them one by one.)
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub(crate) struct VerificationUpload {
@@ -134,11 +134,19 @@ pub(crate) struct VerificationUpload {
     /// document is answered with decision rejected and reason document_not_found.
     #[schema(value_type = String, format = Binary)]
     document: Vec<u8>,
-    /// JSON {applicant_ref, purpose, consent_ref, iin?, birth_date?}: iin is a Kazakh IIN (12 digits, valid check
-    /// digit), birth_date is YYYY-MM-DD; both optional, compared with the document's machine-readable zone, never
-    /// stored
+    /// JSON {applicant_ref, purpose, consent_ref, iin?, birth_date?, reference_source?}: iin is a Kazakh IIN (12
+    /// digits, valid check digit), birth_date is YYYY-MM-DD; both optional, compared with the document's
+    /// machine-readable zone, never stored. reference_source (1-32 characters of a-z 0-9 _ -, e.g. gbd_fl, finid)
+    /// names where the reference photo came from: required with a reference part (else invalid_reference_source),
+    /// refused without one (missing_field); recorded with the verification
     #[schema(min_length = 1)]
     meta: String,
+    /// Optional: the applicant's photo from the state database (ЦОИД / FinID) that the client's back end fetched.
+    /// Given, the decision rests on the live face against it (no_match: reason reference_mismatch; an unusable
+    /// reference: rejected, reference_no_face or reference_unusable); the document portrait is still compared with
+    /// both, and a contradiction sends a match to review. Counts in the request size limit; never stored or searched
+    #[schema(value_type = Option<String>, format = Binary)]
+    reference: Option<Vec<u8>>,
 }
 
 /// One liveness attempt's frames. (Documentation only: `liveness` reads the parts one by one.)

@@ -11,7 +11,7 @@ use crate::error::ErrorCode;
 use crate::policy::Role;
 use crate::store::cases::CaseStatus;
 
-const REASONS: [Reason; 22] = [
+const REASONS: [Reason; 28] = [
     Reason::FacesMatch,
     Reason::FacesDoNotMatch,
     Reason::BorderlineScore,
@@ -34,6 +34,12 @@ const REASONS: [Reason; 22] = [
     Reason::DocumentDataMismatch,
     Reason::MrzUnreadable,
     Reason::BlocklistedFace,
+    Reason::ReferenceMismatch,
+    Reason::ReferenceNoFace,
+    Reason::ReferenceUnusable,
+    Reason::ReferenceDocumentMismatch,
+    Reason::DocumentMismatch,
+    Reason::SelfieIsReference,
 ];
 
 /// Stops compiling when a reason is added: add it to `REASONS` too, with its index here.
@@ -61,6 +67,12 @@ fn position(r: Reason) -> usize {
         Reason::DocumentDataMismatch => 19,
         Reason::MrzUnreadable => 20,
         Reason::BlocklistedFace => 21,
+        Reason::ReferenceMismatch => 22,
+        Reason::ReferenceNoFace => 23,
+        Reason::ReferenceUnusable => 24,
+        Reason::ReferenceDocumentMismatch => 25,
+        Reason::DocumentMismatch => 26,
+        Reason::SelfieIsReference => 27,
     }
 }
 

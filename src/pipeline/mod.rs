@@ -127,6 +127,8 @@ pub struct Examined {
 pub enum Part {
     Selfie,
     Document,
+    /// The optional state-database portrait.
+    Reference,
 }
 
 impl Part {
@@ -134,6 +136,7 @@ impl Part {
         match self {
             Part::Selfie => "selfie",
             Part::Document => "document",
+            Part::Reference => "reference",
         }
     }
 }
@@ -162,6 +165,29 @@ impl Evidence {
             _ => None,
         };
         Self { selfie, document, similarity }
+    }
+}
+
+/// The state-database portrait examined, and the two comparisons it takes part in. Never stored or searched.
+#[derive(Debug)]
+pub struct ReferenceEvidence {
+    pub examined: Examined,
+    /// Cosine of the selfie's template with the reference's (live vs reference): what the decision rests on.
+    pub live: Option<f32>,
+    /// Cosine of the reference's template with the document portrait's (reference vs document).
+    pub document: Option<f32>,
+}
+
+impl ReferenceEvidence {
+    /// The reference's comparisons with the selfie and the document of `evidence`, where both sides have a template.
+    pub fn new(examined: Examined, evidence: &Evidence) -> Self {
+        let cosine = |other: &Option<Embedding>| match (&examined.embedding, other) {
+            (Some(a), Some(b)) => Some(a.cosine(b)),
+            _ => None,
+        };
+        let live = cosine(&evidence.selfie.embedding);
+        let document = cosine(&evidence.document.embedding);
+        Self { examined, live, document }
     }
 }
 
@@ -277,7 +303,7 @@ impl Pipeline {
     /// compare it with, since reading costs several recognitions) and `pipeline.document.read_mrz` allows it.
     pub fn examine_with(&mut self, img: &RgbImage, role: Role, wants_mrz: bool) -> Result<Examined, InferenceError> {
         let min_score = match role {
-            Role::Selfie => self.settings.detection.selfie_min_score,
+            Role::Selfie | Role::Reference => self.settings.detection.selfie_min_score,
             Role::Document => self.settings.detection.document_min_score,
         };
         let mut examined = Examined {
@@ -347,6 +373,7 @@ impl Pipeline {
         let role = match part {
             Part::Selfie => Role::Selfie,
             Part::Document => Role::Document,
+            Part::Reference => Role::Reference,
         };
         Ok(self.examine_with(&img, role, wants_mrz)?)
     }

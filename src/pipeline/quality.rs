@@ -11,6 +11,10 @@ use super::face::Face;
 pub enum Role {
     Selfie,
     Document,
+    /// The state database's portrait (ЦОИД / FinID) that the lender's back end fetched: a clean portrait, detected
+    /// and gated like a selfie (one person, the selfie's detector score), but with the document's smaller minimum
+    /// eye distance, since archive portraits are small files; no liveness, no document-presence check.
+    Reference,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +64,8 @@ pub fn face_set_issues(faces: &[Face], main: Option<&Face>, role: Role, limits: 
         return vec![QualityIssue::NoFace];
     };
     let min_area = limits.second_face_area_ratio * main.area();
-    if role == Role::Selfie && faces.iter().any(|f| f != main && f.area() >= min_area) {
+    let one_person = matches!(role, Role::Selfie | Role::Reference);
+    if one_person && faces.iter().any(|f| f != main && f.area() >= min_area) {
         return vec![QualityIssue::MultipleFaces];
     }
     Vec::new()
@@ -72,7 +77,7 @@ pub fn face_issues(face: &Face, aligned: &RgbImage, role: Role, limits: &Quality
     let eye_distance = face.inter_ocular();
     let min = match role {
         Role::Selfie => limits.selfie_min_eye_distance,
-        Role::Document => limits.document_min_eye_distance,
+        Role::Document | Role::Reference => limits.document_min_eye_distance,
     };
     if eye_distance < min {
         issues.push(QualityIssue::FaceTooSmall);

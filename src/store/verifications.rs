@@ -17,6 +17,8 @@ pub struct NewVerification<'a> {
     pub verdict: &'a Verdict,
     pub similarity: Option<f32>,
     pub live_score: Option<f32>,
+    /// Live vs the state-database reference photo, when one was given (its source is `meta.reference_source`).
+    pub reference_similarity: Option<f32>,
 }
 
 /// What a client may read back.
@@ -41,8 +43,9 @@ pub async fn insert_verification(conn: &mut AnyConnection, v: &NewVerification<'
     let now = now_rfc3339()?;
     sqlx::query(
         "INSERT INTO verifications (id, applicant_ref, purpose, consent_ref, idempotency_key, request_digest,
-                 decision, liveness, reasons, similarity, live_score, created_at, client)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                 decision, liveness, reasons, similarity, live_score, created_at, client, reference_source,
+                 reference_similarity)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(v.id.to_string())
     .bind(v.meta.applicant_ref.expose())
@@ -57,6 +60,8 @@ pub async fn insert_verification(conn: &mut AnyConnection, v: &NewVerification<'
     .bind_score(v.live_score)
     .bind(now)
     .bind(v.client)
+    .bind(v.meta.reference_source.as_ref().map(|s| s.as_str().to_owned()))
+    .bind_score(v.reference_similarity)
     .execute(conn)
     .await?;
     Ok(())

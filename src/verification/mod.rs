@@ -16,13 +16,13 @@ use uuid::Uuid;
 use crate::audit::{Action, Outcome};
 use crate::auth::Principal;
 use crate::decision::{
-    decide, decide_session, flag_blocklisted, flag_document_data, flag_document_reuse, flag_duplicate,
-    flag_passive_only, needs_case, Thresholds,
+    decide_with_reference, flag_blocklisted, flag_document_data, flag_document_reuse, flag_duplicate,
+    flag_passive_only, needs_case, LivenessBasis, Thresholds,
 };
 use crate::domain::{Purpose, Verdict};
 use crate::gallery::Gallery;
 use crate::pipeline::pool::InferencePool;
-use crate::pipeline::{Evidence, Part};
+use crate::pipeline::{Evidence, Examined, Part, ReferenceEvidence};
 use crate::policy::Permission;
 use crate::store::{NewVerification, Store, StoreError, StoredVerification};
 use crate::vault::Kek;
@@ -114,7 +114,7 @@ impl Verifications {
                 return Ok(previous);
             }
         }
-        let Submission { selfie, document, meta, .. } = submission;
+        let Submission { selfie, document, meta, reference, .. } = submission;
         let (selfie, session) = match selfie {
             Selfie::Still(photo) => (photo, None),
             Selfie::Session(id) => {
@@ -130,15 +130,17 @@ impl Verifications {
                 (taken.jpeg, Some(id))
             }
         };
-        let evidence = self.examine(selfie, document, meta.iin.is_some() || meta.birth_date.is_some()).await?;
-        let mut verdict = match session {
-            Some(_) => decide_session(&evidence, &self.thresholds),
-            None => {
-                let mut verdict = decide(&evidence, &self.thresholds);
-                flag_passive_only(&mut verdict, &evidence);
-                verdict
-            }
-        };
+        let wants_mrz = meta.iin.is_some() || meta.birth_date.is_some();
+        let (evidence, reference) =
+            tokio::join!(self.examine(selfie, document, wants_mrz), self.examine_reference(reference));
+        let evidence = evidence?;
+        // The reference photo is compared and forgotten: never stored, never searched 1:N.
+        let reference = reference?.map(|examined| ReferenceEvidence::new(examined, &evidence));
+        let basis = if session.is_some() { LivenessBasis::Session } else { LivenessBasis::StillPhoto };
+        let mut verdict = decide_with_reference(&evidence, reference.as_ref(), &self.thresholds, basis);
+        if session.is_none() {
+            flag_passive_only(&mut verdict, &evidence);
+        }
         let subject = meta.applicant_ref.expose();
         let other = |s: &str| s != subject && !allowed.iter().any(|a| a == s);
         let search = |e: &Option<crate::pipeline::Embedding>| {
@@ -175,7 +177,9 @@ impl Verifications {
             verdict: &verdict,
             similarity: evidence.similarity,
             live_score: evidence.selfie.live_score,
+            reference_similarity: reference.as_ref().and_then(|r| r.live),
         };
+        drop(reference);
         let flagged = record::Flagged {
             case_id: needs_case(&verdict).then(Uuid::new_v4),
             duplicate: duplicate.as_ref(),
@@ -221,6 +225,16 @@ impl Verifications {
         let evidence = Evidence::new(selfie??, document??);
         crate::metrics::observe_stage(crate::metrics::Stage::Verify, started.elapsed());
         Ok(evidence)
+    }
+
+    /// The state database's reference photo, when the client sent one, on a worker of its own (alongside the selfie
+    /// and the document): examined as a clean portrait, no liveness, no document check.
+    async fn examine_reference(
+        &self,
+        reference: Option<crate::pipeline::UploadBytes>,
+    ) -> Result<Option<Examined>, VerificationError> {
+        let Some(reference) = reference else { return Ok(None) };
+        Ok(Some(self.pool.run(move |p| p.examine_bytes(&reference, Part::Reference)).await??))
     }
 
     /// This client's earlier verification under `key`: the same request replays it, a different one is a

@@ -20,6 +20,8 @@ pub struct Submission {
     pub meta: VerificationMeta,
     /// Raw meta bytes, for the request digest.
     pub meta_raw: UploadBytes,
+    /// The state database's photo of the applicant, when the client sent one (its source is in `meta`).
+    pub reference: Option<UploadBytes>,
 }
 
 impl Submission {
@@ -38,6 +40,13 @@ impl Submission {
         for part in [&*self.meta_raw, selfie, &*self.document] {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part);
+        }
+        // Only when present, so digests of requests without a reference stay what they were (stored keys still
+        // replay). A part that is never empty cannot be confused with its absence: the length prefix tells.
+        if let Some(reference) = &self.reference {
+            h.update(b"reference");
+            h.update((reference.len() as u64).to_be_bytes());
+            h.update(&**reference);
         }
         hex::encode(h.finalize())
     }

@@ -35,6 +35,7 @@ mod liveness_sessions;
 mod login_limits;
 mod openapi;
 mod reference;
+mod reference_photo;
 mod replicas;
 mod retention;
 mod revocation;
