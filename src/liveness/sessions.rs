@@ -105,7 +105,14 @@ impl LivenessSessions {
         principal.require(Permission::CreateVerification)?;
         principal.allow_purpose(Some(purpose))?;
         let meta =
-            VerificationMeta { applicant_ref: applicant, purpose, consent_ref: consent, iin: None, birth_date: None };
+            VerificationMeta {
+            applicant_ref: applicant,
+            purpose,
+            consent_ref: consent,
+            iin: None,
+            birth_date: None,
+            reference_source: None,
+        };
         let challenge = super::challenge::draw(&self.settings).map_err(|_| LivenessError::NoRandomness)?;
         let token = new_token()?;
         let id = Uuid::new_v4();
@@ -318,6 +325,7 @@ impl LivenessSessions {
             consent_ref: ConsentRef::parse(&session.consent_ref).map_err(|_| StoreError::Corrupt("consent"))?,
             iin: None,
             birth_date: None,
+            reference_source: None,
         };
         let digest = hex::encode(Sha256::digest(format!("liveness_session\0{}", session.id)));
         let row = NewVerification {
@@ -329,6 +337,7 @@ impl LivenessSessions {
             verdict: &verdict,
             similarity: None,
             live_score: None,
+            reference_similarity: None,
         };
         insert_verification(&mut tx, &row).await?;
         let key = match &crop {
