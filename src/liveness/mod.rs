@@ -9,10 +9,16 @@
 
 pub mod analysis;
 pub mod challenge;
+pub mod colour;
 pub mod frames;
+pub mod pose;
 pub mod settings;
+pub mod synth;
 
 pub use analysis::{analyse, Analysis, BestFrame, Failure};
 pub use challenge::{Action, Challenge, Flash};
 pub use frames::Frame;
 pub use settings::LivenessSettings;
+
+#[cfg(test)]
+mod model_tests;
