@@ -154,10 +154,8 @@ pub fn analyse(
         .or_else(|| pose::baseline_pitch(&all, settings.turn_min))
         .unwrap_or(0.0);
     let relative: Vec<Option<(f32, f32)>> = angles.iter().map(|a| a.map(|(y, p)| (y, p - baseline))).collect();
-    let poses: Vec<Option<Pose>> = relative
-        .iter()
-        .map(|a| a.map(|(y, p)| pose::classify(y, p, settings.turn_min, settings.tilt_min)))
-        .collect();
+    let poses: Vec<Option<Pose>> =
+        relative.iter().map(|a| a.map(|(y, p)| pose::classify(y, p, settings.turn_min, settings.tilt_min))).collect();
     let held = pose::held_sequence(&poses, settings.hold_frames);
     tracing::debug!(held = ?held, "liveness: held poses");
     if held != challenge.actions {
@@ -165,11 +163,8 @@ pub fn analyse(
     }
 
     // Colour: the face's chromaticity against the schedule.
-    let samples: Vec<(u32, [f32; 3])> = frames
-        .iter()
-        .zip(&seen)
-        .filter_map(|(f, o)| o.as_ref().and_then(|o| o.chroma).map(|c| (f.at_ms, c)))
-        .collect();
+    let samples: Vec<(u32, [f32; 3])> =
+        frames.iter().zip(&seen).filter_map(|(f, o)| o.as_ref().and_then(|o| o.chroma).map(|c| (f.at_ms, c))).collect();
     let fit = colour::fit(&samples, challenge, settings.colour_max_lag_ms);
     tracing::debug!(
         correlation = fit.correlation,
@@ -199,7 +194,8 @@ pub fn analyse(
     wanted.sort_unstable();
     wanted.dedup();
     for index in wanted {
-        let (Some(frame), Some(Some(face))) = (frames.get(index), seen.get(index).map(|o| o.as_ref().and_then(|o| o.face)))
+        let (Some(frame), Some(Some(face))) =
+            (frames.get(index), seen.get(index).map(|o| o.as_ref().and_then(|o| o.face)))
         else {
             continue;
         };
@@ -316,24 +312,22 @@ fn frontal_costs(
 }
 
 fn argmin(costs: &[Option<f32>]) -> Option<usize> {
-    costs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| c.map(|c| (i, c)))
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(i, _)| i)
+    costs.iter().enumerate().filter_map(|(i, c)| c.map(|c| (i, c))).min_by(|a, b| a.1.total_cmp(&b.1)).map(|(i, _)| i)
 }
 
 /// `count` frames with a face, spread evenly from the first to the last, other than `best`.
 fn spread(seen: &[Option<Observation>], best: usize, count: usize) -> Vec<usize> {
-    let with_face: Vec<usize> =
-        seen.iter().enumerate().filter(|(i, o)| *i != best && o.as_ref().is_some_and(|o| o.face.is_some())).map(|(i, _)| i).collect();
+    let with_face: Vec<usize> = seen
+        .iter()
+        .enumerate()
+        .filter(|(i, o)| *i != best && o.as_ref().is_some_and(|o| o.face.is_some()))
+        .map(|(i, _)| i)
+        .collect();
     if with_face.is_empty() || count == 0 {
         return Vec::new();
     }
-    let mut picks: Vec<usize> = (0..count)
-        .map(|k| with_face[k * (with_face.len() - 1) / count.saturating_sub(1).max(1)])
-        .collect();
+    let mut picks: Vec<usize> =
+        (0..count).map(|k| with_face[k * (with_face.len() - 1) / count.saturating_sub(1).max(1)]).collect();
     picks.dedup();
     picks
 }

@@ -157,7 +157,8 @@ struct Script<'a> {
 
 /// The clip a live applicant would give for `challenge`.
 pub fn genuine(subject: &Subject, challenge: &Challenge, opts: &Options) -> Vec<SynthFrame> {
-    let script = Script { actions: &challenge.actions, light: &challenge.flashes, light_k: opts.light_k, frozen: false };
+    let script =
+        Script { actions: &challenge.actions, light: &challenge.flashes, light_k: opts.light_k, frozen: false };
     render(subject, challenge, &script, opts)
 }
 
