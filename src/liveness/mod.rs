@@ -9,10 +9,13 @@
 
 pub mod analysis;
 pub mod challenge;
+pub mod colour;
 mod error;
 pub mod frames;
+pub mod pose;
 pub mod sessions;
 pub mod settings;
+pub mod synth;
 
 pub use analysis::{analyse, Analysis, BestFrame, Failure};
 pub use challenge::{Action, Challenge, Flash};
@@ -20,3 +23,6 @@ pub use error::LivenessError;
 pub use frames::Frame;
 pub use sessions::{AttemptResult, Attempted, Created, LivenessSessions, Opened};
 pub use settings::LivenessSettings;
+
+#[cfg(test)]
+mod model_tests;
