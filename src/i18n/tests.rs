@@ -11,7 +11,7 @@ use crate::error::ErrorCode;
 use crate::policy::Role;
 use crate::store::cases::CaseStatus;
 
-const REASONS: [Reason; 28] = [
+const REASONS: [Reason; 30] = [
     Reason::FacesMatch,
     Reason::FacesDoNotMatch,
     Reason::BorderlineScore,
@@ -40,6 +40,8 @@ const REASONS: [Reason; 28] = [
     Reason::ReferenceDocumentMismatch,
     Reason::DocumentMismatch,
     Reason::SelfieIsReference,
+    Reason::LivenessSessionFailed,
+    Reason::PassiveLivenessOnly,
 ];
 
 /// Stops compiling when a reason is added: add it to `REASONS` too, with its index here.
@@ -73,6 +75,8 @@ fn position(r: Reason) -> usize {
         Reason::ReferenceDocumentMismatch => 25,
         Reason::DocumentMismatch => 26,
         Reason::SelfieIsReference => 27,
+        Reason::LivenessSessionFailed => 28,
+        Reason::PassiveLivenessOnly => 29,
     }
 }
 
