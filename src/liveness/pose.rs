@@ -70,7 +70,7 @@ pub(crate) fn median(values: &mut [f32]) -> Option<f32> {
 pub fn held_sequence(poses: &[Option<Pose>], hold_frames: usize) -> Vec<Action> {
     let mut held = Vec::new();
     let mut run: Option<(Action, usize)> = None;
-    let mut close = |run: &mut Option<(Action, usize)>, held: &mut Vec<Action>| {
+    let close = |run: &mut Option<(Action, usize)>, held: &mut Vec<Action>| {
         if let Some((action, len)) = run.take() {
             if len >= hold_frames {
                 held.push(action);
