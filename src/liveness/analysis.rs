@@ -143,17 +143,17 @@ pub fn analyse(
         fail(&mut failures, Failure::StaticMedia);
     }
 
-    // Pose: yaw, and pitch relative to the frontal frames of the flash phase.
+    // Pose: yaw and pitch relative to the frontal frames of the flash phase (the applicant looks at the screen
+    // then; a camera off to one side, or a face a little turned, is the applicant's own frontal).
     let flash_end = challenge.flash_end_ms();
     let angles: Vec<Option<(f32, f32)>> =
         seen.iter().map(|o| o.as_ref().and_then(|o| o.face.as_ref()).map(|f| (pose::yaw(f), pose::pitch(f)))).collect();
     let in_flash: Vec<(f32, f32)> =
         frames.iter().zip(&angles).filter(|(f, _)| f.at_ms < flash_end).filter_map(|(_, a)| *a).collect();
     let all: Vec<(f32, f32)> = angles.iter().flatten().copied().collect();
-    let baseline = pose::baseline_pitch(&in_flash, settings.turn_min)
-        .or_else(|| pose::baseline_pitch(&all, settings.turn_min))
-        .unwrap_or(0.0);
-    let relative: Vec<Option<(f32, f32)>> = angles.iter().map(|a| a.map(|(y, p)| (y, p - baseline))).collect();
+    let reference = if in_flash.is_empty() { &all } else { &in_flash };
+    let (yaw0, pitch0) = pose::baseline(reference, settings.turn_min).unwrap_or((0.0, 0.0));
+    let relative: Vec<Option<(f32, f32)>> = angles.iter().map(|a| a.map(|(y, p)| (y - yaw0, p - pitch0))).collect();
     let poses: Vec<Option<Pose>> =
         relative.iter().map(|a| a.map(|(y, p)| pose::classify(y, p, settings.turn_min, settings.tilt_min))).collect();
     let held = pose::held_sequence(&poses, settings.hold_frames);
@@ -183,7 +183,7 @@ pub fn analyse(
         fail(&mut failures, Failure::NoFace);
         return Ok(Analysis { failures, best: None });
     };
-    let identity = spread(&seen, best_index, IDENTITY_FRAMES);
+    let identity = spread(&costs, best_index, IDENTITY_FRAMES);
     let passive = passive_picks(&costs, best_index, settings.passive_frames);
 
     let mut best_embedding = None;
@@ -315,14 +315,11 @@ fn argmin(costs: &[Option<f32>]) -> Option<usize> {
     costs.iter().enumerate().filter_map(|(i, c)| c.map(|c| (i, c))).min_by(|a, b| a.1.total_cmp(&b.1)).map(|(i, _)| i)
 }
 
-/// `count` frames with a face, spread evenly from the first to the last, other than `best`.
-fn spread(seen: &[Option<Observation>], best: usize, count: usize) -> Vec<usize> {
-    let with_face: Vec<usize> = seen
-        .iter()
-        .enumerate()
-        .filter(|(i, o)| *i != best && o.as_ref().is_some_and(|o| o.face.is_some()))
-        .map(|(i, _)| i)
-        .collect();
+/// `count` frontal frames (those with a cost), spread evenly from the first to the last, other than `best`: turned faces
+/// embed less reliably, and the applicant returns to frontal between movements, so the spread still covers the stream.
+fn spread(costs: &[Option<f32>], best: usize, count: usize) -> Vec<usize> {
+    let with_face: Vec<usize> =
+        costs.iter().enumerate().filter(|(i, c)| *i != best && c.is_some()).map(|(i, _)| i).collect();
     if with_face.is_empty() || count == 0 {
         return Vec::new();
     }

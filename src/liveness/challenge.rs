@@ -18,6 +18,9 @@ pub enum Action {
 
 impl Action {
     pub const ALL: [Action; 4] = [Action::TurnLeft, Action::TurnRight, Action::LookUp, Action::LookDown];
+    /// Drawn unless `liveness.look_up` is set: on the simulated clips YuNet's nose landmark barely follows a face
+    /// looking up (docs/accuracy.md), so it is not asked for until measured on real captures.
+    pub const WITHOUT_LOOK_UP: [Action; 3] = [Action::TurnLeft, Action::TurnRight, Action::LookDown];
 }
 
 /// One screen colour and how long it is shown. The schedule starts with the attempt's first frame; colours follow
@@ -86,11 +89,12 @@ pub fn draw_from(settings: &LivenessSettings, mut next: impl FnMut() -> u32) -> 
         None => r as usize % n,
         Some(p) => (p + 1 + r as usize % (n - 1)) % n,
     };
+    let drawn: &[Action] = if settings.look_up { &Action::ALL } else { &Action::WITHOUT_LOOK_UP };
     let mut actions = Vec::with_capacity(settings.actions);
     let mut previous = None;
     for _ in 0..settings.actions {
-        let i = pick(Action::ALL.len(), previous, next());
-        actions.push(Action::ALL[i]);
+        let i = pick(drawn.len(), previous, next());
+        actions.push(drawn[i]);
         previous = Some(i);
     }
     let mut flashes = Vec::with_capacity(settings.flashes);
@@ -133,9 +137,10 @@ mod tests {
         let distinct: std::collections::HashSet<String> =
             draws.iter().map(|c| serde_json::to_string(c).expect("json")).collect();
         assert!(distinct.len() > 90, "challenges repeat: {} distinct of 100", distinct.len());
-        for a in Action::ALL {
+        for a in Action::WITHOUT_LOOK_UP {
             assert!(draws.iter().any(|c| c.actions.contains(&a)), "{a:?} never drawn");
         }
+        assert!(draws.iter().all(|c| !c.actions.contains(&Action::LookUp)), "look up is drawn only when enabled");
     }
 
     #[test]

@@ -164,9 +164,10 @@ mod tests {
     fn colours_in_sync_pass_at_their_lag() {
         let c = schedule(&["#ff0000", "#00ff00", "#0000ff", "#ffff00", "#ff00ff"], 500);
         let f = fit(&observe(&c, 100, 0.25, 10), &c, 1500);
-        assert!(f.passes(0.6, 0.004), "{f:?}");
+        assert!(f.passes(0.8, 0.004), "{f:?}");
         assert!(f.correlation > 0.95, "{f:?}");
-        assert!((66..=133).contains(&f.lag_ms), "{f:?}");
+        // 500 ms colours seen at 10 frames a second: any delay up to a frame or two explains them as well.
+        assert!(f.lag_ms <= 200, "{f:?}");
     }
 
     #[test]
@@ -174,12 +175,12 @@ mod tests {
         let c = schedule(&["#ff0000", "#00ff00", "#0000ff", "#ffff00", "#ff00ff"], 500);
         let complement = schedule(&["#00ffff", "#ff00ff", "#ffff00", "#0000ff", "#00ff00"], 500);
         let f = fit(&observe(&complement, 100, 0.25, 10), &c, 1500);
-        assert!(!f.passes(0.6, 0.004), "complementary light: {f:?}");
+        assert!(!f.passes(0.8, 0.004), "complementary light: {f:?}");
         let shuffled = schedule(&["#0000ff", "#ff00ff", "#ff0000", "#00ff00", "#ffff00"], 500);
         let f = fit(&observe(&shuffled, 100, 0.25, 10), &c, 1500);
-        assert!(!f.passes(0.6, 0.004), "shuffled: {f:?}");
+        assert!(!f.passes(0.8, 0.004), "shuffled: {f:?}");
         let f = fit(&observe(&c, 100, 0.0, 10), &c, 1500);
-        assert!(!f.passes(0.6, 0.004), "a print does not respond: {f:?}");
+        assert!(!f.passes(0.8, 0.004), "a print does not respond: {f:?}");
         assert!(f.response < 1e-6);
     }
 

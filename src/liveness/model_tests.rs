@@ -210,7 +210,7 @@ fn report_the_measured_poses_and_colour_fits() {
     for f in &clip {
         let faces = kit.pipeline.detect(&f.image, min_score).expect("detect");
         let face = crate::pipeline::largest(&faces).copied().expect("a face in every frame");
-        yaws.push(super::pose::yaw(&face));
+        yaws.push(super::pose::yaw(&face) - yaw0);
         pitches.push(super::pose::pitch(&face) - pitch0);
         if let Some(ch) = super::colour::inner_chromaticity(&f.image, &face) {
             chroma.push((f.at_ms, ch));

@@ -45,14 +45,16 @@ pub fn classify(yaw: f32, relative_pitch: f32, turn_min: f32, tilt_min: f32) -> 
     }
 }
 
-/// The median of the pitches of the frames that look frontal (|yaw| < turn_min) among `candidates`; the median of all
-/// of them when none does; None when there are none.
-pub fn baseline_pitch(candidates: &[(f32, f32)], turn_min: f32) -> Option<f32> {
-    let mut frontal: Vec<f32> = candidates.iter().filter(|(y, _)| y.abs() < turn_min).map(|(_, p)| *p).collect();
+/// The applicant's frontal pose among `candidates` (yaw, pitch): the median yaw, then the median pitch of the frames
+/// within `turn_min` of that yaw (of all of them when none is). None when there are no candidates.
+pub fn baseline(candidates: &[(f32, f32)], turn_min: f32) -> Option<(f32, f32)> {
+    let yaw = median(&mut candidates.iter().map(|(y, _)| *y).collect::<Vec<_>>())?;
+    let mut frontal: Vec<f32> =
+        candidates.iter().filter(|(y, _)| (y - yaw).abs() < turn_min).map(|(_, p)| *p).collect();
     if frontal.is_empty() {
         frontal = candidates.iter().map(|(_, p)| *p).collect();
     }
-    median(&mut frontal)
+    Some((yaw, median(&mut frontal)?))
 }
 
 pub(crate) fn median(values: &mut [f32]) -> Option<f32> {
@@ -148,7 +150,7 @@ mod tests {
     #[test]
     fn the_exact_order_passes_and_others_do_not() {
         let faces = clip(&[LEFT, DOWN, RIGHT], 5);
-        let base = baseline_pitch(&[(0.0, 0.5), (0.01, 0.51), (0.0, 0.49)], TURN).expect("baseline");
+        let (_, base) = baseline(&[(0.0, 0.5), (0.01, 0.51), (0.0, 0.49)], TURN).expect("baseline");
         let held = held_sequence(&poses_of(&faces, base), 2);
         assert_eq!(held, vec![Action::TurnLeft, Action::LookDown, Action::TurnRight]);
 
@@ -174,9 +176,11 @@ mod tests {
     }
 
     #[test]
-    fn the_baseline_is_the_median_of_frontal_pitches() {
-        assert_eq!(baseline_pitch(&[(0.0, 0.4), (0.5, 0.9), (0.05, 0.6), (0.0, 0.5)], TURN), Some(0.5));
-        assert_eq!(baseline_pitch(&[(0.5, 0.9)], TURN), Some(0.9));
-        assert_eq!(baseline_pitch(&[], TURN), None);
+    fn the_baseline_is_the_median_yaw_and_the_median_pitch_near_it() {
+        assert_eq!(baseline(&[(0.0, 0.4), (0.5, 0.9), (0.05, 0.6), (0.0, 0.5)], TURN), Some((0.025, 0.5)));
+        // A face a little turned throughout: that is its frontal.
+        assert_eq!(baseline(&[(0.1, 0.4), (0.12, 0.5), (0.1, 0.6)], TURN), Some((0.1, 0.5)));
+        assert_eq!(baseline(&[(0.5, 0.9)], TURN), Some((0.5, 0.9)));
+        assert_eq!(baseline(&[], TURN), None);
     }
 }

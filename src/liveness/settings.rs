@@ -12,6 +12,8 @@ pub struct LivenessSettings {
     pub max_attempts: u32,
     /// Head movements drawn per session (at least three).
     pub actions: usize,
+    /// Whether "look up" is among the movements drawn (see `Action::WITHOUT_LOOK_UP`).
+    pub look_up: bool,
     /// Screen colours flashed per session, and how long each is shown (a random duration in the range).
     pub flashes: usize,
     pub flash_min_ms: u32,

@@ -137,8 +137,8 @@ impl Default for Options {
             fps: 10,
             light_k: 0.25,
             light_lag_ms: 100,
-            turn_shift: 0.45,
-            tilt_shift: 0.3,
+            turn_shift: 0.9,
+            tilt_shift: 1.1,
             action_ms: 1300,
             tail_ms: 300,
             noise: 2.0,
@@ -303,13 +303,17 @@ fn warp(img: &RgbImage, face: &Face, dx: f32, dy: f32) -> RgbImage {
     }
     let ed = face.inter_ocular().max(1.0);
     let [_, _, nose, ml, mr] = face.landmarks;
-    // Turning moves the nose and mouth together; tilting moves the nose towards or away from both lines.
-    let centre = if dx != 0.0 {
-        [(nose[0] + (ml[0] + mr[0]) / 2.0) / 2.0, (nose[1] + (ml[1] + mr[1]) / 2.0) / 2.0]
+    // Turning moves the nose and mouth together. Tilting changes where the nose sits between the eye line and the
+    // mouth line: looking down lowers the nose towards the mouth; looking up is simulated by lowering the mouth away
+    // from the nose (YuNet's nose landmark barely follows a nose lifted towards the eyes), which lowers the same ratio.
+    let mouth = [(ml[0] + mr[0]) / 2.0, (ml[1] + mr[1]) / 2.0];
+    let (centre, dy, sigma) = if dx != 0.0 {
+        ([(nose[0] + mouth[0]) / 2.0, (nose[1] + mouth[1]) / 2.0], dy, 0.5 * ed)
+    } else if dy < 0.0 {
+        (mouth, -dy, 0.7 * ed)
     } else {
-        nose
+        (nose, dy, 0.7 * ed)
     };
-    let sigma = 0.5 * ed;
     let face_sigma = 1.2 * ed;
     let face_centre = [(face.bbox[0] + face.bbox[2]) / 2.0, (face.bbox[1] + face.bbox[3]) / 2.0];
     let (sx, sy) = (dx * ed, dy * ed);
