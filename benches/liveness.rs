@@ -34,7 +34,8 @@ fn bench(c: &mut Criterion) {
             .expect("pipeline");
     let photo = std::fs::read(shared.join("data/faces").join(synth::DEFAULT_PHOTO)).expect("photo");
     let subject = Subject::prepare(&mut pipeline, &photo).expect("subject");
-    let mut words = [0x1234_5678u32, 0x9abc_def0, 0x0fed_cba9, 0x8765_4321, 0x1357_9bdf, 0x2468_ace0].into_iter().cycle();
+    let mut words =
+        [0x1234_5678u32, 0x9abc_def0, 0x0fed_cba9, 0x8765_4321, 0x1357_9bdf, 0x2468_ace0].into_iter().cycle();
     let challenge = challenge::draw_from(&settings.liveness, move || words.next().unwrap_or(0));
     let frames = synth::encode(&synth::genuine(&subject, &challenge, &Options::default())).expect("frames");
     let analysis = analyse(&mut pipeline, &frames, &challenge, &settings.liveness).expect("analysis");

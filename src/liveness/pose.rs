@@ -124,8 +124,8 @@ mod tests {
     fn clip(moves: &[(f32, f32)], frames_each: usize) -> Vec<Face> {
         let mut faces = vec![face(0.0, 0.0); 3];
         for &(dx, dy) in moves {
-            faces.extend(std::iter::repeat(face(dx, dy)).take(frames_each));
-            faces.extend(std::iter::repeat(face(0.0, 0.0)).take(2));
+            faces.extend(std::iter::repeat_n(face(dx, dy), frames_each));
+            faces.extend(std::iter::repeat_n(face(0.0, 0.0), 2));
         }
         faces
     }

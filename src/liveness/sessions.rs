@@ -104,8 +104,7 @@ impl LivenessSessions {
     ) -> Result<Created, LivenessError> {
         principal.require(Permission::CreateVerification)?;
         principal.allow_purpose(Some(purpose))?;
-        let meta =
-            VerificationMeta {
+        let meta = VerificationMeta {
             applicant_ref: applicant,
             purpose,
             consent_ref: consent,

@@ -366,8 +366,8 @@ fn light(img: &mut RgbImage, face: &Face, colour: [u8; 3], k: f32) {
             let t = 2.0 - r;
             t * t * (3.0 - 2.0 * t)
         };
-        for c in 0..3 {
-            p.0[c] = (f32::from(p.0[c]) * (1.0 + gain[c] * w)).round().min(255.0) as u8;
+        for (v, g) in p.0.iter_mut().zip(gain) {
+            *v = (f32::from(*v) * (1.0 + g * w)).round().min(255.0) as u8;
         }
     }
 }

@@ -24,7 +24,8 @@ use crate::liveness::synth::{self, Options, Subject};
 use crate::liveness::{analyse, challenge, LivenessSettings};
 use crate::pipeline::pool::InferencePool;
 
-pub const KINDS: [&str; 6] = ["bona_fide", "still_photo", "wrong_order", "out_of_sync", "no_light_response", "other_face"];
+pub const KINDS: [&str; 6] =
+    ["bona_fide", "still_photo", "wrong_order", "out_of_sync", "no_light_response", "other_face"];
 
 #[derive(Debug, Deserialize)]
 struct Row {
@@ -66,7 +67,13 @@ fn seeded(seed: u64) -> impl FnMut() -> u32 {
 /// the frame count.
 type Outcome = Option<(Vec<&'static str>, usize)>;
 
-fn session(pool: &InferencePool, settings: &LivenessSettings, row: &Row, photo: Vec<u8>, other: Option<Vec<u8>>) -> anyhow::Result<Outcome> {
+fn session(
+    pool: &InferencePool,
+    settings: &LivenessSettings,
+    row: &Row,
+    photo: Vec<u8>,
+    other: Option<Vec<u8>>,
+) -> anyhow::Result<Outcome> {
     let settings = settings.clone();
     let kind = row.kind.clone();
     let seed = row.seed;
@@ -103,7 +110,12 @@ fn session(pool: &InferencePool, settings: &LivenessSettings, row: &Row, photo: 
     Ok(outcome)
 }
 
-pub fn run(pool: &InferencePool, settings: &LivenessSettings, csv: &Path, faces_dir: &Path) -> anyhow::Result<LivenessReport> {
+pub fn run(
+    pool: &InferencePool,
+    settings: &LivenessSettings,
+    csv: &Path,
+    faces_dir: &Path,
+) -> anyhow::Result<LivenessReport> {
     let mut reader = csv::Reader::from_path(csv)?;
     let mut bona = (0usize, 0usize);
     let mut attacks: BTreeMap<String, (usize, usize)> = BTreeMap::new();
