@@ -139,7 +139,7 @@ impl Default for Options {
             light_lag_ms: 100,
             turn_shift: 0.9,
             tilt_shift: 1.1,
-            action_ms: 1300,
+            action_ms: 1500,
             tail_ms: 300,
             noise: 2.0,
             seed: 1,
@@ -478,9 +478,10 @@ mod tests {
         let o = Options::default();
         let actions = [Action::TurnLeft, Action::LookDown];
         assert_eq!(pose_offset(&actions, 2000, 1000, &o), (0.0, 0.0), "flash phase: frontal");
-        assert_eq!(pose_offset(&actions, 2000, 2000 + 600, &o), (o.turn_shift, 0.0));
-        assert_eq!(pose_offset(&actions, 2000, 2000 + 1300 + 600, &o), (0.0, o.tilt_shift));
-        assert_eq!(pose_offset(&actions, 2000, 2000 + 2 * 1300 + 10, &o), (0.0, 0.0), "after the actions");
+        let hold = o.action_ms / 2;
+        assert_eq!(pose_offset(&actions, 2000, 2000 + hold, &o), (o.turn_shift, 0.0));
+        assert_eq!(pose_offset(&actions, 2000, 2000 + o.action_ms + hold, &o), (0.0, o.tilt_shift));
+        assert_eq!(pose_offset(&actions, 2000, 2000 + 2 * o.action_ms + 10, &o), (0.0, 0.0), "after the actions");
     }
 
     #[test]

@@ -118,7 +118,7 @@ async fn frames_that_cannot_make_an_attempt_are_refused_without_using_one() {
     assert_error(refused, 400, "unexpected_field").await;
     let json = capture(&app, post.clone(), &path, token).json(&serde_json::json!({})).send().await.expect("request");
     assert_error(json, 415, "unsupported_media_type").await;
-    let many = frames_form((0..81).map(|i| (i * 100, tiny_jpeg())).collect());
+    let many = frames_form((0..101).map(|i| (i * 100, tiny_jpeg())).collect());
     let refused = capture(&app, post.clone(), &path, token).multipart(many).send().await.expect("request");
     assert_error(refused, 400, "invalid_frames").await;
     let wrong = capture(&app, post, &path, &"1".repeat(64)).multipart(frames_form(vec![(0, tiny_jpeg())]));
