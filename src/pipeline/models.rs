@@ -139,13 +139,14 @@ static ENVIRONMENT: Mutex<Option<(PathBuf, Environment)>> = Mutex::new(None);
 
 /// The process-wide ONNX Runtime environment, loading the shared library from `dylib` on first use.
 pub fn environment(dylib: &Path) -> Result<Environment, ModelError> {
+    let runtime_err = |reason: String| ModelError::Runtime { path: dylib.into(), reason };
+    // Checked before the cached environment: a missing library is an error whatever was loaded before.
+    if !dylib.is_file() {
+        return Err(runtime_err("file not found".into()));
+    }
     let mut slot = ENVIRONMENT.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((_, env)) = slot.as_ref() {
         return Ok(env.clone());
-    }
-    let runtime_err = |reason: String| ModelError::Runtime { path: dylib.into(), reason };
-    if !dylib.is_file() {
-        return Err(runtime_err("file not found".into()));
     }
     let env = ort::init_from(dylib)
         .map_err(|e| runtime_err(e.to_string()))?
