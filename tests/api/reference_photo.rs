@@ -49,7 +49,7 @@ async fn one_person_in_all_three_photos_matches_and_the_source_is_recorded() {
     let app = spawn_app().await;
     let body = verify(&app, "APP-R1", face(&shared, SELFIE), face(&shared, DOCUMENT), face(&shared, REFERENCE)).await;
     assert_eq!(body["decision"], "match", "{body}");
-    assert_eq!(body["reasons"], serde_json::json!(["faces_match"]), "{body}");
+    assert_eq!(body["reasons"], serde_json::json!(["faces_match", "passive_liveness_only"]), "{body}");
     let (source, similarity, _) = stored(&app, &body).await;
     assert_eq!(source.as_deref(), Some("gbd_fl"));
     let similarity = similarity.expect("live vs reference recorded");
@@ -71,7 +71,11 @@ async fn a_reference_of_someone_else_is_no_match_even_when_selfie_and_document_a
         verify(&app, "APP-R3", face(&shared, SELFIE), face(&shared, DOCUMENT), face(&shared, SOMEONE_ELSE)).await;
     assert_eq!(body["decision"], "no_match", "{body}");
     assert_eq!(body["liveness"], "live", "{body}");
-    assert_eq!(body["reasons"], serde_json::json!(["reference_mismatch"]), "the client sees only the reference's code");
+    assert_eq!(
+        body["reasons"],
+        serde_json::json!(["reference_mismatch", "passive_liveness_only"]),
+        "the client sees only the reference's code (and that the selfie was a still photo)"
+    );
     // Analysts see that the document contradicts the state's photo (a forged or borrowed document), in a case.
     let (source, similarity, reasons) = stored(&app, &body).await;
     assert_eq!(source.as_deref(), Some("gbd_fl"));
