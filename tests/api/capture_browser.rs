@@ -14,12 +14,13 @@
 use std::time::Duration;
 
 use faceverify::liveness::synth::{self, Options, Subject, SynthFrame};
-use faceverify::liveness::{Action, Challenge, Flash};
+use faceverify::liveness::Challenge;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
 
 use crate::browser::{browser_available, shot, start_browser_with};
 use crate::helpers::{document_photo, face, meta, pool, require_shared, spawn_app, TestApp};
+use crate::liveness_attempts::challenge_of;
 use crate::liveness_sessions::open_session;
 
 /// Frontal frames before the clip proper: the page's autostart delay (1.5 s) plus the camera's start, within the
@@ -30,12 +31,6 @@ const LEAD_MS: u32 = 2000;
 /// last movement past the end of the capture.
 const CLIP_ACTION_MS: u32 = 1800;
 const FPS: u32 = 10;
-
-fn challenge_of(session: &Value) -> Challenge {
-    let actions: Vec<Action> = serde_json::from_value(session["challenges"].clone()).expect("challenges");
-    let flashes: Vec<Flash> = serde_json::from_value(session["flashes"].clone()).expect("flashes");
-    Challenge { actions, flashes }
-}
 
 /// `clip` after `LEAD_MS` of the subject's frontal face (camera noise, no light), followed by a long frontal tail so
 /// that the looping fake camera does not restart within an attempt.

@@ -28,7 +28,7 @@ async fn subject(shared: &std::path::Path) -> Arc<Subject> {
 }
 
 /// The challenge a session answer carries.
-fn challenge_of(session: &Value) -> Challenge {
+pub fn challenge_of(session: &Value) -> Challenge {
     let actions: Vec<Action> = serde_json::from_value(session["challenges"].clone()).expect("challenges");
     let flashes: Vec<Flash> = serde_json::from_value(session["flashes"].clone()).expect("flashes");
     Challenge { actions, flashes }
