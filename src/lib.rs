@@ -24,6 +24,7 @@ pub mod policy;
 pub mod privacy;
 pub mod retention;
 pub mod review;
+pub mod seeded;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -20,6 +20,8 @@ use std::sync::{Mutex, OnceLock};
 
 use image::{imageops, DynamicImage, ImageDecoder, ImageReader, Rgb, RgbImage};
 
+use crate::seeded::SplitMix;
+
 const CARD_W: u32 = 1012;
 const CARD_H: u32 = 638;
 /// The portrait box: 3:4, on the left as on ID-1 cards.
@@ -158,24 +160,6 @@ fn text(img: &mut RgbImage, x: u32, y: u32, scale: u32, s: &str) {
                 }
             }
         }
-    }
-}
-
-/// A seeded split-mix generator: reproducible photographs without a dependency.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [lo, hi).
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (self.next() >> 11) as f64 / (1u64 << 53) as f64 * (hi - lo)
     }
 }
 
