@@ -7,10 +7,14 @@ use crate::document::iin::Iin;
 use crate::document::mrz::MrzReading;
 use crate::domain::BirthDate;
 use crate::domain::{Decision, Liveness, Reason, Verdict};
+use crate::gallery::ImpostorTail;
 use crate::pipeline::{Evidence, Examined, QualityIssue, ReferenceEvidence, Role};
 
 /// `same_picture_min` by `faceverify eval-same-picture`: see docs/accuracy.md for the fit and the held-out figures.
 const SAME_PICTURE_MIN: f32 = 0.89;
+
+/// `impostor_tail` by `faceverify calibrate-1n ../shared/data/faces/pairs.csv` (docs/accuracy.md).
+const IMPOSTOR_TAIL: ImpostorTail = ImpostorTail { from: 0.2424, fraction: 0.05, scale: 0.0398, shape: -0.1296 };
 
 /// Calibrated on shared/data/faces/pairs.csv with `faceverify eval` (see README, docs/accuracy.md).
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -23,8 +27,14 @@ pub struct Thresholds {
     pub live_min: f32,
     /// P(real) below which the selfie is a presentation attack; between the two is inconclusive.
     pub spoof_max: f32,
-    /// Cosine at or above which the selfie counts as another applicant's face in the 1:N search.
+    /// The lowest bar at which the selfie counts as another applicant's face in the 1:N search; the bar rises above
+    /// it as the gallery grows (`duplicate_bar`).
     pub duplicate_min: f32,
+    /// The chance per search that an honest applicant is flagged as another's face (FPIR) that the 1:N bar keeps
+    /// to, whatever the gallery's size.
+    pub duplicate_target_fpir: f64,
+    /// The impostor tail the bar is read from, fitted by `faceverify calibrate-1n` (docs/accuracy.md).
+    pub impostor_tail: ImpostorTail,
     /// Selfie-document cosine at or above which the document portrait is the selfie's own picture (the same photo
     /// or a re-encoded, rescaled or re-cropped copy gives nearly the same template; two photos of one person taken
     /// apart do not). Fitted by `faceverify eval-same-picture` (docs/accuracy.md).
@@ -46,6 +56,8 @@ impl Default for Thresholds {
             live_min: 0.6,
             spoof_max: 0.4,
             duplicate_min: 0.48,
+            duplicate_target_fpir: 1e-3,
+            impostor_tail: IMPOSTOR_TAIL,
             same_picture_min: SAME_PICTURE_MIN,
             reference_match_min: 0.45,
             reference_review_min: 0.36,
@@ -63,6 +75,10 @@ impl Thresholds {
         if !(unit(self.duplicate_min) && self.duplicate_min >= self.match_min) {
             return Err("thresholds: need match_min <= duplicate_min <= 1 (1:N needs the stricter bar)".into());
         }
+        if !(self.duplicate_target_fpir > 0.0 && self.duplicate_target_fpir < 1.0) {
+            return Err("thresholds: need 0 < duplicate_target_fpir < 1".into());
+        }
+        self.impostor_tail.validate()?;
         if !(unit(self.live_min) && unit(self.spoof_max) && self.spoof_max <= self.live_min) {
             return Err("thresholds: need 0 <= spoof_max <= live_min <= 1".into());
         }
@@ -80,6 +96,16 @@ impl Thresholds {
             return Err("thresholds: need 0 <= reference_document_min <= 1".into());
         }
         Ok(())
+    }
+}
+
+impl Thresholds {
+    /// The 1:N bar for a search against `gallery` templates: the lowest score at which the modelled FPIR is at most
+    /// `duplicate_target_fpir`, never below `duplicate_min`; 1 when no cosine score is that rare (then only the
+    /// same picture is flagged).
+    pub fn duplicate_bar(&self, gallery: usize) -> f32 {
+        let bar = self.impostor_tail.bar_for(self.duplicate_target_fpir, gallery);
+        (bar.min(1.0) as f32).max(self.duplicate_min)
     }
 }
 
@@ -447,6 +473,35 @@ mod tests {
         // A borderline live-vs-document score (an old document photo) is no flag when the reference matches.
         let t = Thresholds::default();
         assert_eq!(with_reference(0.7, (t.match_min + t.review_min) / 2.0, 0.6).decision, Decision::Match);
+    }
+
+    #[test]
+    fn the_duplicate_bar_is_the_floor_for_small_galleries_and_rises_with_large_ones() {
+        let t = Thresholds::default();
+        assert_eq!(t.duplicate_bar(0), t.duplicate_min);
+        assert_eq!(t.duplicate_bar(1_000), t.duplicate_min);
+        let bars = [10_000, 100_000, 1_000_000].map(|n| t.duplicate_bar(n));
+        assert!(t.duplicate_min < bars[0] && bars[0] < bars[1] && bars[1] < bars[2], "{bars:?}");
+        // Whatever the gallery, the modelled FPIR at the bar is the target.
+        for n in [10_000, 1_000_000] {
+            let fpir = t.impostor_tail.fpir(t.duplicate_bar(n), n);
+            assert!((fpir / t.duplicate_target_fpir - 1.0).abs() < 0.01, "{n}: {fpir}");
+        }
+        // A tail that never ends (shape >= 0) can ask for more than any cosine: the bar stops at 1.
+        let endless = ImpostorTail { shape: 0.3, ..t.impostor_tail };
+        let strict = Thresholds { duplicate_target_fpir: 1e-12, impostor_tail: endless, ..t.clone() };
+        assert_eq!(strict.duplicate_bar(1_000_000), 1.0);
+        assert!(strict.validate().is_ok());
+        let bad = Thresholds { duplicate_target_fpir: 0.0, ..t.clone() };
+        assert!(bad.validate().is_err());
+        let bad = Thresholds { impostor_tail: ImpostorTail { scale: 0.0, ..t.impostor_tail }, ..t };
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn the_defaults_file_and_the_default_thresholds_agree() {
+        let file = crate::config::Settings::defaults().expect("defaults").thresholds;
+        assert_eq!(serde_json::to_value(&file).ok(), serde_json::to_value(Thresholds::default()).ok());
     }
 
     #[test]

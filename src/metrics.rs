@@ -22,6 +22,7 @@ const EMBED_BATCHES: &str = "faceverify_embed_batches_total";
 const EMBED_BATCHED_FACES: &str = "faceverify_embed_batched_faces_total";
 const GALLERY_TEMPLATES: &str = "faceverify_gallery_templates";
 const GALLERY_SYNC_AGE: &str = "faceverify_gallery_sync_age_seconds";
+const DUPLICATE_BAR: &str = "faceverify_duplicate_bar";
 
 /// Upper bounds of the stage latency buckets, in seconds (5 ms .. 5 s).
 const STAGE_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
@@ -105,6 +106,7 @@ fn describe() {
     describe_counter!(EMBED_BATCHED_FACES, "Faces embedded by those runs.");
     describe_gauge!(GALLERY_TEMPLATES, "Templates in this replica's gallery.");
     describe_gauge!(GALLERY_SYNC_AGE, "Seconds since the gallery last matched the store (-1 before the first load).");
+    describe_gauge!(DUPLICATE_BAR, "The 1:N duplicate bar for this gallery's size (thresholds.duplicate_target_fpir).");
 }
 
 pub fn observe_stage(stage: Stage, elapsed: Duration) {
@@ -152,6 +154,8 @@ pub struct Scrape {
     /// Seconds since the gallery last matched the store (this replica's gallery lag bound); `None` before the
     /// first load.
     pub gallery_sync_age_secs: Option<f64>,
+    /// The cosine at which a 1:N search against the gallery as it is now flags a duplicate.
+    pub duplicate_bar: f32,
 }
 
 /// The exposition text, with `now`'s gauges.
@@ -167,6 +171,7 @@ pub fn render(now: &Scrape) -> String {
     gauge!(UPLOADS_CAPACITY).set(now.uploads_capacity as f64);
     gauge!(GALLERY_TEMPLATES).set(now.gallery_templates as f64);
     gauge!(GALLERY_SYNC_AGE).set(now.gallery_sync_age_secs.unwrap_or(-1.0));
+    gauge!(DUPLICATE_BAR).set(f64::from(now.duplicate_bar));
     handle.render()
 }
 
@@ -185,6 +190,7 @@ mod tests {
             uploads_capacity: 4,
             gallery_templates: 7,
             gallery_sync_age_secs: None,
+            duplicate_bar: 0.5,
         };
         let text = render(&now);
         assert!(text.contains("# TYPE faceverify_stage_seconds histogram"), "{text}");
@@ -198,6 +204,7 @@ mod tests {
             "faceverify_uploads_capacity 4",
             "faceverify_gallery_templates 7",
             "faceverify_gallery_sync_age_seconds -1",
+            "faceverify_duplicate_bar 0.5",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in {text}");
         }

@@ -125,6 +125,24 @@ pub enum Command {
         #[arg(long)]
         scores: Option<PathBuf>,
     },
+    /// Fit the 1:N duplicate rule: the impostor tail of a pairs file's photos (all cross-identity comparisons), the
+    /// bar each gallery size needs for the target FPIR, FPIR at duplicate_min and FNIR of re-applications at the
+    /// bar, with 95% bootstrap intervals over identities; prints JSON.
+    #[command(name = "calibrate-1n")]
+    CalibrateIdentification {
+        pairs: PathBuf,
+        #[arg(long, default_value_t = 1e-3)]
+        target_fpir: f64,
+        /// The share of impostor scores the tail model covers.
+        #[arg(long, default_value_t = 0.05)]
+        tail_fraction: f64,
+        /// Comma-separated gallery sizes (templates).
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000,1000000")]
+        gallery_sizes: Vec<usize>,
+        /// Bootstrap resamples over identities.
+        #[arg(long, default_value_t = 1000)]
+        resamples: usize,
+    },
     /// Choose the match threshold for a target FMR on identity-disjoint folds and report its FNMR and FMR with 95%
     /// intervals, never on the pairs it was fitted to; prints JSON.
     Calibrate {

@@ -70,6 +70,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let opts = eval::CalibrateOptions { pairs, target_fmr, folds, sources: source, document_cards };
             print_line(&eval::calibrate(&settings, opts)?)
         }
+        Command::CalibrateIdentification { pairs, target_fpir, tail_fraction, gallery_sizes, resamples } => {
+            let opts = eval::identification::IdentificationOptions {
+                pairs,
+                target_fpir,
+                tail_fraction,
+                gallery_sizes,
+                resamples,
+            };
+            print_line(&eval::calibrate_identification(&settings, &opts)?)
+        }
         Command::EvalAcquisition { pairs } => print_line(&eval::eval_acquisition(&settings, &pairs)?),
         Command::EvalDocuments { faces_dir } => print_line(&eval::eval_documents(settings, &faces_dir)?),
         Command::EvalLiveness { sessions, faces_dir } => {

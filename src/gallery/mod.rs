@@ -6,6 +6,7 @@ mod blocklist;
 mod index;
 mod load;
 mod sync;
+mod tail;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,6 +20,7 @@ pub use index::Hit;
 use index::Index;
 pub use load::load;
 pub use sync::{spawn as spawn_sync, sync, GallerySettings, SyncReport};
+pub use tail::ImpostorTail;
 
 use crate::pipeline::Embedding;
 

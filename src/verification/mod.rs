@@ -70,6 +70,11 @@ impl Verifications {
         }
     }
 
+    /// The 1:N duplicate bar for the gallery as it is now (`Thresholds::duplicate_bar`).
+    pub fn duplicate_bar(&self) -> f32 {
+        self.thresholds.duplicate_bar(self.gallery.len())
+    }
+
     /// Verifications running now, of `max_in_flight`.
     pub fn in_flight(&self) -> (usize, usize) {
         (self.max_in_flight.saturating_sub(self.admission.available_permits()), self.max_in_flight)
@@ -143,9 +148,9 @@ impl Verifications {
         }
         let subject = meta.applicant_ref.expose();
         let other = |s: &str| s != subject && !allowed.iter().any(|a| a == s);
-        let search = |e: &Option<crate::pipeline::Embedding>| {
-            e.as_ref().and_then(|e| self.gallery.search_where(e, self.thresholds.duplicate_min, other))
-        };
+        let bar = self.duplicate_bar();
+        let search =
+            |e: &Option<crate::pipeline::Embedding>| e.as_ref().and_then(|e| self.gallery.search_where(e, bar, other));
         let duplicate = search(&evidence.selfie.embedding);
         if duplicate.is_some() {
             flag_duplicate(&mut verdict);
@@ -155,11 +160,12 @@ impl Verifications {
         if reused.is_some() {
             flag_document_reuse(&mut verdict);
         }
-        // Either face on the blocklist (whoever's it was, the same applicant included).
+        // Either face on the blocklist (whoever's it was, the same applicant included), with the bar for its size.
+        let blocklist_bar = self.thresholds.duplicate_bar(self.blocklist.len());
         let blocklisted = [&evidence.selfie.embedding, &evidence.document.embedding]
             .into_iter()
             .flatten()
-            .any(|e| self.blocklist.search(e, "", self.thresholds.duplicate_min).is_some());
+            .any(|e| self.blocklist.search(e, "", blocklist_bar).is_some());
         if blocklisted {
             flag_blocklisted(&mut verdict);
         }

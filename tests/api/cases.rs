@@ -3,7 +3,7 @@
 use faceverify::policy::Role;
 use serde_json::Value;
 
-use crate::helpers::{assert_error, face, form, require_shared, spawn_app, tiny_jpeg, TestApp};
+use crate::helpers::{assert_error, face, form, require_shared, spawn_app, spawn_app_with, tiny_jpeg, TestApp};
 
 async fn staff_get(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
     app.client.get(app.url(path)).bearer_auth(token).header("X-Purpose", "anti_fraud").send().await.expect("request")
@@ -51,6 +51,30 @@ async fn a_reapplication_under_another_reference_is_flagged_for_review() {
     assert_eq!(case["status"], "open");
     let other = app.verified("APP-C", p("img20.jpg"), p("img21.jpg")).await;
     assert_eq!(other["decision"], "match", "a different person is no duplicate: {other}");
+}
+
+#[tokio::test]
+async fn the_duplicate_bar_follows_the_configured_fpir_and_is_published() {
+    let shared = require_shared!();
+    let p = |n: &str| face(&shared, &format!("images/deepface/{n}"));
+    let bar = |text: &str| {
+        let line = text.lines().find(|l| l.starts_with("faceverify_duplicate_bar ")).expect("gauge").to_owned();
+        line.rsplit(' ').next().expect("value").parse::<f64>().expect("number")
+    };
+    // Defaults: a tiny gallery is searched at the floor, duplicate_min.
+    let app = spawn_app().await;
+    assert!((bar(&app.get("/metrics").await.text().await.expect("text")) - 0.48).abs() < 1e-6);
+    // A target no cosine below 1 meets (an unbounded tail, FPIR 1e-12): the bar is 1, the same person's other
+    // photo under another reference is not flagged. The rule, not the floor, decides.
+    let app = spawn_app_with(|s| {
+        s.thresholds.duplicate_target_fpir = 1e-12;
+        s.thresholds.impostor_tail.shape = 0.3;
+    })
+    .await;
+    assert_eq!(app.verified("APP-A", p("img3.jpg"), p("img12.jpg")).await["decision"], "match");
+    let second = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    assert_eq!(second["decision"], "match", "{second}");
+    assert_eq!(bar(&app.get("/metrics").await.text().await.expect("text")), 1.0);
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 pub mod acquisition;
 pub mod calibration;
 pub mod documents;
+pub mod identification;
 pub mod liveness;
 pub mod pairs;
 pub mod report;
@@ -98,6 +99,27 @@ pub fn calibrate(settings: &Settings, opts: CalibrateOptions) -> anyhow::Result<
         mode,
     )?;
     let report = calibration::calibrate(&scored, opts.target_fmr, opts.folds);
+    Ok(serde_json::to_string_pretty(&report)?)
+}
+
+/// `calibrate-1n`: the 1:N duplicate rule's tail and the bar, FPIR and FNIR per gallery size, as JSON.
+pub fn calibrate_identification(
+    settings: &Settings,
+    opts: &identification::IdentificationOptions,
+) -> anyhow::Result<String> {
+    anyhow::ensure!(opts.target_fpir > 0.0 && opts.target_fpir < 1.0, "--target-fpir must be in (0, 1)");
+    anyhow::ensure!(opts.tail_fraction > 0.0 && opts.tail_fraction < 0.5, "--tail-fraction must be in (0, 0.5)");
+    let pool = crate::engine::start(settings)?;
+    let d = &settings.pipeline.detection;
+    // The gallery holds selfies; the cards' portraits are found at the document threshold, as the service does.
+    let report = identification::run(
+        &pool,
+        opts,
+        &settings.pipeline.limits,
+        d.selfie_min_score,
+        d.document_min_score,
+        &settings.thresholds,
+    )?;
     Ok(serde_json::to_string_pretty(&report)?)
 }
 

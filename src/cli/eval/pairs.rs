@@ -241,7 +241,7 @@ pub fn write_scores(path: &Path, pairs: &[ScoredPair]) -> Result<(), EvalError> 
     Ok(())
 }
 
-fn embed_all(
+pub(crate) fn embed_all(
     pool: &InferencePool,
     base: &Path,
     images: &[String],
