@@ -23,6 +23,7 @@ use super::stats::Proportion;
 use crate::liveness::synth::{self, Options, Subject};
 use crate::liveness::{analyse, challenge, LivenessSettings};
 use crate::pipeline::pool::InferencePool;
+use crate::seeded::SplitMix;
 
 pub const KINDS: [&str; 6] =
     ["bona_fide", "still_photo", "wrong_order", "out_of_sync", "no_light_response", "other_face"];
@@ -44,6 +45,8 @@ pub struct LivenessReport {
     pub apcer: BTreeMap<String, Proportion>,
     /// Failure codes over the bona fide sessions that failed (why genuine captures were refused).
     pub bona_fide_failures: BTreeMap<String, usize>,
+    /// Each refused bona fide session: its photo (a public test photo's path) and the failure codes.
+    pub bona_fide_refused: Vec<(String, Vec<String>)>,
     /// Failure codes per attack kind (which check caught it; several may).
     pub attack_failures: BTreeMap<String, BTreeMap<String, usize>>,
     /// Rows whose photo could not make a clip (not exactly one face), skipped.
@@ -51,16 +54,10 @@ pub struct LivenessReport {
     pub frames_per_session_median: usize,
 }
 
-/// splitmix64: the seeded source of a row's challenge.
+/// The seeded source of a row's challenge.
 fn seeded(seed: u64) -> impl FnMut() -> u32 {
-    let mut state = seed;
-    move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 32) as u32
-    }
+    let mut rng = SplitMix(seed);
+    move || rng.next_u32()
 }
 
 /// The outcome of one row: `None` when its photo cannot make a clip; else the failure codes (empty: passed) and
@@ -120,6 +117,7 @@ pub fn run(
     let mut bona = (0usize, 0usize);
     let mut attacks: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut bona_fide_failures = BTreeMap::new();
+    let mut bona_fide_refused = Vec::new();
     let mut attack_failures: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut unusable = Vec::new();
     let mut frame_counts = Vec::new();
@@ -143,9 +141,10 @@ pub fn run(
             bona.1 += 1;
             if !passed {
                 bona.0 += 1;
-                for code in codes {
-                    *bona_fide_failures.entry(code.to_owned()).or_insert(0) += 1;
+                for code in &codes {
+                    *bona_fide_failures.entry((*code).to_owned()).or_insert(0) += 1;
                 }
+                bona_fide_refused.push((row.photo.clone(), codes.iter().map(|c| (*c).to_owned()).collect()));
             }
         } else {
             let entry = attacks.entry(row.kind.clone()).or_insert((0, 0));
@@ -166,6 +165,7 @@ pub fn run(
         bpcer: Proportion::new(bona.0, bona.1),
         apcer: attacks.into_iter().map(|(kind, (k, n))| (kind, Proportion::new(k, n))).collect(),
         bona_fide_failures,
+        bona_fide_refused,
         attack_failures,
         unusable_photos: unusable,
         frames_per_session_median: frame_counts.get(frame_counts.len() / 2).copied().unwrap_or(0),
