@@ -11,6 +11,7 @@ nav-language-auto = Browser default
 nav-apply = Apply
 nav-queue = Review queue
 nav-dashboard = Dashboard
+nav-lists = Lists
 
 role-onboarding = Onboarding service
 role-fraud_analyst = Fraud analyst
@@ -101,6 +102,10 @@ case-recapture = New capture
 case-recapture-hint = Ask the onboarding flow to have the applicant take the photos again. The case stays open.
 case-recapture-submit = Ask for a new capture
 case-recapture-done = A new capture was requested.
+case-blocklist-hint = Put this face on the blocklist: later verifications showing it, under any applicant, go to review as blocklisted_face.
+case-blocklist-submit = Add to blocklist
+case-allowlist-hint = These two applicants are different people (for example twins): their faces will not be flagged as duplicates of each other again.
+case-allowlist-submit = Add pair to allowlist
 
 outcome-cleared = cleared
 outcome-confirmed_fraud = fraud confirmed
@@ -202,3 +207,15 @@ error-corrupt_image = The image is damaged.
 error-internal_error = Internal error. It has been logged.
 error-overloaded = The service is busy: try again shortly.
 error-service_unavailable = The service is temporarily unavailable.
+
+## Block and allow lists (supervisors)
+lists-title = Block and allow lists
+lists-blocklist = Blocklist
+lists-blocklist-hint = Faces confirmed as fraud. Added from a case closed as confirmed fraud; sealed like templates.
+lists-allowlist = Allowlist
+lists-allowlist-hint = Pairs of applicants known to be different people. Added from a cleared duplicate case.
+lists-empty = No entries.
+lists-case = Case
+lists-added-by = Added by
+lists-added-at = Added at
+lists-remove = Remove

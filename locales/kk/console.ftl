@@ -10,6 +10,7 @@ nav-language-auto = Браузердегідей
 nav-apply = Қолдану
 nav-queue = Тексеру кезегі
 nav-dashboard = Шолу
+nav-lists = Тізімдер
 
 role-onboarding = Онбординг қызметі
 role-fraud_analyst = Антифрод талдаушысы
@@ -100,6 +101,10 @@ case-recapture = Қайта түсіру
 case-recapture-hint = Өтініш берушінің суреттерді қайта түсіруін онбординг жүйесінен сұрау. Іс ашық қалады.
 case-recapture-submit = Қайта түсіруді сұрау
 case-recapture-done = Қайта түсіру сұралды.
+case-blocklist-hint = Бұл бетті тыйым тізіміне енгізу: кейінгі тексерулер, кез келген өтініш беруші атынан болса да, blocklisted_face себебімен тексеруге жіберіледі.
+case-blocklist-submit = Тыйым тізіміне енгізу
+case-allowlist-hint = Бұл екі өтініш беруші — әртүрлі адамдар (мысалы, егіздер): олардың беттері бір-бірінің көшірмесі ретінде енді белгіленбейді.
+case-allowlist-submit = Жұпты рұқсат тізіміне енгізу
 
 outcome-cleared = таза
 outcome-confirmed_fraud = алаяқтық расталды
@@ -201,3 +206,15 @@ error-corrupt_image = Сурет бүлінген.
 error-internal_error = Ішкі қате. Ақау журналға жазылды.
 error-overloaded = Қызмет бос емес: сәлден соң қайталаңыз.
 error-service_unavailable = Қызмет уақытша қолжетімсіз.
+
+## Тыйым және рұқсат тізімдері (супервайзерлер)
+lists-title = Тыйым және рұқсат тізімдері
+lists-blocklist = Тыйым тізімі
+lists-blocklist-hint = Алаяқтығы расталған беттер. Алаяқтық ретінде жабылған істен енгізіледі; үлгілер сияқты шифрланып сақталады.
+lists-allowlist = Рұқсат тізімі
+lists-allowlist-hint = Әртүрлі адамдар екені белгілі өтініш берушілер жұптары. Таза деп жабылған көшірме ісінен енгізіледі.
+lists-empty = Жазба жоқ.
+lists-case = Іс
+lists-added-by = Кім енгізді
+lists-added-at = Қашан
+lists-remove = Жою

@@ -10,6 +10,7 @@ nav-language-auto = Как в браузере
 nav-apply = Применить
 nav-queue = Очередь проверки
 nav-dashboard = Сводка
+nav-lists = Списки
 
 role-onboarding = Сервис онбординга
 role-fraud_analyst = Антифрод-аналитик
@@ -100,6 +101,10 @@ case-recapture = Повторная съёмка
 case-recapture-hint = Попросить систему онбординга, чтобы заявитель снова сделал фотографии. Дело остаётся открытым.
 case-recapture-submit = Запросить повторную съёмку
 case-recapture-done = Повторная съёмка запрошена.
+case-blocklist-hint = Внести это лицо в стоп-лист: последующие проверки с ним, под любым заявителем, уйдут на проверку с причиной blocklisted_face.
+case-blocklist-submit = Внести в стоп-лист
+case-allowlist-hint = Эти два заявителя — разные люди (например, близнецы): их лица больше не будут отмечаться как дубликаты друг друга.
+case-allowlist-submit = Внести пару в белый список
 
 outcome-cleared = чисто
 outcome-confirmed_fraud = мошенничество подтверждено
@@ -201,3 +206,15 @@ error-corrupt_image = Изображение повреждено.
 error-internal_error = Внутренняя ошибка. Сбой записан в журнал.
 error-overloaded = Сервис перегружен: повторите чуть позже.
 error-service_unavailable = Сервис временно недоступен.
+
+## Стоп-лист и белый список (супервайзеры)
+lists-title = Стоп-лист и белый список
+lists-blocklist = Стоп-лист
+lists-blocklist-hint = Лица, мошенничество которых подтверждено. Вносятся из дела, закрытого как мошенничество; хранятся зашифрованными, как шаблоны.
+lists-allowlist = Белый список
+lists-allowlist-hint = Пары заявителей, о которых известно, что это разные люди. Вносятся из дела о дубликате, закрытого как чистое.
+lists-empty = Записей нет.
+lists-case = Дело
+lists-added-by = Кто внёс
+lists-added-at = Когда
+lists-remove = Удалить

@@ -7,6 +7,7 @@ mod case_work;
 mod csrf;
 mod dashboard;
 mod language;
+mod lists;
 mod pages;
 
 use actix_web::body::BoxBody;
@@ -68,7 +69,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/cases/{id}/notes").route(web::post().to(case_work::note)).default_service(allow("POST")))
             .service(
                 web::resource("/cases/{id}/recapture").route(web::post().to(case_work::recapture)).default_service(allow("POST")),
-            ),
+            )
+            .configure(lists::configure),
     );
 }
 
@@ -113,7 +115,9 @@ async fn frame(state: &AppState, principal: &Principal, req: &HttpRequest) -> (L
     let chosen = language::chosen(state, principal).await;
     let t = chosen.unwrap_or_else(|| language::browser(req));
     let csrf = csrf::session_token(&state.kek, principal.session.as_deref().unwrap_or(""));
-    (t, Nav::new(t, &principal.actor, principal.role.as_str(), csrf, chosen))
+    let mut nav = Nav::new(t, &principal.actor, principal.role.as_str(), csrf, chosen);
+    nav.keeps_lists = principal.require(Permission::SignOffFraud).is_ok();
+    (t, nav)
 }
 
 /// The login page sets (or keeps) the nonce cookie its form token is bound to; `?failed` shows the error line,
@@ -231,6 +235,7 @@ async fn case_page(
     let (t, nav) = frame(&state, &principal, &req).await;
     let can_work = principal.require(Permission::DecideCase).is_ok();
     let mut page = CasePage::new(t, nav, &view.case, view.notes, can_work);
+    page.keeps_lists = principal.require(Permission::SignOffFraud).is_ok();
     page.recapture_requested = req.query_string().split('&').any(|pair| pair == "recapture=requested");
     html(page)
 }

@@ -21,6 +21,8 @@ pub(super) struct Nav {
     pub csrf: String,
     /// The account's chosen language (none selected: the browser's).
     pub languages: Vec<LangChoice>,
+    /// A supervisor: the blocklist and allowlist page is linked.
+    pub keeps_lists: bool,
 }
 
 impl Nav {
@@ -29,7 +31,7 @@ impl Nav {
             .into_iter()
             .map(|l| LangChoice { code: l.code(), name: l.native_name(), selected: chosen == Some(l) })
             .collect();
-        Self { actor: actor.to_owned(), role: t.role(role), csrf, languages }
+        Self { actor: actor.to_owned(), role: t.role(role), csrf, languages, keeps_lists: false }
     }
 }
 
@@ -145,6 +147,11 @@ pub(super) struct CasePage {
     pub can_work: bool,
     /// The page follows a request for a new capture (a confirmation line is shown).
     pub recapture_requested: bool,
+    /// A supervisor reads it: a closed case can be put on the blocklist (confirmed fraud) or its pair on the
+    /// allowlist (a cleared duplicate).
+    pub keeps_lists: bool,
+    pub confirmed_fraud: bool,
+    pub cleared_duplicate: bool,
 }
 
 impl CasePage {
@@ -179,6 +186,11 @@ impl CasePage {
             notes,
             can_work,
             recapture_requested: false,
+            keeps_lists: false,
+            confirmed_fraud: c.status == CaseStatus::Closed && c.outcome.as_deref() == Some("confirmed_fraud"),
+            cleared_duplicate: c.status == CaseStatus::Closed
+                && c.outcome.as_deref() == Some("cleared")
+                && c.duplicate_verification_id.is_some(),
         }
     }
 }

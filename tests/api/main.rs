@@ -20,6 +20,7 @@ mod consent;
 mod console;
 mod console_csrf;
 mod console_languages;
+mod console_lists;
 mod dashboard;
 mod documents;
 mod edges;
