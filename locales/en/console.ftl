@@ -41,6 +41,12 @@ queue-sort = Order
 queue-sort-oldest = Oldest first
 queue-sort-newest = Newest first
 queue-sort-apply = Show
+queue-sort-priority = Fraud signals first
+queue-filter-all = All
+queue-priority = Priority
+queue-shown = Shown
+priority-high = High: fraud signal
+priority-normal = Normal
 
 ## Dashboard
 dashboard-title = Dashboard

@@ -40,6 +40,12 @@ queue-sort = Реті
 queue-sort-oldest = Алдымен ескілері
 queue-sort-newest = Алдымен жаңалары
 queue-sort-apply = Көрсету
+queue-sort-priority = Алдымен алаяқтық белгілері
+queue-filter-all = Барлығы
+queue-priority = Басымдық
+queue-shown = Көрсетілді
+priority-high = Жоғары: алаяқтық белгісі
+priority-normal = Қалыпты
 
 ## Dashboard
 dashboard-title = Шолу

@@ -40,6 +40,12 @@ queue-sort = Порядок
 queue-sort-oldest = Сначала старые
 queue-sort-newest = Сначала новые
 queue-sort-apply = Показать
+queue-sort-priority = Сначала признаки мошенничества
+queue-filter-all = Все
+queue-priority = Приоритет
+queue-shown = Показано
+priority-high = Высокий: признак мошенничества
+priority-normal = Обычный
 
 ## Dashboard
 dashboard-title = Сводка

@@ -27,7 +27,6 @@ use crate::http::{AppState, Principal};
 use crate::i18n::Lang;
 use crate::policy::Permission;
 use crate::review::{case_id, CaseOutcome};
-use crate::store::cases::Sort;
 use pages::{CasePage, ErrorPage, LoginPage, Nav, QueuePage};
 
 const PURPOSE: Purpose = Purpose::AntiFraud;
@@ -205,10 +204,13 @@ fn reviewer(principal: Option<Principal>) -> Option<Principal> {
     principal.filter(|p| p.session.is_some() && p.require(Permission::ReadCase).is_ok())
 }
 
-/// `?sort=newest` turns the queue's default order (oldest first); anything else keeps it.
+/// The queue's view: `?sort=` oldest (the default), newest or priority (fraud signals first, then oldest);
+/// `?status=` and `?reason=` keep only the cases with that status or reason code. Anything unknown is ignored.
 #[derive(Deserialize)]
 struct QueueQuery {
     sort: Option<String>,
+    status: Option<String>,
+    reason: Option<String>,
 }
 
 async fn queue(
@@ -218,10 +220,10 @@ async fn queue(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(principal) = reviewer(principal) else { return Ok(redirect("/console/login")) };
-    let sort = query.sort.as_deref().and_then(Sort::parse).unwrap_or_default();
-    let rows = state.review.queue(&principal, PURPOSE, sort).await?;
+    let view = pages::QueueView::parse(query.sort.as_deref(), query.status.as_deref(), query.reason.as_deref());
+    let rows = state.review.queue(&principal, PURPOSE, view.base_sort()).await?;
     let (t, nav) = frame(&state, &principal, &req).await;
-    html(QueuePage::new(t, nav, &rows, sort))
+    html(QueuePage::new(t, nav, &rows, view))
 }
 
 async fn case_page(

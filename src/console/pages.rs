@@ -5,6 +5,7 @@ use askama::Template;
 
 use crate::domain::Reason;
 use crate::i18n::{reason_code, Lang};
+use crate::review::Priority;
 use crate::store::case_notes::CaseNote;
 use crate::store::cases::{Case, CaseStatus, Sort};
 
@@ -70,6 +71,9 @@ fn reasons(t: Lang, case: &Case) -> Vec<ReasonLabel> {
 pub(super) struct QueueRow {
     pub case_id: String,
     pub short_id: String,
+    /// The priority's stable code (`data-priority`) and its label.
+    pub priority_code: &'static str,
+    pub priority: String,
     pub status: String,
     pub reasons: Vec<ReasonLabel>,
     pub assigned_to: String,
@@ -89,9 +93,12 @@ fn seconds_since(at: &str, now: time::OffsetDateTime) -> i64 {
 impl QueueRow {
     pub(super) fn new(t: Lang, c: &Case, now: time::OffsetDateTime) -> Self {
         let age_secs = seconds_since(&c.created_at, now);
+        let priority = Priority::of(&c.reasons);
         Self {
             case_id: c.case_id.to_string(),
             short_id: c.case_id.to_string()[..8].to_owned(),
+            priority_code: priority.as_str(),
+            priority: t.text(&format!("priority-{}", priority.as_str())),
             status: t.case_status(c.status),
             reasons: reasons(t, c),
             assigned_to: c.assigned_to.clone().unwrap_or_default(),
@@ -102,20 +109,84 @@ impl QueueRow {
     }
 }
 
+/// The queue's order and filters, from the query string (unknown values are ignored).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(super) struct QueueView {
+    /// `oldest`, `newest` or `priority`.
+    pub order: &'static str,
+    pub status: Option<CaseStatus>,
+    pub reason: Option<Reason>,
+}
+
+impl QueueView {
+    pub(super) fn parse(order: Option<&str>, status: Option<&str>, reason: Option<&str>) -> Self {
+        let order = match order {
+            Some("priority") => "priority",
+            Some(o) => Sort::parse(o).unwrap_or_default().as_str(),
+            None => Sort::default().as_str(),
+        };
+        let status = status.and_then(CaseStatus::parse).filter(|s| *s != CaseStatus::Closed);
+        let reason = reason.and_then(|r| serde_json::from_value::<Reason>(serde_json::Value::String(r.into())).ok());
+        Self { order, status, reason }
+    }
+
+    /// The order the store reads in: priority sorts the oldest first within each priority.
+    pub(super) fn base_sort(&self) -> Sort {
+        Sort::parse(self.order).unwrap_or_default()
+    }
+}
+
+/// An option of the reason filter: the code, its label, whether chosen.
+pub(super) struct ReasonOption {
+    pub code: String,
+    pub label: String,
+    pub selected: bool,
+}
+
 #[derive(Template)]
 #[template(path = "queue.html")]
 pub(super) struct QueuePage {
     pub t: Lang,
     pub nav: Nav,
     pub rows: Vec<QueueRow>,
-    /// The order shown: `oldest` or `newest` (the sort select's value).
+    /// The order shown: `oldest`, `newest` or `priority` (the sort select's value).
     pub sort: &'static str,
+    /// The status filter's value (`open`, `pending_signoff`) or empty for all.
+    pub status: &'static str,
+    /// The reasons of the cases waiting (filtered or not), for the reason filter.
+    pub reason_options: Vec<ReasonOption>,
+    /// Cases waiting before the filters.
+    pub waiting: usize,
 }
 
 impl QueuePage {
-    pub(super) fn new(t: Lang, nav: Nav, cases: &[Case], sort: Sort) -> Self {
+    pub(super) fn new(t: Lang, nav: Nav, cases: &[Case], view: QueueView) -> Self {
         let now = time::OffsetDateTime::now_utc();
-        Self { t, nav, rows: cases.iter().map(|c| QueueRow::new(t, c, now)).collect(), sort: sort.as_str() }
+        let mut present: Vec<Reason> = cases.iter().flat_map(|c| c.reasons.iter().copied()).collect();
+        present.sort_by_key(|r| reason_code(*r));
+        present.dedup();
+        let reason_options = present
+            .into_iter()
+            .map(|r| ReasonOption { code: reason_code(r), label: t.reason(r), selected: view.reason == Some(r) })
+            .collect();
+        let mut shown: Vec<&Case> = cases
+            .iter()
+            .filter(|c| view.status.is_none_or(|s| c.status == s))
+            .filter(|c| view.reason.is_none_or(|r| c.reasons.contains(&r)))
+            .collect();
+        if view.order == "priority" {
+            // Stable: within a priority the store's order (oldest first) stays.
+            shown.sort_by_key(|c| std::cmp::Reverse(Priority::of(&c.reasons)));
+        }
+        Self {
+            t,
+            nav,
+            rows: shown.into_iter().map(|c| QueueRow::new(t, c, now)).collect(),
+            sort: view.order,
+            status: view.status.map_or("", |s| s.as_str()),
+            reason_options,
+            waiting: cases.len(),
+        }
     }
 }
 
@@ -192,5 +263,22 @@ impl CasePage {
                 && c.outcome.as_deref() == Some("cleared")
                 && c.duplicate_verification_id.is_some(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_view_ignores_what_it_does_not_know() {
+        let view = QueueView::parse(Some("priority"), Some("pending_signoff"), Some("duplicate_identity"));
+        assert_eq!(view.order, "priority");
+        assert_eq!(view.base_sort(), Sort::Oldest, "priority orders the oldest first within a priority");
+        assert_eq!(view.status, Some(CaseStatus::PendingSignoff));
+        assert_eq!(view.reason, Some(Reason::DuplicateIdentity));
+        let odd = QueueView::parse(Some("random"), Some("closed"), Some("<script>"));
+        assert_eq!((odd.order, odd.status, odd.reason), ("oldest", None, None), "closed cases are not in the queue");
+        assert_eq!(QueueView::parse(Some("newest"), None, None).base_sort(), Sort::Newest);
     }
 }

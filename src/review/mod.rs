@@ -10,6 +10,7 @@ mod dashboard;
 mod decisions;
 mod error;
 mod notes;
+mod priority;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub use dashboard::{Dashboard, DASHBOARD_DAYS};
 pub use decisions::CaseOutcome;
 pub use error::ReviewError;
 pub use notes::MAX_NOTE_CHARS;
+pub use priority::Priority;
 
 /// What review needs, shared by every request.
 pub struct Review {

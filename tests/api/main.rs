@@ -21,6 +21,7 @@ mod console;
 mod console_csrf;
 mod console_languages;
 mod console_lists;
+mod console_work;
 mod dashboard;
 mod documents;
 mod edges;
