@@ -18,6 +18,8 @@ pub struct RetentionSettings {
     pub case_crops_days_after_close: i64,
     pub verifications_days: i64,
     pub audit_days: i64,
+    /// Blocklist entries (a confirmed fraudster's sealed face) are kept this long after they were added.
+    pub blocklist_days: i64,
     /// How often the server sweeps; 0 disables the background sweeper.
     pub sweep_interval_secs: u64,
 }
@@ -29,6 +31,7 @@ impl RetentionSettings {
             ("case_crops_days_after_close", self.case_crops_days_after_close),
             ("verifications_days", self.verifications_days),
             ("audit_days", self.audit_days),
+            ("blocklist_days", self.blocklist_days),
         ];
         match periods.into_iter().find(|(_, days)| *days < 1) {
             Some((key, _)) => Err(crate::config::Invalid::new(key, "must be at least one day")),
@@ -48,6 +51,9 @@ pub struct SweepReport {
     /// Sealed frames of passed liveness sessions no verification used within a day.
     pub liveness_frames: u64,
     pub audit_rows: u64,
+    /// Blocklist entries past `blocklist_days` (each replica's in-memory list drops them at its next
+    /// synchronisation pass).
+    pub blocklist_entries: u64,
     pub expired_sessions: u64,
     pub delivered_notifications: u64,
     /// Verifications whose templates were destroyed (to drop from the in-memory gallery).
@@ -99,6 +105,11 @@ pub async fn sweep(
             .execute(&mut *tx)
             .await?
             .rows_affected();
+    report.blocklist_entries =
+        run("DELETE FROM blocklist WHERE created_at < $1", cutoff(now, settings.blocklist_days)?)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
     // A data key with nothing left to open is destroyed: crypto-shredding.
     report.data_keys_shredded = sqlx::query(
         "DELETE FROM subject_keys WHERE subject_ref NOT IN (SELECT subject_ref FROM templates)
@@ -131,6 +142,7 @@ pub async fn sweep(
         ("liveness_sessions", report.liveness_sessions, settings.verifications_days),
         ("liveness_frames", report.liveness_frames, 1),
         ("audit_rows", report.audit_rows, settings.audit_days),
+        ("blocklist", report.blocklist_entries, settings.blocklist_days),
     ] {
         if count > 0 {
             sqlx::query("INSERT INTO destruction_log (at, kind, cutoff, count) VALUES ($1, $2, $3, $4)")

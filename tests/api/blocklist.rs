@@ -169,3 +169,35 @@ async fn another_replica_follows_the_list_within_a_sync_pass() {
     tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
     assert!(!blocklisted(&app, &at_replica("APP-D").await).await, "and dropped the removed one");
 }
+
+#[tokio::test]
+async fn an_entry_past_its_retention_is_swept_and_flags_no_one_after_the_next_sync_pass() {
+    let shared = require_shared!();
+    let app = spawn_app_with(|s| s.gallery.sync_interval_ms = 100).await;
+    let p = |n: &str| face(&shared, &format!("images/deepface/{n}"));
+    let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
+    let supervisor = app.staff_session("sue", Role::Supervisor).await;
+    app.verified("APP-A", p("img3.jpg"), p("img12.jpg")).await;
+    let fraud = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    let (case, _) = case_reasons(&app, &analyst, fraud["verification_id"].as_str().expect("id")).await.expect("case");
+    decide(&app, &analyst, &case).await;
+    decide(&app, &supervisor, &case).await;
+    let added = app.staff_request(reqwest::Method::POST, &supervisor, &format!("/v1/cases/{case}/blocklist"));
+    assert_eq!(added.send().await.expect("request").status().as_u16(), 201);
+    assert!(blocklisted(&app, &app.verified("APP-C", p("img3.jpg"), p("img12.jpg")).await).await);
+
+    let retention = crate::helpers::settings().retention;
+    let now = time::OffsetDateTime::now_utc();
+    let report = faceverify::retention::sweep(&app.store, &retention, now).await.expect("sweep");
+    assert_eq!(report.blocklist_entries, 0, "not yet past blocklist_days");
+    let aged = now - time::Duration::days(retention.blocklist_days + 1);
+    let aged = aged.format(&time::format_description::well_known::Rfc3339).expect("time");
+    app.sql_exec(&format!("UPDATE blocklist SET created_at = '{aged}'")).await;
+    let report = faceverify::retention::sweep(&app.store, &retention, now).await.expect("sweep");
+    assert_eq!(report.blocklist_entries, 1, "{report:?}");
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM blocklist").await, 0);
+    assert_eq!(app.sql_count("SELECT COUNT(*) FROM destruction_log WHERE kind = 'blocklist'").await, 1);
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    let later = app.verified("APP-D", p("img3.jpg"), p("img12.jpg")).await;
+    assert!(!blocklisted(&app, &later).await, "the in-memory list followed the store");
+}
