@@ -32,6 +32,36 @@ async fn case_reasons(app: &TestApp, token: &str, id: &str) -> Option<(String, V
     Some((item["case_id"].as_str().expect("id").to_owned(), reasons.collect()))
 }
 
+/// Staff tokens and the case of a face confirmed as fraud: APP-A enrolled, the same face under APP-B opened a
+/// duplicate case, which analyst "ana" and supervisor "sue" confirmed as fraud.
+pub(crate) struct ConfirmedFraud {
+    pub analyst: String,
+    pub supervisor: String,
+    pub case: String,
+}
+
+pub(crate) async fn confirmed_fraud(app: &TestApp, shared: &std::path::Path) -> ConfirmedFraud {
+    let p = |n: &str| face(shared, &format!("images/deepface/{n}"));
+    let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
+    let supervisor = app.staff_session("sue", Role::Supervisor).await;
+    assert_eq!(app.verified("APP-A", p("img3.jpg"), p("img12.jpg")).await["decision"], "match");
+    let fraud = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    let (case, _) = case_reasons(app, &analyst, fraud["verification_id"].as_str().expect("id")).await.expect("case");
+    decide(app, &analyst, &case).await;
+    decide(app, &supervisor, &case).await;
+    ConfirmedFraud { analyst, supervisor, case }
+}
+
+/// `confirmed_fraud`, then the face put on the blocklist by the supervisor: the entry.
+async fn blocklisted_fraud(app: &TestApp, shared: &std::path::Path) -> (ConfirmedFraud, Value) {
+    let fraud = confirmed_fraud(app, shared).await;
+    let path = format!("/v1/cases/{}/blocklist", fraud.case);
+    let added = app.staff_request(reqwest::Method::POST, &fraud.supervisor, &path).send().await.expect("request");
+    assert_eq!(added.status().as_u16(), 201);
+    let entry = added.json().await.expect("json");
+    (fraud, entry)
+}
+
 #[tokio::test]
 async fn a_confirmed_fraud_face_flags_later_applicants_until_removed() {
     let shared = require_shared!();
@@ -104,22 +134,14 @@ async fn erasing_the_subject_removes_its_blocklist_entry() {
     let shared = require_shared!();
     let app = spawn_app().await;
     let p = |n: &str| face(&shared, &format!("images/deepface/{n}"));
-    let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
-    let supervisor = app.staff_session("sue", Role::Supervisor).await;
+    let (fraud, _) = blocklisted_fraud(&app, &shared).await;
     let dpo = app.staff_session("dee", Role::Dpo).await;
-    app.verified("APP-A", p("img3.jpg"), p("img12.jpg")).await;
-    let fraud = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
-    let (case, _) = case_reasons(&app, &analyst, fraud["verification_id"].as_str().expect("id")).await.expect("case");
-    decide(&app, &analyst, &case).await;
-    decide(&app, &supervisor, &case).await;
-    let added = app.staff_request(reqwest::Method::POST, &supervisor, &format!("/v1/cases/{case}/blocklist"));
-    assert_eq!(added.send().await.expect("request").status().as_u16(), 201);
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM blocklist").await, 1);
     let erased = app.staff_request(reqwest::Method::DELETE, &dpo, "/v1/subjects/APP-B").send().await.expect("request");
     assert_eq!(erased.status().as_u16(), 200);
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM blocklist").await, 0, "policy §7, §13: erasure removes it too");
     let later = app.verified("APP-C", p("img3.jpg"), p("img12.jpg")).await;
-    let reasons = case_reasons(&app, &analyst, later["verification_id"].as_str().expect("id")).await;
+    let reasons = case_reasons(&app, &fraud.analyst, later["verification_id"].as_str().expect("id")).await;
     assert!(!reasons.is_some_and(|(_, r)| r.contains(&"blocklisted_face".to_owned())), "gone from memory at once");
 }
 
@@ -136,15 +158,8 @@ async fn another_replica_follows_the_list_within_a_sync_pass() {
     let app = spawn_app_with(|s| s.gallery.sync_interval_ms = 100).await;
     let replica = app.spawn_replica().await;
     let p = |n: &str| face(&shared, &format!("images/deepface/{n}"));
-    let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
-    let supervisor = app.staff_session("sue", Role::Supervisor).await;
-    app.verified("APP-A", p("img3.jpg"), p("img12.jpg")).await;
-    let fraud = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
-    let (case, _) = case_reasons(&app, &analyst, fraud["verification_id"].as_str().expect("id")).await.expect("case");
-    decide(&app, &analyst, &case).await;
-    decide(&app, &supervisor, &case).await;
-    let added = app.staff_request(reqwest::Method::POST, &supervisor, &format!("/v1/cases/{case}/blocklist"));
-    let entry: Value = added.send().await.expect("request").json().await.expect("json");
+    let (fraud, entry) = blocklisted_fraud(&app, &shared).await;
+    let supervisor = fraud.supervisor;
     let at_replica = |subject: &'static str| {
         let (app, replica, p) = (&app, &replica, &p);
         async move {
@@ -175,15 +190,7 @@ async fn an_entry_past_its_retention_is_swept_and_flags_no_one_after_the_next_sy
     let shared = require_shared!();
     let app = spawn_app_with(|s| s.gallery.sync_interval_ms = 100).await;
     let p = |n: &str| face(&shared, &format!("images/deepface/{n}"));
-    let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
-    let supervisor = app.staff_session("sue", Role::Supervisor).await;
-    app.verified("APP-A", p("img3.jpg"), p("img12.jpg")).await;
-    let fraud = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
-    let (case, _) = case_reasons(&app, &analyst, fraud["verification_id"].as_str().expect("id")).await.expect("case");
-    decide(&app, &analyst, &case).await;
-    decide(&app, &supervisor, &case).await;
-    let added = app.staff_request(reqwest::Method::POST, &supervisor, &format!("/v1/cases/{case}/blocklist"));
-    assert_eq!(added.send().await.expect("request").status().as_u16(), 201);
+    blocklisted_fraud(&app, &shared).await;
     assert!(blocklisted(&app, &app.verified("APP-C", p("img3.jpg"), p("img12.jpg")).await).await);
 
     let retention = crate::helpers::settings().retention;

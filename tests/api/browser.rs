@@ -96,3 +96,19 @@ pub async fn shot(c: &Client, name: &str) {
 pub async fn start_browser(profile: &Path) -> (Driver, Client) {
     start_browser_with(profile, &[]).await
 }
+
+/// Creates staff account `username` with `role` and signs it in through the console's login form (password and the
+/// authenticator's current code).
+pub async fn sign_in(c: &Client, app: &crate::helpers::TestApp, username: &str, role: faceverify::policy::Role) {
+    use fantoccini::Locator;
+    let password = "correct horse battery staple";
+    let totp =
+        faceverify::auth::create_staff(&app.store, &app.kek, username, role, password).await.expect("staff account");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let code = totp.code_at(now / faceverify::auth::TOTP_STEP_SECS);
+    c.goto(&app.url("/console")).await.expect("goto");
+    c.find(Locator::Id("username")).await.expect("login form").send_keys(username).await.expect("type");
+    c.find(Locator::Id("password")).await.expect("password").send_keys(password).await.expect("type");
+    c.find(Locator::Id("totp")).await.expect("totp").send_keys(&code).await.expect("type");
+    c.find(Locator::Id("sign-in")).await.expect("button").click().await.expect("click");
+}

@@ -4,42 +4,10 @@
 
 use faceverify::policy::Role;
 use fantoccini::Locator;
-use serde_json::Value;
 
-use crate::browser::{browser_available, shot, start_browser};
-use crate::helpers::{face, require_shared, spawn_app, TestApp};
-
-/// A duplicate-face case closed as confirmed fraud (an analyst's decision, a supervisor's sign-off): its id.
-async fn confirmed_fraud_case(app: &TestApp, shared: &std::path::Path) -> String {
-    let p = |n: &str| face(shared, &format!("images/deepface/{n}"));
-    assert_eq!(app.verified("APP-A", p("img3.jpg"), p("img12.jpg")).await["decision"], "match");
-    let fraud = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
-    let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
-    let list: Value = app
-        .staff_request(reqwest::Method::GET, &analyst, "/v1/cases?limit=200")
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
-    let case = list["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|c| c["verification_id"] == fraud["verification_id"])
-        .and_then(|c| c["case_id"].as_str())
-        .expect("a case for the duplicate")
-        .to_owned();
-    let boss = app.staff_session("boss", Role::Supervisor).await;
-    for token in [&analyst, &boss] {
-        let body = serde_json::json!({ "outcome": "confirm_fraud", "comment": "one face, two applicants" });
-        let path = format!("/v1/cases/{case}/decision");
-        let response = app.staff_request(reqwest::Method::POST, token, &path).json(&body).send().await.expect("send");
-        assert_eq!(response.status().as_u16(), 200);
-    }
-    case
-}
+use crate::blocklist::confirmed_fraud;
+use crate::browser::{browser_available, shot, sign_in, start_browser};
+use crate::helpers::{require_shared, spawn_app, TestApp};
 
 /// A browser-like client of the console: the session cookie, no redirects followed.
 struct Console<'a> {
@@ -90,9 +58,10 @@ fn entries(html: &str, table: &str) -> Vec<String> {
 async fn only_supervisors_keep_the_lists_and_every_form_needs_the_csrf_token() {
     let shared = require_shared!();
     let app = spawn_app().await;
-    let case = confirmed_fraud_case(&app, &shared).await;
-    let analyst = Console::new(&app, &app.staff_session("ann", Role::FraudAnalyst).await);
-    let sue = Console::new(&app, &app.staff_session("sue", Role::Supervisor).await);
+    let fraud = confirmed_fraud(&app, &shared).await;
+    let case = fraud.case;
+    let analyst = Console::new(&app, &fraud.analyst);
+    let sue = Console::new(&app, &fraud.supervisor);
 
     // An analyst: no link, no button, and the page and the forms refuse.
     let (status, page) = analyst.get(&format!("/console/cases/{case}")).await;
@@ -138,19 +107,9 @@ async fn a_supervisor_blocklists_a_face_and_removes_it_in_russian_and_kazakh_in_
         return;
     }
     let app = spawn_app().await;
-    let case = confirmed_fraud_case(&app, &shared).await;
-    let password = "correct horse battery staple";
-    let totp =
-        faceverify::auth::create_staff(&app.store, &app.kek, "sue", Role::Supervisor, password).await.expect("staff");
-    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
-    let code = totp.code_at(now / faceverify::auth::TOTP_STEP_SECS);
-
+    let case = confirmed_fraud(&app, &shared).await.case;
     let (_driver, c) = start_browser(&app.dir.path().join("chromium-profile")).await;
-    c.goto(&app.url("/console")).await.expect("goto");
-    c.find(Locator::Id("username")).await.expect("login form").send_keys("sue").await.expect("type");
-    c.find(Locator::Id("password")).await.expect("password").send_keys(password).await.expect("type");
-    c.find(Locator::Id("totp")).await.expect("totp").send_keys(&code).await.expect("type");
-    c.find(Locator::Id("sign-in")).await.expect("button").click().await.expect("click");
+    sign_in(&c, &app, "sam", Role::Supervisor).await;
     c.wait().for_element(Locator::Id("nav-lists")).await.expect("signed in, the lists linked");
     let choose = |lang: &'static str| {
         let c = c.clone();
@@ -191,7 +150,7 @@ async fn a_supervisor_blocklists_a_face_and_removes_it_in_russian_and_kazakh_in_
     c.close().await.expect("close");
 
     for action in ["blocklist_add", "blocklist_remove", "blocklist_list"] {
-        let sql = format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}' AND actor = 'sue'");
+        let sql = format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}' AND actor = 'sam'");
         assert!(app.sql_count(&sql).await >= 1, "{action} audited");
     }
 }

@@ -5,7 +5,7 @@
 use faceverify::policy::Role;
 use fantoccini::{Client, Locator};
 
-use crate::browser::{browser_available, shot, start_browser};
+use crate::browser::{browser_available, shot, sign_in, start_browser};
 use crate::helpers::{face, require_shared, spawn_app};
 
 /// The `data-priority` of every row of the queue shown, top to bottom.
@@ -37,17 +37,8 @@ async fn an_analyst_sorts_filters_notes_and_reads_the_dashboard_in_russian_and_k
     assert_eq!(app.verified("APP-A", p("img3.jpg"), p("img12.jpg")).await["decision"], "match");
     assert_eq!(app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await["decision"], "review");
 
-    let password = "correct horse battery staple";
-    let totp =
-        faceverify::auth::create_staff(&app.store, &app.kek, "ana", Role::FraudAnalyst, password).await.expect("staff");
-    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
-    let code = totp.code_at(now / faceverify::auth::TOTP_STEP_SECS);
     let (_driver, c) = start_browser(&app.dir.path().join("chromium-profile")).await;
-    c.goto(&app.url("/console")).await.expect("goto");
-    c.find(Locator::Id("username")).await.expect("login form").send_keys("ana").await.expect("type");
-    c.find(Locator::Id("password")).await.expect("password").send_keys(password).await.expect("type");
-    c.find(Locator::Id("totp")).await.expect("totp").send_keys(&code).await.expect("type");
-    c.find(Locator::Id("sign-in")).await.expect("button").click().await.expect("click");
+    sign_in(&c, &app, "ana", Role::FraudAnalyst).await;
     c.wait().for_element(Locator::Css("a.case-link")).await.expect("the queue");
     choose(&c, "language", "ru").await;
     c.find(Locator::Id("set-language")).await.expect("button").click().await.expect("apply");
