@@ -71,7 +71,12 @@ async fn an_analyst_sorts_filters_notes_and_reads_the_dashboard_in_russian_and_k
     assert_eq!(done.text().await.expect("text"), "Повторная съёмка запрошена.");
     shot(&c, "22-case-work-ru.png").await;
 
-    // Kazakh: the dashboard counts the three verifications and the two open cases.
+    // The dashboard counts the three verifications and the two open cases, in Russian, then in Kazakh.
+    c.find(Locator::Id("nav-dashboard")).await.expect("link").click().await.expect("open");
+    let total = c.wait().for_element(Locator::Id("total")).await.expect("the dashboard");
+    assert_eq!(total.attr("data-count").await.expect("attr").as_deref(), Some("3"));
+    assert_eq!(c.find(Locator::Css("h1")).await.expect("h1").text().await.expect("text"), "Сводка");
+    shot(&c, "23-dashboard-ru.png").await;
     choose(&c, "language", "kk").await;
     c.find(Locator::Id("set-language")).await.expect("button").click().await.expect("apply");
     c.wait().for_element(Locator::Css("html[lang='kk']")).await.expect("Kazakh");
@@ -82,10 +87,10 @@ async fn an_analyst_sorts_filters_notes_and_reads_the_dashboard_in_russian_and_k
     assert_eq!(open.as_deref(), Some("2"));
     let heading = c.find(Locator::Css("h1")).await.expect("h1").text().await.expect("text");
     assert_eq!(heading, "Шолу");
-    shot(&c, "23-dashboard-kk.png").await;
+    shot(&c, "24-dashboard-kk.png").await;
     c.find(Locator::Id("nav-queue")).await.expect("link").click().await.expect("queue");
     c.wait().for_element(Locator::Css("tr.case-row")).await.expect("queue in Kazakh");
-    shot(&c, "24-queue-kk.png").await;
+    shot(&c, "25-queue-kk.png").await;
     c.close().await.expect("close");
 
     let notes = "SELECT COUNT(*) FROM audit_log WHERE action = 'add_case_note' AND actor = 'ana'";
