@@ -168,6 +168,7 @@ async fn verification_facts(
         purpose: row.purpose,
         similarity: row.similarity,
         live_score: row.live_score,
+        duplicate_bar: row.duplicate_bar,
         request_digest: row.request_digest,
         created_at: row.created_at,
     };

@@ -58,6 +58,9 @@ pub struct VerificationFacts {
     pub reasons: Vec<Reason>,
     pub similarity: Option<f64>,
     pub live_score: Option<f64>,
+    /// The 1:N duplicate bar the faces were searched at, which followed the gallery's size then (`thresholds` are
+    /// those in force at export); null for verifications from before it was recorded or with nothing searched.
+    pub duplicate_bar: Option<f64>,
     /// SHA-256 over the request's inputs (both photos and the metadata), as stored when it was verified.
     pub request_digest: String,
     pub created_at: String,

@@ -337,6 +337,7 @@ impl LivenessSessions {
             similarity: None,
             live_score: None,
             reference_similarity: None,
+            duplicate_bar: None,
         };
         insert_verification(&mut tx, &row).await?;
         let key = match &crop {

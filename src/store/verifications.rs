@@ -19,6 +19,8 @@ pub struct NewVerification<'a> {
     pub live_score: Option<f32>,
     /// Live vs the state-database reference photo, when one was given (its source is `meta.reference_source`).
     pub reference_similarity: Option<f32>,
+    /// The 1:N duplicate bar the faces were searched at (`None`: nothing was searched).
+    pub duplicate_bar: Option<f32>,
 }
 
 /// What a client may read back.
@@ -44,8 +46,8 @@ pub async fn insert_verification(conn: &mut AnyConnection, v: &NewVerification<'
     sqlx::query(
         "INSERT INTO verifications (id, applicant_ref, purpose, consent_ref, idempotency_key, request_digest,
                  decision, liveness, reasons, similarity, live_score, created_at, client, reference_source,
-                 reference_similarity)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                 reference_similarity, duplicate_bar)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(v.id.to_string())
     .bind(v.meta.applicant_ref.expose())
@@ -62,6 +64,7 @@ pub async fn insert_verification(conn: &mut AnyConnection, v: &NewVerification<'
     .bind(v.client)
     .bind(v.meta.reference_source.as_ref().map(|s| s.as_str().to_owned()))
     .bind_score(v.reference_similarity)
+    .bind_score(v.duplicate_bar)
     .execute(conn)
     .await?;
     Ok(())
@@ -140,14 +143,15 @@ pub struct EvidenceRow {
     pub reasons: String,
     pub similarity: Option<f64>,
     pub live_score: Option<f64>,
+    pub duplicate_bar: Option<f64>,
     pub request_digest: String,
     pub created_at: String,
 }
 
 pub async fn evidence_row(conn: &mut AnyConnection, id: Uuid) -> Result<Option<EvidenceRow>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT client, applicant_ref, purpose, decision, liveness, reasons, similarity, live_score, request_digest,
-                created_at
+        "SELECT client, applicant_ref, purpose, decision, liveness, reasons, similarity, live_score, duplicate_bar,
+                request_digest, created_at
          FROM verifications WHERE id = $1",
     )
     .bind(id.to_string())

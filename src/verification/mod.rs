@@ -184,6 +184,7 @@ impl Verifications {
             similarity: evidence.similarity,
             live_score: evidence.selfie.live_score,
             reference_similarity: reference.as_ref().and_then(|r| r.live),
+            duplicate_bar: Some(bar),
         };
         drop(reference);
         let flagged = record::Flagged {

@@ -114,6 +114,8 @@ async fn a_case_package_holds_the_signed_record_and_its_crops_and_any_change_is_
     assert_eq!(record["case"]["status"], "open");
     assert!(record["liveness_session"].is_null());
     assert!(record["thresholds"]["match_min"].is_number(), "{record}");
+    let bar = record["verification"]["duplicate_bar"].as_f64().expect("the bar searched at");
+    assert!((bar - 0.48).abs() < 1e-6, "a gallery of one searched at the floor: {record}");
     let models = record["models"].as_array().expect("models");
     assert!(models.iter().any(|m| m["role"] == "recognition" && m["sha256"].as_str().is_some_and(|h| h.len() == 64)));
     let text = String::from_utf8_lossy(entry(&files, "record.json")).into_owned();

@@ -28,6 +28,7 @@ async fn scores_may_be_absent_then_present_on_one_connection() {
             similarity,
             live_score,
             reference_similarity: None,
+            duplicate_bar: live_score,
         };
         insert_verification(&mut tx, &record).await.unwrap_or_else(|e| panic!("row {i} ({similarity:?}): {e:?}"));
     }
