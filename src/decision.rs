@@ -67,6 +67,14 @@ impl Default for Thresholds {
 }
 
 impl Thresholds {
+    /// The 1:N bar for a search against `gallery` templates: the lowest score at which the modelled FPIR is at most
+    /// `duplicate_target_fpir`, never below `duplicate_min`; 1 when no cosine score is that rare (then only the
+    /// same picture is flagged).
+    pub fn duplicate_bar(&self, gallery: usize) -> f32 {
+        let bar = self.impostor_tail.bar_for(self.duplicate_target_fpir, gallery);
+        (bar.min(1.0) as f32).max(self.duplicate_min)
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         let unit = |v: f32| (0.0..=1.0).contains(&v);
         if !(unit(self.match_min) && unit(self.review_min) && self.review_min <= self.match_min) {
@@ -96,16 +104,6 @@ impl Thresholds {
             return Err("thresholds: need 0 <= reference_document_min <= 1".into());
         }
         Ok(())
-    }
-}
-
-impl Thresholds {
-    /// The 1:N bar for a search against `gallery` templates: the lowest score at which the modelled FPIR is at most
-    /// `duplicate_target_fpir`, never below `duplicate_min`; 1 when no cosine score is that rare (then only the
-    /// same picture is flagged).
-    pub fn duplicate_bar(&self, gallery: usize) -> f32 {
-        let bar = self.impostor_tail.bar_for(self.duplicate_target_fpir, gallery);
-        (bar.min(1.0) as f32).max(self.duplicate_min)
     }
 }
 
