@@ -169,6 +169,8 @@ async fn verification_facts(
         similarity: row.similarity,
         live_score: row.live_score,
         duplicate_bar: row.duplicate_bar,
+        reference_source: row.reference_source,
+        reference_similarity: row.reference_similarity,
         request_digest: row.request_digest,
         created_at: row.created_at,
     };

@@ -61,6 +61,11 @@ pub struct VerificationFacts {
     /// The 1:N duplicate bar the faces were searched at, which followed the gallery's size then (`thresholds` are
     /// those in force at export); null for verifications from before it was recorded or with nothing searched.
     pub duplicate_bar: Option<f64>,
+    /// Where the state-database reference photo came from, as the client named it (`null`: none was given); the
+    /// photo itself was never stored.
+    pub reference_source: Option<String>,
+    /// Live vs that reference photo: the cosine the decision rested on when one was given.
+    pub reference_similarity: Option<f64>,
     /// SHA-256 over the request's inputs (both photos and the metadata), as stored when it was verified.
     pub request_digest: String,
     pub created_at: String,

@@ -144,6 +144,8 @@ pub struct EvidenceRow {
     pub similarity: Option<f64>,
     pub live_score: Option<f64>,
     pub duplicate_bar: Option<f64>,
+    pub reference_source: Option<String>,
+    pub reference_similarity: Option<f64>,
     pub request_digest: String,
     pub created_at: String,
 }
@@ -151,7 +153,7 @@ pub struct EvidenceRow {
 pub async fn evidence_row(conn: &mut AnyConnection, id: Uuid) -> Result<Option<EvidenceRow>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT client, applicant_ref, purpose, decision, liveness, reasons, similarity, live_score, duplicate_bar,
-                request_digest, created_at
+                reference_source, reference_similarity, request_digest, created_at
          FROM verifications WHERE id = $1",
     )
     .bind(id.to_string())

@@ -53,6 +53,12 @@ fn tampered(entries: &[(String, Vec<u8>)], name: &str) -> Vec<u8> {
     zip.finish().expect("finish").into_inner()
 }
 
+/// The `record.json` of verification `id`'s evidence package, exported by `token` (a supervisor) for anti-fraud.
+pub(crate) async fn verification_record(app: &TestApp, token: &str, id: &str) -> Value {
+    let zip = package(app, token, &format!("/v1/verifications/{id}/evidence"), "anti_fraud").await;
+    serde_json::from_slice(entry(&entries(&zip), "record.json")).expect("record")
+}
+
 /// `faceverify evidence verify` on `zip` (offline: no database, no KEK): its exit success and JSON report.
 fn cli_verify(app: &TestApp, zip: &[u8], pinned: Option<&str>) -> (bool, Value) {
     let path: PathBuf = app.dir.path().join(format!("package-{}.zip", uuid::Uuid::new_v4()));
@@ -167,6 +173,7 @@ async fn verification_packages_go_to_supervisors_and_the_dpo_only() {
     assert_eq!(record["kind"], "verification");
     assert!(record["case"].is_null());
     assert_eq!(record["verification"]["client"], "onboarding");
+    assert!(record["verification"]["reference_source"].is_null(), "no reference photo was given");
     assert!(!String::from_utf8_lossy(entry(&files, "record.json")).contains("SUBJ-EV"));
     let (ok, report) = cli_verify(&app, &zip, None);
     assert!(ok, "{report}");

@@ -54,6 +54,13 @@ async fn one_person_in_all_three_photos_matches_and_the_source_is_recorded() {
     assert_eq!(source.as_deref(), Some("gbd_fl"));
     let similarity = similarity.expect("live vs reference recorded");
     assert!((0.45..0.89).contains(&similarity), "two photos of one person: {similarity}");
+    // The evidence record names the source and the score the decision rested on.
+    let supervisor = app.staff_session("sam", faceverify::policy::Role::Supervisor).await;
+    let id = body["verification_id"].as_str().expect("id");
+    let record = crate::evidence::verification_record(&app, &supervisor, id).await;
+    assert_eq!(record["verification"]["reference_source"], "gbd_fl", "{record}");
+    let recorded = record["verification"]["reference_similarity"].as_f64().expect("score");
+    assert!((recorded - similarity).abs() < 1e-6, "{record}");
     // Nothing of the reference is kept: one sealed template (the selfie's), no case, no crops.
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM templates").await, 1);
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM cases").await, 0);
