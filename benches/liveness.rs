@@ -6,20 +6,14 @@
 //! throughput setting, frames analysed per second.
 //! Run: `cargo bench --bench liveness` (after scripts/setup.sh).
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::shared_dir;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use faceverify::config::Settings;
 use faceverify::liveness::synth::{self, Options, Subject};
 use faceverify::liveness::{analyse, challenge};
 use faceverify::pipeline::{ModelFiles, Pipeline};
-
-fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("FACEVERIFY_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    dir.join("data/faces/pairs.csv").is_file().then_some(dir)
-}
 
 fn bench(c: &mut Criterion) {
     let Some(shared) = shared_dir() else {

@@ -5,19 +5,15 @@
 //! Run: `cargo bench --bench pipeline` (after scripts/setup.sh).
 
 use std::io::Cursor;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+mod common;
+
+use common::shared_dir;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use faceverify::config::Settings;
 use faceverify::pipeline::{align, decode, largest, DecodeLimits, ModelFiles, Pipeline};
 use image::imageops::FilterType;
-
-fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("FACEVERIFY_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    dir.join("data/faces/pairs.csv").is_file().then_some(dir)
-}
 
 /// The photo scaled to about one megapixel, as a quality-90 JPEG.
 fn one_megapixel_jpeg(path: &Path) -> Vec<u8> {

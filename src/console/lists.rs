@@ -4,7 +4,6 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use uuid::Uuid;
 
 use super::pages::Nav;
 use super::{check_csrf, frame, html, redirect, reviewer, CsrfForm, PURPOSE};
@@ -84,14 +83,24 @@ async fn page(
     })
 }
 
+/// A supervisor's form post: the session's role, then its CSRF token (`None`: nobody signed in).
+fn supervisor_form(
+    principal: Option<Principal>,
+    form: &CsrfForm,
+    state: &AppState,
+) -> Result<Option<Principal>, ApiError> {
+    let Some(principal) = supervisor(principal)? else { return Ok(None) };
+    check_csrf(state, &principal, &form.csrf)?;
+    Ok(Some(principal))
+}
+
 async fn blocklist_case(
     principal: Option<Principal>,
     path: web::Path<String>,
     form: web::Form<CsrfForm>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(principal) = supervisor(principal)? else { return Ok(redirect("/console/login")) };
-    check_csrf(&state, &principal, &form.csrf)?;
+    let Some(principal) = supervisor_form(principal, &form, &state)? else { return Ok(redirect("/console/login")) };
     state.review.blocklist_case(&principal, case_id(&path)?, PURPOSE).await?;
     Ok(redirect("/console/lists#blocklist"))
 }
@@ -102,23 +111,9 @@ async fn allowlist_case(
     form: web::Form<CsrfForm>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(principal) = supervisor(principal)? else { return Ok(redirect("/console/login")) };
-    check_csrf(&state, &principal, &form.csrf)?;
+    let Some(principal) = supervisor_form(principal, &form, &state)? else { return Ok(redirect("/console/login")) };
     state.review.allowlist_case(&principal, case_id(&path)?, PURPOSE).await?;
     Ok(redirect("/console/lists#allowlist"))
-}
-
-/// The entry id of a removal form's path, after the session and CSRF checks.
-async fn removal(
-    principal: Option<Principal>,
-    path: &str,
-    form: &CsrfForm,
-    state: &AppState,
-) -> Result<Option<(Principal, Uuid)>, ApiError> {
-    let Some(principal) = supervisor(principal)? else { return Ok(None) };
-    check_csrf(state, &principal, &form.csrf)?;
-    let id = entry_id(path)?;
-    Ok(Some((principal, id)))
 }
 
 async fn remove_blocklisted(
@@ -127,10 +122,8 @@ async fn remove_blocklisted(
     form: web::Form<CsrfForm>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some((principal, id)) = removal(principal, &path, &form, &state).await? else {
-        return Ok(redirect("/console/login"));
-    };
-    state.review.unblocklist(&principal, id, PURPOSE).await?;
+    let Some(principal) = supervisor_form(principal, &form, &state)? else { return Ok(redirect("/console/login")) };
+    state.review.unblocklist(&principal, entry_id(&path)?, PURPOSE).await?;
     Ok(redirect("/console/lists#blocklist"))
 }
 
@@ -140,9 +133,7 @@ async fn remove_allowlisted(
     form: web::Form<CsrfForm>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some((principal, id)) = removal(principal, &path, &form, &state).await? else {
-        return Ok(redirect("/console/login"));
-    };
-    state.review.unallowlist(&principal, id, PURPOSE).await?;
+    let Some(principal) = supervisor_form(principal, &form, &state)? else { return Ok(redirect("/console/login")) };
+    state.review.unallowlist(&principal, entry_id(&path)?, PURPOSE).await?;
     Ok(redirect("/console/lists#allowlist"))
 }

@@ -8,10 +8,8 @@ use std::time::Duration;
 use faceverify::policy::Role;
 use fantoccini::{Client, Locator};
 
-use crate::browser::{browser_available, shot, start_browser};
-use crate::helpers::{face, form, require_shared, spawn_app, TestApp};
-
-const PASSWORD: &str = "correct horse battery staple";
+use crate::browser::{browser_available, shot, sign_in, start_browser};
+use crate::helpers::{face, form, require_shared, spawn_app};
 
 /// Polls until element `id` shows `want`: the page navigates after a form post, so the old element can go stale.
 async fn wait_for_text(c: &Client, id: &str, want: &str) {
@@ -26,15 +24,6 @@ async fn wait_for_text(c: &Client, id: &str, want: &str) {
     panic!("#{id} never showed {want:?}");
 }
 
-async fn analyst(app: &TestApp) -> faceverify::auth::Totp {
-    faceverify::auth::create_staff(&app.store, &app.kek, "ana", Role::FraudAnalyst, PASSWORD).await.expect("staff")
-}
-
-fn code(totp: &faceverify::auth::Totp) -> String {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
-    totp.code_at(now / faceverify::auth::TOTP_STEP_SECS)
-}
-
 #[tokio::test]
 async fn an_analyst_works_a_spoof_case_in_a_real_browser() {
     let shared = require_shared!();
@@ -42,18 +31,13 @@ async fn an_analyst_works_a_spoof_case_in_a_real_browser() {
         return;
     }
     let app = spawn_app().await;
-    let totp = analyst(&app).await;
     let meta = app.consented_meta("APP-SPOOF").await;
     let spoof =
         form(face(&shared, "images/silent_face/image_F1.jpg"), face(&shared, "images/deepface/img20.jpg"), &meta);
     assert_eq!(app.post_verification(spoof).await.status().as_u16(), 201);
 
     let (_driver, c) = start_browser(&app.dir.path().join("chromium-profile")).await;
-    c.goto(&app.url("/console")).await.expect("goto");
-    c.find(Locator::Id("username")).await.expect("login form").send_keys("ana").await.expect("type");
-    c.find(Locator::Id("password")).await.expect("password").send_keys(PASSWORD).await.expect("type");
-    c.find(Locator::Id("totp")).await.expect("totp").send_keys(&code(&totp)).await.expect("type");
-    c.find(Locator::Id("sign-in")).await.expect("button").click().await.expect("click");
+    sign_in(&c, &app, "ana", Role::FraudAnalyst).await;
     let link = c.wait().for_element(Locator::Css("a.case-link")).await.expect("the queue lists the case");
     shot(&c, "01-queue.png").await;
     link.click().await.expect("open case");
