@@ -74,34 +74,62 @@ fn bench(c: &mut Criterion) {
     g.bench_function("align_and_embed_sface", |b| b.iter(|| p.embed(black_box(&img), &face).expect("embed")));
     g.finish();
 
-    // What dropping SFace's weight inputs buys (pipeline/onnx_graph.rs): the file as shipped vs as the service loads
-    // it, same input, same session options, one run.
+    // What the graph edits buy (pipeline/onnx_graph): each model as shipped, SFace with its weight inputs dropped,
+    // then with PRelu as Mul and Max (the same bits: tests/api/graph_edits.rs), as the service loads them; same input,
+    // same session options, one run.
     let settings = Settings::load(None).expect("settings");
     let env = faceverify::pipeline::models::environment(&settings.models.dylib()).expect("runtime");
-    let sface = ModelFiles::verified(&settings.models.dir).expect("models").recognition;
+    let files = ModelFiles::verified(&settings.models.dir).expect("models");
+    let sface = files.recognition.clone();
     let shipped = std::fs::read(&sface).expect("sface");
     let edited = faceverify::pipeline::onnx_graph::without_initializer_inputs(&shipped).expect("edit").into_owned();
+    let prelu = faceverify::pipeline::onnx_graph::prelu_as_max(&edited).expect("edit").into_owned();
     eprintln!(
         "sface graph inputs: {} as shipped, {} as loaded",
         faceverify::pipeline::onnx_graph::graph_input_count(&shipped).expect("count"),
         faceverify::pipeline::onnx_graph::graph_input_count(&edited).expect("count")
     );
-    let input =
+    let v2_shipped = std::fs::read(&files.liveness_v2).expect("minifasnet v2");
+    let v2_prelu = faceverify::pipeline::onnx_graph::prelu_as_max(&v2_shipped).expect("edit").into_owned();
+    let face_input =
         ndarray::Array4::<f32>::from_shape_fn((1, 3, 112, 112), |(_, c, y, x)| ((c * 31 + y * 7 + x) % 255) as f32);
-    let mut g = c.benchmark_group("sface_graph");
+    let crop_input =
+        ndarray::Array4::<f32>::from_shape_fn((1, 3, 80, 80), |(_, c, y, x)| ((c * 31 + y * 7 + x) % 255) as f32);
+    let mut g = c.benchmark_group("graph_edits");
     g.sample_size(30);
-    for (name, bytes) in [("as_shipped", &shipped), ("weights_not_inputs", &edited)] {
+    for (name, bytes, input) in [
+        ("sface_as_shipped", &shipped, &face_input),
+        ("sface_weights_not_inputs", &edited, &face_input),
+        ("sface_prelu_as_max", &prelu, &face_input),
+        ("minifasnet_v2_as_shipped", &v2_shipped, &crop_input),
+        ("minifasnet_v2_prelu_as_max", &v2_prelu, &crop_input),
+    ] {
         let builder = ort::session::Session::builder(&env).expect("builder");
         let mut builder = builder.with_intra_threads(settings.models.intra_threads.max(1)).expect("threads");
         let mut session = builder.commit_from_memory(bytes).expect("session");
         g.bench_function(name, |b| {
             b.iter(|| {
-                let tensor = ort::value::TensorRef::from_array_view(&input).expect("tensor");
+                let tensor = ort::value::TensorRef::from_array_view(input).expect("tensor");
                 let out = session.run(ort::inputs![tensor]).expect("run");
-                black_box(out[0].try_extract_array::<f32>().expect("fc1").sum())
+                black_box(out[0].try_extract_array::<f32>().expect("output").sum())
             })
         });
     }
+    g.finish();
+
+    // What resizing row by row buys over the pixel-by-pixel resize it replaced (the same bytes: image_ops tests), on
+    // the detector's resize of this photo to 640 px.
+    let (w, h) = (img.width(), img.height());
+    let scale = 640.0 / f64::from(w.max(h));
+    let (rw, rh) = ((f64::from(w) * scale).round() as u32, (f64::from(h) * scale).round() as u32);
+    let mut g = c.benchmark_group("resize");
+    g.sample_size(30);
+    g.bench_function("resize_to_640_rows", |b| {
+        b.iter(|| faceverify::pipeline::testing::resize(black_box(&img), rw, rh))
+    });
+    g.bench_function("resize_to_640_pixel_by_pixel", |b| {
+        b.iter(|| faceverify::pipeline::testing::resize_pixel_by_pixel(black_box(&img), rw, rh))
+    });
     g.finish();
 
     // What batching faces buys per face, on the configured device (FACEVERIFY__MODELS__DEVICE): one SFace run over

@@ -78,6 +78,10 @@ pub enum Command {
         pairs: PathBuf,
         #[arg(short = 'n', default_value_t = 100)]
         n: usize,
+        /// Examine the two photos of a pair on two workers at once, as the service does for one request (default:
+        /// both on one worker, one after the other, the work the Python reference does on one thread).
+        #[arg(long)]
+        parallel: bool,
     },
     /// Failure to acquire (no face found) on hard captures made from the photos of a pairs file: tight face crops,
     /// grey, dim, small faces; prints JSON.

@@ -65,7 +65,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let opts = bench::login_flood::LoginFloodOptions { concurrency, seconds, no_limits };
             print_json(&multi_thread()?.block_on(bench::login_flood::run(settings, &opts))?)
         }
-        Command::TimePairs { pairs, n } => print_json(&pair_timing::time_pairs(&settings, &pairs, n)?),
+        Command::TimePairs { pairs, n, parallel } => {
+            print_json(&pair_timing::time_pairs(&settings, &pairs, n, parallel)?)
+        }
         Command::Calibrate { pairs, target_fmr, folds, source, document_cards } => {
             let opts = eval::CalibrateOptions { pairs, target_fmr, folds, sources: source, document_cards };
             print_line(&eval::calibrate(&settings, opts)?)

@@ -1,18 +1,20 @@
 //! `faceverify time-pairs`: faceverify's side of the peer benchmark (scripts/bench-peer.sh). One whole verification
 //! per pair (read both files, decode, detect, quality gate, selfie liveness, two embeddings, cosine, decision), one
 //! pair at a time on one worker, over the first N rows of a pairs file: the same work, photos and order as
-//! `DeepFace.verify` gets there, so the two p50s can be divided.
+//! `DeepFace.verify` and the Python reference get there, so the p50s can be divided. With `--parallel` the two photos
+//! go to two workers at once, as the service examines one request's photos: the latency a lone request sees.
 
 use std::path::Path;
 use std::time::Instant;
 
 use serde::Serialize;
 
-use super::bench::percentile;
+use super::bench::{cpu_seconds, peak_rss_mib, percentile};
 use super::eval::pairs::PairRow;
 use crate::config::Settings;
 use crate::decision::decide;
 use crate::domain::Decision;
+use crate::pipeline::{Evidence, Part};
 
 #[derive(Debug, Serialize)]
 pub struct PairTime {
@@ -39,8 +41,14 @@ pub struct PairTimingReport {
     pub version: &'static str,
     pub n: usize,
     pub intra_threads: usize,
+    /// Selfie and document on two workers at once (`--parallel`), or one after the other on one.
+    pub parallel: bool,
     pub device: String,
     pub timing_ms: Timing,
+    /// This process's CPU time (all threads) over the timed pairs, per pair: less sensitive to other load on the
+    /// machine than the wall-clock times.
+    pub cpu_ms_per_pair: f64,
+    pub peak_rss_mib: f64,
     pub outcomes: std::collections::BTreeMap<String, usize>,
     pub false_non_match: usize,
     pub false_match: usize,
@@ -65,7 +73,7 @@ fn summarise(ms: &[f64], total_s: f64) -> Timing {
 }
 
 /// Times the first `n` pairs of `pairs_csv` (after one untimed warm-up verification of the first pair).
-pub fn time_pairs(settings: &Settings, pairs_csv: &Path, n: usize) -> anyhow::Result<PairTimingReport> {
+pub fn time_pairs(settings: &Settings, pairs_csv: &Path, n: usize, parallel: bool) -> anyhow::Result<PairTimingReport> {
     let base = pairs_csv.parent().unwrap_or(Path::new(".")).to_path_buf();
     let mut rows = Vec::new();
     for row in csv::Reader::from_path(pairs_csv)?.deserialize::<PairRow>().take(n) {
@@ -78,34 +86,43 @@ pub fn time_pairs(settings: &Settings, pairs_csv: &Path, n: usize) -> anyhow::Re
     settings.pipeline.document.read_mrz = false;
     let pool = crate::engine::start(&settings)?;
     let thresholds = settings.thresholds.clone();
-    let timed = pool.run_blocking(move |p| -> anyhow::Result<(Vec<PairTime>, f64)> {
-        let read = |name: &str| std::fs::read(base.join(name));
-        if let (Ok(a), Ok(b)) = (read(&rows[0].img_a), read(&rows[0].img_b)) {
-            let _ = p.verify(&a, &b);
+    let verify = |a: Vec<u8>, b: Vec<u8>| -> anyhow::Result<Evidence> {
+        if !parallel {
+            return Ok(pool.run_blocking(move |p| p.verify(&a, &b))??);
         }
-        let started = Instant::now();
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let t0 = Instant::now();
-            let outcome = match (read(&row.img_a), read(&row.img_b)) {
-                (Ok(a), Ok(b)) => match p.verify(&a, &b) {
-                    Ok(evidence) => match decide(&evidence, &thresholds).decision {
-                        Decision::Match => "match",
-                        Decision::NoMatch => "no_match",
-                        Decision::Review => "review",
-                        Decision::Rejected => "rejected",
-                    },
-                    Err(_) => "error",
+        std::thread::scope(|s| {
+            let selfie = s.spawn(|| pool.run_blocking(move |p| p.examine_bytes(&a, Part::Selfie)));
+            let document = pool.run_blocking(move |p| p.examine_bytes(&b, Part::Document))??;
+            let selfie = selfie.join().map_err(|_| anyhow::anyhow!("the selfie's thread panicked"))???;
+            Ok(Evidence::new(selfie, document))
+        })
+    };
+    let read = |name: &str| std::fs::read(base.join(name));
+    if let (Ok(a), Ok(b)) = (read(&rows[0].img_a), read(&rows[0].img_b)) {
+        let _ = verify(a.clone(), b.clone());
+        let _ = verify(a, b);
+    }
+    let (started, cpu_before) = (Instant::now(), cpu_seconds());
+    let mut pairs = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let t0 = Instant::now();
+        let outcome = match (read(&row.img_a), read(&row.img_b)) {
+            (Ok(a), Ok(b)) => match verify(a, b) {
+                Ok(evidence) => match decide(&evidence, &thresholds).decision {
+                    Decision::Match => "match",
+                    Decision::NoMatch => "no_match",
+                    Decision::Review => "review",
+                    Decision::Rejected => "rejected",
                 },
-                _ => "unreadable",
-            };
-            let ms = round2(t0.elapsed().as_secs_f64() * 1000.0);
-            let label = if row.same == 1 { "genuine" } else { "impostor" };
-            out.push(PairTime { img_a: row.img_a.clone(), img_b: row.img_b.clone(), label, outcome, ms });
-        }
-        Ok((out, started.elapsed().as_secs_f64()))
-    })??;
-    let (pairs, total_s) = timed;
+                Err(_) => "error",
+            },
+            _ => "unreadable",
+        };
+        let ms = round2(t0.elapsed().as_secs_f64() * 1000.0);
+        let label = if row.same == 1 { "genuine" } else { "impostor" };
+        pairs.push(PairTime { img_a: row.img_a.clone(), img_b: row.img_b.clone(), label, outcome, ms });
+    }
+    let (total_s, cpu_s) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu_before);
     let ms: Vec<f64> = pairs.iter().map(|p| p.ms).collect();
     let mut outcomes = std::collections::BTreeMap::new();
     for p in &pairs {
@@ -116,8 +133,11 @@ pub fn time_pairs(settings: &Settings, pairs_csv: &Path, n: usize) -> anyhow::Re
         version: env!("CARGO_PKG_VERSION"),
         n: pairs.len(),
         intra_threads: settings.models.intra_threads,
+        parallel,
         device: format!("{:?}", settings.models.device).to_lowercase(),
         timing_ms: summarise(&ms, total_s),
+        cpu_ms_per_pair: round2(cpu_s * 1000.0 / pairs.len().max(1) as f64),
+        peak_rss_mib: round2(peak_rss_mib()),
         false_non_match: pairs.iter().filter(|p| p.label == "genuine" && p.outcome != "match").count(),
         false_match: pairs.iter().filter(|p| p.label == "impostor" && p.outcome == "match").count(),
         outcomes,

@@ -6,32 +6,84 @@ use image::{Rgb, RgbImage};
 /// Resizes like `cv2.resize(src, (w, h), interpolation=INTER_LINEAR)`: half-pixel centres, edge clamping,
 /// no anti-aliasing, and OpenCV's switch to 2x2 box averaging for an exact halving.
 pub(crate) fn resize_linear(src: &RgbImage, dst_w: u32, dst_h: u32) -> RgbImage {
-    let (sw, sh) = src.dimensions();
+    resize_region(src, [0, 0, src.width(), src.height()], dst_w, dst_h)
+}
+
+/// `resize_linear` of the rectangle `[x, y, width, height]` of `src` (cut to the image), without copying it out
+/// first: `cv2.resize(src[y:y+h, x:x+w], ...)`.
+pub(crate) fn resize_region(src: &RgbImage, region: [u32; 4], dst_w: u32, dst_h: u32) -> RgbImage {
+    let region = Region::new(src, region);
+    let (sw, sh) = (region.width, region.height);
+    if [sw, sh, dst_w, dst_h].contains(&0) {
+        return RgbImage::new(dst_w, dst_h);
+    }
     if (sw, sh) == (dst_w, dst_h) {
-        return src.clone();
+        let rows = (0..sh).flat_map(|y| region.row(y).iter().copied()).collect();
+        return RgbImage::from_raw(dst_w, dst_h, rows).unwrap_or_default();
     }
     if sw == dst_w * 2 && sh == dst_h * 2 {
-        return halve(src);
+        return halve(&region);
     }
-    let xs = axis_taps(sw, dst_w);
+    let xs: Vec<(usize, usize, f32)> =
+        axis_taps(sw, dst_w).into_iter().map(|(x0, x1, fx)| (x0 as usize * 3, x1 as usize * 3, fx)).collect();
     let ys = axis_taps(sh, dst_h);
-    let mut out = RgbImage::new(dst_w, dst_h);
-    for (dy, &(y0, y1, fy)) in ys.iter().enumerate() {
-        for (dx, &(x0, x1, fx)) in xs.iter().enumerate() {
-            let p00 = src.get_pixel(x0, y0).0;
-            let p01 = src.get_pixel(x1, y0).0;
-            let p10 = src.get_pixel(x0, y1).0;
-            let p11 = src.get_pixel(x1, y1).0;
-            let mut px = [0u8; 3];
+    let mut out = vec![0u8; dst_w as usize * dst_h as usize * 3];
+    // Separable: each source row is interpolated across once into `upper` / `lower` (kept while the next output row
+    // needs the same source row), then the two are blended down the whole row at once, which vectorises. The
+    // arithmetic is the per-pixel formula's, term for term, so the bytes are the same.
+    let across = |row: &[u8], out: &mut [f32]| {
+        for (o, &(x0, x1, fx)) in out.chunks_exact_mut(3).zip(&xs) {
+            let (a, b) = (&row[x0..x0 + 3], &row[x1..x1 + 3]);
             for c in 0..3 {
-                let top = f32::from(p00[c]) * (1.0 - fx) + f32::from(p01[c]) * fx;
-                let bottom = f32::from(p10[c]) * (1.0 - fx) + f32::from(p11[c]) * fx;
-                px[c] = to_u8(top * (1.0 - fy) + bottom * fy);
+                o[c] = f32::from(a[c]) * (1.0 - fx) + f32::from(b[c]) * fx;
             }
-            out.put_pixel(dx as u32, dy as u32, Rgb(px));
+        }
+    };
+    let (mut upper, mut lower) = (vec![0f32; dst_w as usize * 3], vec![0f32; dst_w as usize * 3]);
+    let (mut upper_row, mut lower_row) = (u32::MAX, u32::MAX);
+    for (dst_row, &(y0, y1, fy)) in out.chunks_exact_mut(dst_w as usize * 3).zip(&ys) {
+        if y0 != upper_row {
+            if y0 == lower_row {
+                std::mem::swap(&mut upper, &mut lower);
+                lower_row = u32::MAX;
+            } else {
+                across(region.row(y0), &mut upper);
+            }
+            upper_row = y0;
+        }
+        if y1 != lower_row {
+            across(region.row(y1), &mut lower);
+            lower_row = y1;
+        }
+        for ((d, &u), &l) in dst_row.iter_mut().zip(&upper).zip(&lower) {
+            *d = to_u8(u * (1.0 - fy) + l * fy);
         }
     }
-    out
+    RgbImage::from_raw(dst_w, dst_h, out).unwrap_or_default()
+}
+
+/// A rectangle of an RGB image's rows.
+struct Region<'a> {
+    pixels: &'a [u8],
+    stride: usize,
+    x: usize,
+    y: usize,
+    width: u32,
+    height: u32,
+}
+
+impl<'a> Region<'a> {
+    fn new(img: &'a RgbImage, [x, y, w, h]: [u32; 4]) -> Self {
+        let (x, y) = (x.min(img.width()), y.min(img.height()));
+        let (width, height) = (w.min(img.width() - x), h.min(img.height() - y));
+        let stride = img.width() as usize * 3;
+        Self { pixels: img.as_raw(), stride, x: x as usize * 3, y: y as usize, width, height }
+    }
+
+    /// Row `y` of the rectangle, `width * 3` bytes.
+    fn row(&self, y: u32) -> &'a [u8] {
+        &self.pixels[(self.y + y as usize) * self.stride + self.x..][..self.width as usize * 3]
+    }
 }
 
 /// For each destination index: the two source indices and the weight of the second.
@@ -54,19 +106,20 @@ fn axis_taps(src_len: u32, dst_len: u32) -> Vec<(u32, u32, f32)> {
         .collect()
 }
 
-fn halve(src: &RgbImage) -> RgbImage {
-    let (w, h) = (src.width() / 2, src.height() / 2);
-    RgbImage::from_fn(w, h, |x, y| {
-        let mut px = [0u8; 3];
-        for (c, v) in px.iter_mut().enumerate() {
-            let sum: u32 = [(0, 0), (1, 0), (0, 1), (1, 1)]
-                .iter()
-                .map(|&(ox, oy)| u32::from(src.get_pixel(2 * x + ox, 2 * y + oy).0[c]))
-                .sum();
-            *v = ((sum + 2) / 4) as u8;
+fn halve(src: &Region<'_>) -> RgbImage {
+    let (w, h) = (src.width / 2, src.height / 2);
+    let mut out = vec![0u8; w as usize * h as usize * 3];
+    for (y, dst_row) in out.chunks_exact_mut(w as usize * 3).enumerate() {
+        let (top, bottom) = (src.row(2 * y as u32), src.row(2 * y as u32 + 1));
+        for (x, px) in dst_row.chunks_exact_mut(3).enumerate() {
+            for (c, v) in px.iter_mut().enumerate() {
+                let (left, right) = (6 * x + c, 6 * x + 3 + c);
+                let sum = [top[left], top[right], bottom[left], bottom[right]].map(u32::from).iter().sum::<u32>();
+                *v = ((sum + 2) / 4) as u8;
+            }
         }
-        Rgb(px)
-    })
+    }
+    RgbImage::from_raw(w, h, out).unwrap_or_default()
 }
 
 /// A 2x3 affine map from source to destination pixel coordinates.
@@ -133,8 +186,15 @@ fn sample_bilinear(src: &RgbImage, x0: i64, y0: i64, fx: f64, fy: f64) -> [u8; 3
     px
 }
 
+/// `v.round().clamp(0.0, 255.0) as u8` (NaN: 0), without the call to `roundf` that `round` becomes on a baseline
+/// x86-64 build (no SSE4.1): for 0 <= v <= 255 the fraction `v - trunc(v)` is exact, so comparing it with one half
+/// rounds half away from zero exactly as `round` does.
 fn to_u8(v: f32) -> u8 {
-    v.round().clamp(0.0, 255.0) as u8
+    // `max` and `min` ignore NaN, so NaN becomes 0 (`clamp` would keep it); no branch, so loops over it vectorise.
+    #[allow(clippy::manual_clamp)]
+    let v = v.max(0.0).min(255.0);
+    let whole = v as u32;
+    (whole + u32::from(v - whole as f32 >= 0.5)) as u8
 }
 
 /// `img` in the middle of a border `border` pixels wide, filled with the image's mean colour.
@@ -186,13 +246,18 @@ pub(crate) fn stretched_if_dim(img: &RgbImage) -> Option<RgbImage> {
 
 /// Fills a planar f32 tensor buffer (C, H, W) from an RGB image, in BGR or RGB channel order, raw 0..255.
 pub(crate) fn write_planar(img: &RgbImage, bgr: bool, dst: &mut ndarray::ArrayViewMut3<'_, f32>) {
-    for (x, y, p) in img.enumerate_pixels() {
-        let (xu, yu) = (x as usize, y as usize);
-        let [r, g, b] = p.0;
-        let (c0, c2) = if bgr { (b, r) } else { (r, b) };
-        dst[[0, yu, xu]] = f32::from(c0);
-        dst[[1, yu, xu]] = f32::from(g);
-        dst[[2, yu, xu]] = f32::from(c2);
+    let width = img.width() as usize * 3;
+    if width == 0 {
+        return;
+    }
+    let order = if bgr { [2, 1, 0] } else { [0, 1, 2] };
+    for (channel, &c) in order.iter().enumerate() {
+        let mut plane = dst.index_axis_mut(ndarray::Axis(0), channel);
+        for (mut row, src) in plane.outer_iter_mut().zip(img.as_raw().chunks_exact(width)) {
+            for (d, px) in row.iter_mut().zip(src.chunks_exact(3)) {
+                *d = f32::from(px[c]);
+            }
+        }
     }
 }
 
@@ -202,6 +267,75 @@ mod tests {
 
     fn gradient(w: u32, h: u32) -> RgbImage {
         RgbImage::from_fn(w, h, |x, y| Rgb([(x * 7 % 256) as u8, (y * 5 % 256) as u8, ((x + y) % 256) as u8]))
+    }
+
+    fn noise(w: u32, h: u32, seed: u64) -> RgbImage {
+        let mut rng = crate::seeded::SplitMix(seed);
+        RgbImage::from_fn(w, h, |_, _| {
+            let v = rng.next_u32();
+            Rgb([v as u8, (v >> 8) as u8, (v >> 16) as u8])
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn row_resize_equals_the_pixel_by_pixel_one(
+            (w, h) in (1u32..40, 1u32..40),
+            (dw, dh) in (1u32..60, 1u32..60),
+            seed in 0u64..1000,
+        ) {
+            let img = noise(w, h, seed);
+            if (w, h) != (2 * dw, 2 * dh) {
+                proptest::prop_assert_eq!(resize_linear(&img, dw, dh), crate::pipeline::testing::resize_pixel_by_pixel(&img, dw, dh));
+            }
+        }
+
+        #[test]
+        fn a_region_resizes_as_its_copy_does(
+            (w, h) in (1u32..40, 1u32..40),
+            (x, y, rw, rh) in (0u32..40, 0u32..40, 1u32..40, 1u32..40),
+            (dw, dh) in (1u32..50, 1u32..50),
+            seed in 0u64..1000,
+        ) {
+            let img = noise(w, h, seed);
+            let (x, y) = (x.min(w - 1), y.min(h - 1));
+            let (rw, rh) = (rw.min(w - x), rh.min(h - y));
+            let copy = image::imageops::crop_imm(&img, x, y, rw, rh).to_image();
+            proptest::prop_assert_eq!(resize_region(&img, [x, y, rw, rh], dw, dh), resize_linear(&copy, dw, dh));
+        }
+
+        #[test]
+        fn halving_averages_every_two_by_two_block((w, h) in (1u32..30, 1u32..30), seed in 0u64..1000) {
+            let img = noise(2 * w, 2 * h, seed);
+            let want = RgbImage::from_fn(w, h, |x, y| {
+                let block = [(0, 0), (1, 0), (0, 1), (1, 1)].map(|(ox, oy)| img.get_pixel(2 * x + ox, 2 * y + oy).0);
+                Rgb(std::array::from_fn(|c| ((block.iter().map(|p| u32::from(p[c])).sum::<u32>() + 2) / 4) as u8))
+            });
+            proptest::prop_assert_eq!(resize_linear(&img, w, h), want);
+        }
+
+        #[test]
+        fn to_u8_rounds_like_round(v in -10.0f32..270.0) {
+            proptest::prop_assert_eq!(to_u8(v), v.round().clamp(0.0, 255.0) as u8);
+        }
+    }
+
+    #[test]
+    fn to_u8_rounds_halves_away_from_zero_and_saturates() {
+        for (v, want) in [(0.5, 1), (1.5, 2), (2.4999998, 2), (254.5, 255), (-0.5, 0), (f32::NAN, 0), (1e9, 255)] {
+            assert_eq!(to_u8(v), want, "{v}");
+        }
+        let mut v = 0.0f32;
+        while v < 256.0 {
+            assert_eq!(to_u8(v), v.round().clamp(0.0, 255.0) as u8, "{v}");
+            v = f32::from_bits(v.to_bits() + 97);
+        }
+    }
+
+    #[test]
+    fn empty_sizes_give_an_empty_image_not_a_panic() {
+        assert_eq!(resize_linear(&gradient(4, 4), 0, 2).dimensions(), (0, 2));
+        assert_eq!(resize_linear(&RgbImage::new(0, 4), 3, 2).dimensions(), (3, 2));
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! Passive liveness: MiniFASNetV2 (crop 2.7) + MiniFASNetV1SE (crop 4.0), averaged softmax, class 1 = real.
 
-use image::{imageops, RgbImage};
+use image::RgbImage;
 use ndarray::{s, Array4};
 use ort::session::Session;
 use ort::value::TensorRef;
 
 use super::face::Face;
-use super::image_ops::{resize_linear, write_planar};
+use super::image_ops::{resize_region, write_planar};
 use super::models::InferenceError;
 
 const CROP: u32 = 80;
@@ -80,8 +80,7 @@ fn silentface_crop(img: &RgbImage, bbox: &[f32; 4], scale: f32) -> RgbImage {
     let (l, t) = (clamp(l, sw - 1.0), clamp(t, sh - 1.0));
     let (r, b) = (clamp(r, sw - 1.0), clamp(b, sh - 1.0));
     let (w, h) = ((r.saturating_sub(l)) + 1, (b.saturating_sub(t)) + 1);
-    let cropped = imageops::crop_imm(img, l, t, w, h).to_image();
-    resize_linear(&cropped, CROP, CROP)
+    resize_region(img, [l, t, w, h], CROP, CROP)
 }
 
 #[cfg(test)]

@@ -181,9 +181,10 @@ fn open(env: &Environment, path: &Path, opts: &SessionOptions, batched: bool) ->
     let builder = builder.with_inter_threads(1).map_err(|e| session_err(e.to_string()))?;
     let mut builder = with_device(builder, opts.device, path)?;
     let bytes = std::fs::read(path).map_err(|e| ModelError::Unreadable { path: path.into(), source: e })?;
-    let mut graph = super::onnx_graph::without_initializer_inputs(&bytes).map_err(|e| session_err(e.to_string()))?;
+    let graph = super::onnx_graph::without_initializer_inputs(&bytes).map_err(|e| session_err(e.to_string()))?;
+    let mut graph = super::onnx_graph::prelu_as_max(&graph).map_err(|e| session_err(e.to_string()))?.into_owned();
     if batched {
-        graph = super::onnx_graph::with_dynamic_batch(&graph).map_err(|e| session_err(e.to_string()))?.into();
+        graph = super::onnx_graph::with_dynamic_batch(&graph).map_err(|e| session_err(e.to_string()))?;
     }
     builder.commit_from_memory(&graph).map_err(|e| session_err(e.to_string()))
 }

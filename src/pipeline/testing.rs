@@ -1,5 +1,7 @@
 //! Builders of synthetic and hostile inputs, shared by unit tests, API tests, benches and fuzz seeds.
 
+use image::{Rgb, RgbImage};
+
 use super::{Embedding, EMBEDDING_DIM};
 
 /// A deterministic pseudo-random unit vector (xorshift): distinct seeds are nearly orthogonal, so synthetic
@@ -41,4 +43,41 @@ fn crc32(data: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+/// The service's resize (OpenCV's INTER_LINEAR), for benches.
+pub fn resize(src: &RgbImage, dst_w: u32, dst_h: u32) -> RgbImage {
+    super::image_ops::resize_linear(src, dst_w, dst_h)
+}
+
+/// The pixel-by-pixel bilinear resize the service used before it worked on rows, kept as the reference the row
+/// version must equal byte for byte (image_ops tests) and as the bench's "before". Not for an exact halving, which
+/// OpenCV (and `resize`) average in 2x2 blocks instead.
+pub fn resize_pixel_by_pixel(src: &RgbImage, dst_w: u32, dst_h: u32) -> RgbImage {
+    let taps = |src_len: u32, dst_len: u32| -> Vec<(u32, u32, f32)> {
+        let scale = f64::from(src_len) / f64::from(dst_len);
+        let last = src_len.saturating_sub(1);
+        (0..dst_len)
+            .map(|d| {
+                let f = (f64::from(d) + 0.5) * scale - 0.5;
+                let i = f.floor();
+                match i {
+                    i if i < 0.0 => (0, 0, 0.0),
+                    i if i as u32 >= last => (last, last, 0.0),
+                    i => (i as u32, i as u32 + 1, (f - i) as f32),
+                }
+            })
+            .collect()
+    };
+    let (xs, ys) = (taps(src.width(), dst_w), taps(src.height(), dst_h));
+    RgbImage::from_fn(dst_w, dst_h, |dx, dy| {
+        let ((x0, x1, fx), (y0, y1, fy)) = (xs[dx as usize], ys[dy as usize]);
+        let (p00, p01) = (src.get_pixel(x0, y0).0, src.get_pixel(x1, y0).0);
+        let (p10, p11) = (src.get_pixel(x0, y1).0, src.get_pixel(x1, y1).0);
+        Rgb(std::array::from_fn(|c| {
+            let top = f32::from(p00[c]) * (1.0 - fx) + f32::from(p01[c]) * fx;
+            let bottom = f32::from(p10[c]) * (1.0 - fx) + f32::from(p11[c]) * fx;
+            (top * (1.0 - fy) + bottom * fy).round().clamp(0.0, 255.0) as u8
+        }))
+    })
 }

@@ -29,6 +29,7 @@ mod erasure_residue;
 mod eval_accuracy;
 mod evidence;
 mod faults;
+mod graph_edits;
 mod health;
 mod helpers;
 mod kek_check;

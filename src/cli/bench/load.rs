@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::{isolated, machine, percentile};
+use super::{cpu_seconds, isolated, machine, peak_rss_mib, percentile};
 use crate::config::Settings;
 
 pub struct BenchOptions {
@@ -43,24 +43,6 @@ pub struct BenchReport {
     pub intra_threads: usize,
     pub seconds_per_level: u64,
     pub levels: Vec<LevelResult>,
-}
-
-/// utime + stime of this process, in seconds (Linux).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
-    ticks / 100.0
-}
-
-/// Peak resident set size (VmHWM), MiB.
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// Runs every concurrency level against a fresh in-process service, writes the JSON and SVG, returns the report.

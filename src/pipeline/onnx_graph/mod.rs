@@ -1,13 +1,17 @@
-//! Two edits of an ONNX model's protobuf, in memory. First, graph inputs that are also initializers are dropped
+//! Edits of an ONNX model's protobuf, in memory. First, graph inputs that are also initializers are dropped
 //! from the input list. Old exporters (SFace 2021dec among them) list every weight as a graph input too, which tells ONNX
 //! Runtime that a caller may feed it at run time: constant folding and fusions around those weights are then off.
 //! The service never feeds them, so the graph computes the same function (the reference-vector test proves it on
 //! the real model) and runs faster. Second, for batching, the first dimension of every graph input and output is
 //! made symbolic (SFace's layers are per sample: convolutions, batch norm in inference mode, flatten, gemm). Nothing
-//! else in the file changes: the other fields are copied byte for byte.
+//! else in the file changes: the other fields are copied byte for byte. Third, PRelu as Mul and Max (`prelu`): the
+//! same bits, faster.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+
+mod prelu;
+pub use prelu::prelu_as_max;
 
 const MODEL_GRAPH: u64 = 7;
 const GRAPH_INITIALIZER: u64 = 5;

@@ -1,0 +1,50 @@
+//! The graph edits the service makes when it loads a model (`pipeline::onnx_graph`) change no bit of any output:
+//! each real model, as shipped and as loaded, on the same inputs, compared with `to_bits`. The inputs are
+//! deterministic pseudo-random pixel values (0..255, the models' raw range), so that every activation sees both signs.
+
+use faceverify::pipeline::models::environment;
+use faceverify::pipeline::onnx_graph::{prelu_as_max, without_initializer_inputs};
+use faceverify::pipeline::ModelFiles;
+use ort::session::Session;
+
+use crate::helpers::settings;
+
+fn outputs(env: &ort::environment::Environment, graph: &[u8], input: &ndarray::Array4<f32>) -> Vec<Vec<u32>> {
+    let mut session = Session::builder(env)
+        .expect("builder")
+        .with_intra_threads(1)
+        .expect("threads")
+        .commit_from_memory(graph)
+        .expect("session");
+    let tensor = ort::value::TensorRef::from_array_view(input).expect("tensor");
+    let out = session.run(ort::inputs![tensor]).expect("run");
+    out.iter().map(|(_, v)| v.try_extract_array::<f32>().expect("f32").iter().map(|x| x.to_bits()).collect()).collect()
+}
+
+fn pixels(shape: (usize, usize, usize, usize), seed: u64) -> ndarray::Array4<f32> {
+    let mut rng = faceverify::seeded::SplitMix(seed);
+    ndarray::Array4::from_shape_fn(shape, |_| (rng.next_u32() % 256) as f32)
+}
+
+#[test]
+fn prelu_as_max_gives_the_same_bits_on_every_model_that_has_prelu() {
+    let settings = settings();
+    let env = environment(&settings.models.dylib()).expect("runtime (run scripts/setup.sh)");
+    let files = ModelFiles::verified(&settings.models.dir).expect("models (run scripts/setup.sh)");
+    for (path, shape) in [
+        (&files.recognition, (2, 3, 112, 112)),
+        (&files.liveness_v2, (2, 3, 80, 80)),
+        (&files.liveness_v1se, (2, 3, 80, 80)),
+    ] {
+        let shipped = std::fs::read(path).expect("model file");
+        let clean = without_initializer_inputs(&shipped).expect("parses").into_owned();
+        let edited = prelu_as_max(&clean).expect("parses");
+        assert!(matches!(edited, std::borrow::Cow::Owned(_)), "{}: no PRelu rewritten", path.display());
+        let batch = faceverify::pipeline::onnx_graph::with_dynamic_batch(&clean).expect("batch");
+        let edited_batch = faceverify::pipeline::onnx_graph::with_dynamic_batch(&edited).expect("batch");
+        for seed in 0..3 {
+            let input = pixels(shape, seed);
+            assert_eq!(outputs(&env, &batch, &input), outputs(&env, &edited_batch, &input), "{}", path.display());
+        }
+    }
+}
