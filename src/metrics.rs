@@ -40,11 +40,21 @@ pub enum Stage {
     Verify,
     /// Text detection on the document photo (is it a document).
     DocumentText,
+    /// A verification's write transaction, from holding the audit-chain lock to its commit: how long every other
+    /// audited writer, on every replica, waits behind it (the chain's ceiling is about one over this).
+    Record,
 }
 
 impl Stage {
-    const ALL: [Stage; 6] =
-        [Stage::Decode, Stage::Detect, Stage::Liveness, Stage::Embed, Stage::Verify, Stage::DocumentText];
+    const ALL: [Stage; 7] = [
+        Stage::Decode,
+        Stage::Detect,
+        Stage::Liveness,
+        Stage::Embed,
+        Stage::Verify,
+        Stage::DocumentText,
+        Stage::Record,
+    ];
 
     fn label(self) -> &'static str {
         match self {
@@ -54,6 +64,7 @@ impl Stage {
             Stage::Embed => "embed",
             Stage::Verify => "verify",
             Stage::DocumentText => "document_text",
+            Stage::Record => "record",
         }
     }
 }

@@ -60,6 +60,10 @@ pub enum Command {
         json: PathBuf,
         #[arg(long, default_value = "bench.svg")]
         svg: PathBuf,
+        /// Run the service on a scratch database created on this PostgreSQL server (and dropped afterwards)
+        /// instead of a temporary SQLite file.
+        #[arg(long)]
+        postgres: Option<String>,
     },
     /// Sign-in flood with unknown usernames (issue 11 item 1): answers by status, the password-hashing bound, and
     /// the process's RSS before, during and after; prints JSON.
@@ -71,6 +75,18 @@ pub enum Command {
         /// Lift the per-address and per-username limits (what a flood from many addresses meets).
         #[arg(long)]
         no_limits: bool,
+    },
+    /// Audited writes per second through the one audit chain from 1, 2, 3... writers, each with its own connection
+    /// pool as a replica has (issue 15 item 3), in a scratch database created on the PostgreSQL server and dropped
+    /// afterwards; prints JSON.
+    BenchAudit {
+        /// PostgreSQL server URL (its user must be allowed to create databases), e.g. postgres://postgres@127.0.0.1/test
+        #[arg(long)]
+        postgres: String,
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+        writers: Vec<usize>,
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
     },
     /// Time one whole verification per pair, one pair at a time, over the first N rows of a pairs file, and print
     /// JSON (faceverify's side of scripts/bench-peer.sh).

@@ -56,10 +56,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{output}");
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Bench { selfie, document, concurrency, seconds, json, svg } => {
-            let opts =
-                bench::load::BenchOptions { selfie, document, concurrency, seconds, json_out: json, svg_out: svg };
+        Command::Bench { selfie, document, concurrency, seconds, json, svg, postgres } => {
+            let opts = bench::load::BenchOptions {
+                selfie,
+                document,
+                concurrency,
+                seconds,
+                json_out: json,
+                svg_out: svg,
+                postgres,
+            };
             print_json(&multi_thread()?.block_on(bench::load::run(settings, &opts))?)
+        }
+        Command::BenchAudit { postgres, writers, seconds } => {
+            let opts = bench::audit_chain::AuditBenchOptions { postgres, writers, seconds };
+            print_json(&multi_thread()?.block_on(bench::audit_chain::run(&opts))?)
         }
         Command::BenchLogin { concurrency, seconds, no_limits } => {
             let opts = bench::login_flood::LoginFloodOptions { concurrency, seconds, no_limits };

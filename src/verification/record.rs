@@ -62,6 +62,7 @@ pub(super) async fn store(
     let meta = record.meta;
     let subject = meta.applicant_ref.expose();
     let mut tx: WriteTx = core.store.begin_write().await?;
+    let locked = std::time::Instant::now();
     let pseudonym = tx.pseudonym(subject);
     if consent::require(&mut tx, &principal.actor, meta, &pseudonym, core.cross_border).await.is_err() {
         return Err(VerificationError::ConsentRequired("consent was withdrawn during the verification"));
@@ -105,5 +106,6 @@ pub(super) async fn store(
     let event = principal.event(Action::Verify, Some(meta.purpose), Some(subject), Outcome::Success);
     let audited = audit::append(&mut tx, &event).await?;
     tx.commit(audited).await?;
+    crate::metrics::observe_stage(crate::metrics::Stage::Record, locked.elapsed());
     Ok(())
 }

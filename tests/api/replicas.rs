@@ -101,3 +101,22 @@ async fn two_replicas_deliver_each_webhook_event_once() {
     let distinct: std::collections::HashSet<&String> = bodies.iter().collect();
     assert_eq!((bodies.len(), distinct.len()), (events as usize, events as usize), "each event once: {bodies:?}");
 }
+
+/// Three writers with their own connection pools (three replicas' shares of the audited writes) append to the one
+/// audit chain at once: every append succeeds and the chain `audit verify` walks is unbroken. PostgreSQL pass only
+/// (SQLite is one process); `faceverify bench-audit` is the same run, longer, with its rates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn interleaved_writers_from_three_pools_leave_one_unbroken_chain() {
+    let Some(server) = crate::helpers::database::postgres_server() else {
+        eprintln!("SKIPPED: the PostgreSQL pass runs this (FACEVERIFY_TEST_POSTGRES)");
+        return;
+    };
+    let opts =
+        faceverify::cli::bench::audit_chain::AuditBenchOptions { postgres: server, writers: vec![3], seconds: 2 };
+    let report = faceverify::cli::bench::audit_chain::run(&opts).await.expect("bench-audit runs");
+    let level = &report.levels[0];
+    assert_eq!(level.errors, 0, "{report:?}");
+    assert!(level.appends > 10, "{report:?}");
+    assert!(report.chain_intact, "{report:?}");
+    assert_eq!(report.chain_rows, level.appends, "every append is one row of the chain");
+}

@@ -18,6 +18,8 @@ pub struct BenchOptions {
     pub seconds: u64,
     pub json_out: PathBuf,
     pub svg_out: PathBuf,
+    /// Run the service on a scratch database on this PostgreSQL server instead of a temporary SQLite file.
+    pub postgres: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -33,6 +35,8 @@ pub struct LevelResult {
     pub p99_ms: f64,
     pub cpu_seconds: f64,
     pub peak_rss_mib: f64,
+    /// Mean time a verification's write transaction held the audit-chain lock (`/metrics` stage `record`).
+    pub record_ms: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -42,12 +46,45 @@ pub struct BenchReport {
     pub workers: usize,
     pub intra_threads: usize,
     pub seconds_per_level: u64,
+    pub database: &'static str,
     pub levels: Vec<LevelResult>,
 }
 
 /// Runs every concurrency level against a fresh in-process service, writes the JSON and SVG, returns the report.
 pub async fn run(settings: Settings, opts: &BenchOptions) -> anyhow::Result<BenchReport> {
-    let (settings, dir) = isolated(settings, "bench")?;
+    let (mut settings, dir) = isolated(settings, "bench")?;
+    let scratch = match &opts.postgres {
+        Some(server) => Some(super::ScratchDatabase::create(server, "bench").await?),
+        None => None,
+    };
+    if let Some(scratch) = &scratch {
+        settings.database.url = scratch.url.clone();
+    }
+    let report = measure(settings, opts).await;
+    if let Some(scratch) = scratch {
+        scratch.drop().await?;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let report = report?;
+    std::fs::write(&opts.json_out, serde_json::to_string_pretty(&report)?)?;
+    std::fs::write(&opts.svg_out, svg(&report))?;
+    Ok(report)
+}
+
+/// The `record` stage's (sum of seconds, count) in a `/metrics` text.
+fn record_totals(metrics: &str) -> (f64, f64) {
+    let value = |suffix: &str| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(&format!("faceverify_stage_seconds_{suffix}{{stage=\"record\"}}")))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (value("sum"), value("count"))
+}
+
+async fn measure(settings: Settings, opts: &BenchOptions) -> anyhow::Result<BenchReport> {
     let app = crate::startup::Application::build(settings.clone()).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
@@ -69,8 +106,10 @@ pub async fn run(settings: Settings, opts: &BenchOptions) -> anyhow::Result<Benc
     let document = std::fs::read(&opts.document)?;
 
     let mut levels = Vec::new();
+    let scrape = || async { client.get(format!("{base}/metrics")).send().await?.text().await };
     for &concurrency in &opts.concurrency {
         let cpu_before = cpu_seconds();
+        let record_before = record_totals(&scrape().await?);
         let deadline = Instant::now() + Duration::from_secs(opts.seconds);
         let mut clients = tokio::task::JoinSet::new();
         for _ in 0..concurrency {
@@ -119,6 +158,15 @@ pub async fn run(settings: Settings, opts: &BenchOptions) -> anyhow::Result<Benc
             p99_ms: percentile(&ok_latencies, 99.0),
             cpu_seconds: cpu_seconds() - cpu_before,
             peak_rss_mib: peak_rss_mib(),
+            record_ms: {
+                let after = record_totals(&scrape().await?);
+                let (seconds, count) = (after.0 - record_before.0, after.1 - record_before.1);
+                if count > 0.0 {
+                    (seconds / count * 1e5).round() / 100.0
+                } else {
+                    0.0
+                }
+            },
         });
     }
     let report = BenchReport {
@@ -127,11 +175,9 @@ pub async fn run(settings: Settings, opts: &BenchOptions) -> anyhow::Result<Benc
         workers: settings.models.workers,
         intra_threads: settings.models.intra_threads,
         seconds_per_level: opts.seconds,
+        database: if opts.postgres.is_some() { "postgresql" } else { "sqlite" },
         levels,
     };
-    std::fs::write(&opts.json_out, serde_json::to_string_pretty(&report)?)?;
-    std::fs::write(&opts.svg_out, svg(&report))?;
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(report)
 }
 
@@ -170,4 +216,18 @@ fn svg(report: &BenchReport) -> String {
     ));
     out.push_str("\n</svg>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_record_stage_is_read_from_the_exposition() {
+        let text = "faceverify_stage_seconds_sum{stage=\"embed\"} 9\n\
+                    faceverify_stage_seconds_sum{stage=\"record\"} 0.25\n\
+                    faceverify_stage_seconds_count{stage=\"record\"} 50\n";
+        assert_eq!(record_totals(text), (0.25, 50.0));
+        assert_eq!(record_totals(""), (0.0, 0.0));
+    }
 }

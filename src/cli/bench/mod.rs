@@ -1,7 +1,9 @@
 //! `faceverify bench` and `bench-login`: load on the service started in-process against a temporary database.
 //! `load`: verifications through the HTTP API at several concurrency levels; `login_flood`: sign-ins with unknown
-//! usernames against the password-hashing bound.
+//! usernames against the password-hashing bound; `audit_chain`: audited writes from several replicas' pools on one
+//! PostgreSQL database, the audit chain's ceiling.
 
+pub mod audit_chain;
 pub mod load;
 pub mod login_flood;
 
@@ -56,4 +58,52 @@ pub(crate) fn peak_rss_mib() -> f64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// A database created on a PostgreSQL server for one benchmark run and dropped after it (`drop`), so a run never
+/// writes into a database someone uses. The server URL's user must be allowed to create databases.
+pub(crate) struct ScratchDatabase {
+    admin: sqlx::PgConnection,
+    name: String,
+    pub url: String,
+}
+
+impl ScratchDatabase {
+    pub(crate) async fn create(server: &str, purpose: &str) -> anyhow::Result<Self> {
+        use sqlx::{Connection, Executor};
+        let name = format!("faceverify_{purpose}_{}", std::process::id());
+        let url = with_database(server, &name)?;
+        let mut admin = sqlx::PgConnection::connect(server).await?;
+        admin.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+        Ok(Self { admin, name, url })
+    }
+
+    pub(crate) async fn drop(mut self) -> anyhow::Result<()> {
+        use sqlx::Executor;
+        self.admin.execute(format!("DROP DATABASE {} WITH (FORCE)", self.name).as_str()).await?;
+        Ok(())
+    }
+}
+
+/// `url` with its database name replaced by `name` (the query string kept).
+fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
+    anyhow::ensure!(url.starts_with("postgres://") || url.starts_with("postgresql://"), "a postgres:// URL is needed");
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    let path = base[authority..].find('/').map_or(base.len(), |i| authority + i);
+    Ok(format!("{}/{name}{}", &base[..path], query.map(|q| format!("?{q}")).unwrap_or_default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_name_is_replaced_and_the_rest_kept() {
+        let at = |url: &str| with_database(url, "scratch").expect("postgres URL");
+        assert_eq!(at("postgres://postgres@127.0.0.1:5432/test"), "postgres://postgres@127.0.0.1:5432/scratch");
+        assert_eq!(at("postgresql://u:p@db/x?sslmode=require"), "postgresql://u:p@db/scratch?sslmode=require");
+        assert_eq!(at("postgres://db"), "postgres://db/scratch");
+        assert!(with_database("sqlite://x.db", "scratch").is_err());
+    }
 }
