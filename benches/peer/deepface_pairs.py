@@ -64,6 +64,22 @@ def machine_busy_s():
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_since(cpu0, busy0):
+    """(this process's CPU seconds, other processes' CPU seconds or None) since `os.times()` / `machine_busy_s()`."""
+    cpu1, busy1 = os.times(), machine_busy_s()
+    own = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+    return own, None if busy0 is None or busy1 is None else max(0.0, (busy1 - busy0) - own)
+
+
+def outcome_counts(results):
+    """How many pairs ended in each "label:outcome"."""
+    counts = {}
+    for r in results:
+        key = f"{r['label']}:{r['outcome']}"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def load_pairs(path, n, source):
     root = os.path.dirname(os.path.abspath(path))
     with open(path, newline="") as f:
@@ -172,18 +188,12 @@ def main():
                         "label": "genuine" if p["same"] else "impostor", "outcome": outcome,
                         "ms": round(ms, 3), "cpu_ms": round(cpu_ms, 3), **rec})
     total_s = time.perf_counter() - wall0
-    cpu1 = os.times()
-    busy1 = machine_busy_s()
-    own_cpu_s = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
     # CPU time other processes took during the timed loop, as a share of all CPUs' time: how contended the run was
-    other_cpu_s = None if busy0 is None else max(0.0, (busy1 - busy0) - own_cpu_s)
+    own_cpu_s, other_cpu_s = cpu_since(cpu0, busy0)
 
     ms = [r["ms"] for r in results]
     cpu = [r["cpu_ms"] for r in results]
-    counts = {}
-    for r in results:
-        key = f"{r['label']}:{r['outcome']}"
-        counts[key] = counts.get(key, 0) + 1
+    counts = outcome_counts(results)
     decided = [r for r in results if r["outcome"] in ("match", "no_match")]
     correct = lambda r: (r["outcome"] == "match") == (r["label"] == "genuine")  # noqa: E731
     genuine = [r for r in results if r["label"] == "genuine"]

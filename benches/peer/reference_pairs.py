@@ -24,7 +24,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from deepface_pairs import cpu_model, load_pairs, machine_busy_s, percentile  # noqa: E402
+from deepface_pairs import cpu_model, cpu_since, load_pairs, machine_busy_s, outcome_counts, percentile  # noqa: E402
 
 
 def load_facepipe(path):
@@ -80,16 +80,11 @@ def main():
                         "label": "genuine" if p["same"] else "impostor", "outcome": outcome,
                         "ms": round(ms, 3), "cpu_ms": round(cpu_ms, 3)})
     total_s = time.perf_counter() - wall0
-    cpu1, busy1 = os.times(), machine_busy_s()
-    own_cpu_s = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
-    other_cpu_s = None if busy0 is None else max(0.0, (busy1 - busy0) - own_cpu_s)
+    _, other_cpu_s = cpu_since(cpu0, busy0)
 
     ms = [r["ms"] for r in results]
     cpu = [r["cpu_ms"] for r in results]
-    counts = {}
-    for r in results:
-        key = f"{r['label']}:{r['outcome']}"
-        counts[key] = counts.get(key, 0) + 1
+    counts = outcome_counts(results)
     out = {
         "tool": "facepipe (Python reference)",
         "call": "Verifier(threads=1).verify(cv2.imread(img_a), cv2.imread(img_b))",

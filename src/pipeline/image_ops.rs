@@ -87,7 +87,7 @@ impl<'a> Region<'a> {
 }
 
 /// For each destination index: the two source indices and the weight of the second.
-fn axis_taps(src_len: u32, dst_len: u32) -> Vec<(u32, u32, f32)> {
+pub(crate) fn axis_taps(src_len: u32, dst_len: u32) -> Vec<(u32, u32, f32)> {
     let scale = f64::from(src_len) / f64::from(dst_len);
     let last = src_len.saturating_sub(1);
     (0..dst_len)

@@ -54,21 +54,7 @@ pub fn resize(src: &RgbImage, dst_w: u32, dst_h: u32) -> RgbImage {
 /// version must equal byte for byte (image_ops tests) and as the bench's "before". Not for an exact halving, which
 /// OpenCV (and `resize`) average in 2x2 blocks instead.
 pub fn resize_pixel_by_pixel(src: &RgbImage, dst_w: u32, dst_h: u32) -> RgbImage {
-    let taps = |src_len: u32, dst_len: u32| -> Vec<(u32, u32, f32)> {
-        let scale = f64::from(src_len) / f64::from(dst_len);
-        let last = src_len.saturating_sub(1);
-        (0..dst_len)
-            .map(|d| {
-                let f = (f64::from(d) + 0.5) * scale - 0.5;
-                let i = f.floor();
-                match i {
-                    i if i < 0.0 => (0, 0, 0.0),
-                    i if i as u32 >= last => (last, last, 0.0),
-                    i => (i as u32, i as u32 + 1, (f - i) as f32),
-                }
-            })
-            .collect()
-    };
+    let taps = super::image_ops::axis_taps;
     let (xs, ys) = (taps(src.width(), dst_w), taps(src.height(), dst_h));
     RgbImage::from_fn(dst_w, dst_h, |dx, dy| {
         let ((x0, x1, fx), (y0, y1, fy)) = (xs[dx as usize], ys[dy as usize]);

@@ -40,12 +40,7 @@ pub struct LoginFloodReport {
 
 /// Resident set size now (VmRSS), MiB.
 fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
+    super::status_mib("VmRSS:")
 }
 
 pub async fn run(settings: Settings, opts: &LoginFloodOptions) -> anyhow::Result<LoginFloodReport> {

@@ -52,10 +52,15 @@ pub(crate) fn cpu_seconds() -> f64 {
 
 /// Peak resident set size (VmHWM), MiB.
 pub(crate) fn peak_rss_mib() -> f64 {
+    status_mib("VmHWM:")
+}
+
+/// A memory line of /proc/self/status (`VmRSS:`, `VmHWM:`), in MiB; 0 when it cannot be read.
+pub(crate) fn status_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
 }
