@@ -72,7 +72,8 @@ fn summarise(ms: &[f64], total_s: f64) -> Timing {
     }
 }
 
-/// Times the first `n` pairs of `pairs_csv` (after one untimed warm-up verification of the first pair).
+/// Times the first `n` pairs of `pairs_csv` (after two untimed verifications of the first pair, which warm up both
+/// workers when `parallel`).
 pub fn time_pairs(settings: &Settings, pairs_csv: &Path, n: usize, parallel: bool) -> anyhow::Result<PairTimingReport> {
     let base = pairs_csv.parent().unwrap_or(Path::new(".")).to_path_buf();
     let mut rows = Vec::new();

@@ -85,7 +85,7 @@ struct Prelu<'a> {
     x: &'a [u8],
     slope: &'a [u8],
     y: &'a [u8],
-    name: &'a [u8],
+    name: Option<&'a [u8]>,
 }
 
 impl<'a> Prelu<'a> {
@@ -103,7 +103,7 @@ impl<'a> Prelu<'a> {
         let (&[x, slope], &[y]) = (inputs.as_slice(), outputs.as_slice()) else {
             return Ok(None);
         };
-        let name = strings(NODE_NAME).first().copied().unwrap_or(b"prelu");
+        let name = strings(NODE_NAME).first().copied().filter(|n| !n.is_empty());
         Ok(Some(Self { x, slope, y, name }))
     }
 
@@ -111,9 +111,10 @@ impl<'a> Prelu<'a> {
     fn replace(&self, slope: &Slope, k: usize, nodes: &mut Vec<u8>, tensors: &mut Vec<Vec<u8>>) {
         let local = |what: &str| [self.y, format!("/faceverify_prelu{k}_{what}").as_bytes()].concat();
         let scaled = local("scaled");
+        let last = self.name.map_or_else(|| local("out"), <[u8]>::to_vec);
         if slope.values.iter().all(|&s| s <= 1.0) {
             put_message(nodes, GRAPH_NODE, &node(&local("mul"), "Mul", &[self.x, self.slope], &scaled));
-            put_message(nodes, GRAPH_NODE, &node(self.name, "Max", &[self.x, &scaled], self.y));
+            put_message(nodes, GRAPH_NODE, &node(&last, "Max", &[self.x, &scaled], self.y));
             return;
         }
         let sign: Vec<f32> = slope.values.iter().map(|&s| if s > 1.0 { -1.0 } else { 1.0 }).collect();
@@ -125,7 +126,7 @@ impl<'a> Prelu<'a> {
         put_message(nodes, GRAPH_NODE, &node(&local("mul_sign"), "Mul", &[self.x, &sign_name], &cx));
         put_message(nodes, GRAPH_NODE, &node(&local("mul"), "Mul", &[self.x, &signed_slope_name], &scaled));
         put_message(nodes, GRAPH_NODE, &node(&local("max"), "Max", &[&cx, &scaled], &max));
-        put_message(nodes, GRAPH_NODE, &node(self.name, "Mul", &[&max, &sign_name], self.y));
+        put_message(nodes, GRAPH_NODE, &node(&last, "Mul", &[&max, &sign_name], self.y));
     }
 }
 
@@ -136,7 +137,8 @@ struct Slope {
 }
 
 impl Slope {
-    /// `None` for a tensor that is not float, is stored outside the file, or whose values do not fill its shape.
+    /// `None` for a tensor that is not float, is stored outside the file, has a value that is not finite (where
+    /// `Max` and PRelu treat NaN differently), or whose values do not fill its shape.
     fn parse(tensor: &[u8]) -> Result<Option<Self>, FormatError> {
         let mut dims = Vec::new();
         let (mut data_type, mut values, mut external) = (0, Vec::new(), false);
@@ -165,7 +167,7 @@ impl Slope {
             }
         }
         let count = dims.iter().try_fold(1u64, |n, &d| n.checked_mul(d));
-        let fits = count == Some(values.len() as u64) && !values.is_empty();
+        let fits = count == Some(values.len() as u64) && !values.is_empty() && values.iter().all(|v| v.is_finite());
         Ok((data_type == FLOAT && !external && fits).then_some(Self { dims, values }))
     }
 }
@@ -263,6 +265,12 @@ mod tests {
         let values: Vec<Vec<f32>> =
             tensors.iter().map(|t| Slope::parse(t).expect("parses").expect("float").values).collect();
         assert_eq!(values, [vec![0.25, 1.5], vec![1.0, -1.0], vec![0.25, -1.5]]);
+    }
+
+    #[test]
+    fn a_slope_that_is_not_finite_is_left_alone() {
+        let original = model(&[0.25, f32::NAN], true);
+        assert!(matches!(prelu_as_max(&original), Ok(Cow::Borrowed(_))));
     }
 
     #[test]
