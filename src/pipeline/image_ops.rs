@@ -59,6 +59,9 @@ pub(crate) fn resize_region(src: &RgbImage, region: [u32; 4], dst_w: u32, dst_h:
             *d = to_u8(u * (1.0 - fy) + l * fy);
         }
     }
+    // Rows of a face photo: not left behind in freed memory.
+    zeroize::Zeroize::zeroize(&mut upper);
+    zeroize::Zeroize::zeroize(&mut lower);
     RgbImage::from_raw(dst_w, dst_h, out).unwrap_or_default()
 }
 
