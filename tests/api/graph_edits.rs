@@ -1,6 +1,8 @@
-//! The graph edits the service makes when it loads a model (`pipeline::onnx_graph`) change no bit of any output:
-//! each real model, as shipped and as loaded, on the same inputs, compared with `to_bits`. The inputs are
-//! deterministic pseudo-random pixel values (0..255, the models' raw range), so that every activation sees both signs.
+//! The PRelu rewrite the service makes when it loads a model (`pipeline::onnx_graph::prelu_as_max`) changes no bit of
+//! any output: each real model that has PRelu, before and after the rewrite (both with the weight inputs dropped and
+//! a batch dimension, as the service loads them), on the same inputs, compared with `to_bits`. Dropping the weight
+//! inputs is checked against the reference vectors instead (`reference.rs`). The inputs are deterministic
+//! pseudo-random pixel values (0..255, the models' raw range), so that every activation sees both signs.
 
 use faceverify::pipeline::models::environment;
 use faceverify::pipeline::onnx_graph::{prelu_as_max, without_initializer_inputs};
