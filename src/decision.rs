@@ -46,6 +46,15 @@ pub struct Thresholds {
     pub reference_review_min: f32,
     /// Reference vs document portrait: cosine below which they are not one person (`reference_document_mismatch`).
     pub reference_document_min: f32,
+    /// The recognition model (the sha256 of its file, models/manifest.toml) every cosine threshold here was fitted
+    /// on: a cosine of one model says nothing at another's bar, so the service refuses to start with another model
+    /// until they are refitted (`fitted_for`). Absent: SFace 2021dec, the shipped model.
+    #[serde(default = "sface_sha256")]
+    pub recognition_sha256: String,
+}
+
+fn sface_sha256() -> String {
+    crate::pipeline::recognition::SFACE_2021DEC_SHA256.to_owned()
 }
 
 impl Default for Thresholds {
@@ -62,6 +71,7 @@ impl Default for Thresholds {
             reference_match_min: 0.45,
             reference_review_min: 0.36,
             reference_document_min: 0.36,
+            recognition_sha256: sface_sha256(),
         }
     }
 }
@@ -73,6 +83,20 @@ impl Thresholds {
     pub fn duplicate_bar(&self, gallery: usize) -> f32 {
         let bar = self.impostor_tail.bar_for(self.duplicate_target_fpir, gallery);
         (bar.min(1.0) as f32).max(self.duplicate_min)
+    }
+
+    /// Whether these thresholds were fitted on the templates of `space`'s model.
+    pub fn fitted_for(&self, space: &crate::pipeline::TemplateSpace) -> Result<(), String> {
+        if self.recognition_sha256.eq_ignore_ascii_case(&space.model_sha256) {
+            return Ok(());
+        }
+        Err(format!(
+            "thresholds were fitted on recognition model {} but models/manifest.toml names {}: refit them on the \
+             lender's pairs (`faceverify calibrate`, `faceverify calibrate-1n`), then set thresholds.match_min and \
+             the other cosine thresholds, liveness.same_person_min and thresholds.recognition_sha256 \
+             (docs/accuracy.md, swapping the recognition model)",
+            self.recognition_sha256, space.model_sha256
+        ))
     }
 
     pub fn validate(&self) -> Result<(), String> {

@@ -22,6 +22,7 @@ const EMBED_BATCHES: &str = "faceverify_embed_batches_total";
 const EMBED_BATCHED_FACES: &str = "faceverify_embed_batched_faces_total";
 const GALLERY_TEMPLATES: &str = "faceverify_gallery_templates";
 const GALLERY_SYNC_AGE: &str = "faceverify_gallery_sync_age_seconds";
+const GALLERY_OTHER_MODEL: &str = "faceverify_gallery_other_model_templates";
 const DUPLICATE_BAR: &str = "faceverify_duplicate_bar";
 
 /// Upper bounds of the stage latency buckets, in seconds (5 ms .. 5 s).
@@ -116,6 +117,10 @@ fn describe() {
     describe_counter!(EMBED_BATCHES, "SFace runs of the embedding batcher (models.embed_batch > 1).");
     describe_counter!(EMBED_BATCHED_FACES, "Faces embedded by those runs.");
     describe_gauge!(GALLERY_TEMPLATES, "Templates in this replica's gallery.");
+    describe_gauge!(
+        GALLERY_OTHER_MODEL,
+        "Stored templates of another recognition model than the running one: not searched (a swapped model)."
+    );
     describe_gauge!(GALLERY_SYNC_AGE, "Seconds since the gallery last matched the store (-1 before the first load).");
     describe_gauge!(DUPLICATE_BAR, "The 1:N duplicate bar for this gallery's size (thresholds.duplicate_target_fpir).");
 }
@@ -165,6 +170,8 @@ pub struct Scrape {
     /// Seconds since the gallery last matched the store (this replica's gallery lag bound); `None` before the
     /// first load.
     pub gallery_sync_age_secs: Option<f64>,
+    /// Stored templates of another recognition model, not searched.
+    pub gallery_other_model_templates: usize,
     /// The cosine at which a 1:N search against the gallery as it is now flags a duplicate.
     pub duplicate_bar: f32,
 }
@@ -182,6 +189,7 @@ pub fn render(now: &Scrape) -> String {
     gauge!(UPLOADS_CAPACITY).set(now.uploads_capacity as f64);
     gauge!(GALLERY_TEMPLATES).set(now.gallery_templates as f64);
     gauge!(GALLERY_SYNC_AGE).set(now.gallery_sync_age_secs.unwrap_or(-1.0));
+    gauge!(GALLERY_OTHER_MODEL).set(now.gallery_other_model_templates as f64);
     gauge!(DUPLICATE_BAR).set(f64::from(now.duplicate_bar));
     handle.render()
 }
@@ -201,6 +209,7 @@ mod tests {
             uploads_capacity: 4,
             gallery_templates: 7,
             gallery_sync_age_secs: None,
+            gallery_other_model_templates: 3,
             duplicate_bar: 0.5,
         };
         let text = render(&now);
@@ -213,6 +222,7 @@ mod tests {
             "faceverify_verifications_capacity 8",
             "faceverify_uploads_in_flight 1",
             "faceverify_uploads_capacity 4",
+            "faceverify_gallery_other_model_templates 3",
             "faceverify_gallery_templates 7",
             "faceverify_gallery_sync_age_seconds -1",
             "faceverify_duplicate_bar 0.5",

@@ -40,6 +40,7 @@ impl Application {
     /// As `build`, with an already started inference pool (tests share one between applications).
     pub async fn build_with_pool(settings: Settings, pool: Arc<InferencePool>) -> anyhow::Result<Self> {
         settings.validate()?;
+        settings.thresholds.fitted_for(pool.template_space()).map_err(anyhow::Error::msg)?;
         let (kek, development) = settings.vault.load_kek()?;
         tracing::info!(kek_id = kek.id(), development, "key-encryption key loaded");
         let busy = std::time::Duration::from_millis(settings.database.busy_timeout_ms);
@@ -49,8 +50,9 @@ impl Application {
         // the expected key id), then unwraps the service keys under it.
         crate::store::kek_check::verify_or_record(&store, &kek).await?;
         let store = store.unlock(&kek).await?;
-        let gallery = Arc::new(crate::gallery::load(&store, &kek).await?);
-        let blocklist = Arc::new(crate::gallery::load_blocklist(&store, &kek).await?);
+        let space = pool.template_space();
+        let gallery = Arc::new(crate::gallery::load(&store, &kek, space).await?);
+        let blocklist = Arc::new(crate::gallery::load_blocklist(&store, &kek, space).await?);
         let kek = Arc::new(kek);
         let sync_interval = std::time::Duration::from_millis(settings.gallery.sync_interval_ms);
         crate::gallery::spawn_sync(store.clone(), kek.clone(), gallery.clone(), blocklist.clone(), sync_interval);

@@ -235,6 +235,7 @@ pub async fn check_vault(store: &Store, kek: &Kek) -> anyhow::Result<VaultReport
                     verification_id: row.verification_id,
                     subject: &row.subject_ref,
                     purpose: row.purpose,
+                    model: &row.model,
                 };
                 open_template(&key, &row.sealed, &binding)
             }),

@@ -122,6 +122,16 @@ pub enum Command {
         #[arg(long, default_value = "deepface")]
         fit_source: String,
     },
+    /// Write a models directory (OUT) whose recognition model is the configured one in another layout (BGR,
+    /// (v - 127.5) / 128, 512 values, SCALE times the input size) and whose manifest says so: to rehearse swapping
+    /// the recognition model (`FACEVERIFY__MODELS__DIR=OUT faceverify eval ...`, then `calibrate`); prints JSON.
+    RelayoutModel {
+        #[arg(long)]
+        out: PathBuf,
+        /// 1: the same input size (the same scores); 2: twice it (a close model, scores a little apart).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=2))]
+        scale: u32,
+    },
     /// Score a labelled pairs file and print FNMR/FMR at the configured threshold.
     Eval {
         pairs: PathBuf,

@@ -76,6 +76,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let opts = bench::login_flood::LoginFloodOptions { concurrency, seconds, no_limits };
             print_json(&multi_thread()?.block_on(bench::login_flood::run(settings, &opts))?)
         }
+        Command::RelayoutModel { out, scale } => {
+            let space = crate::pipeline::testing::write_relayout_models(&settings.models.dir, &out, scale)?;
+            let report = serde_json::json!({
+                "models_dir": out,
+                "recognition_sha256": space.model_sha256,
+                "embedding_dim": space.dim,
+            });
+            print_json(&report)
+        }
         Command::TimePairs { pairs, n, parallel } => {
             print_json(&pair_timing::time_pairs(&settings, &pairs, n, parallel)?)
         }

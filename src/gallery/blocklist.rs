@@ -11,17 +11,19 @@ use uuid::Uuid;
 use super::{Gallery, SyncReport};
 use crate::audit::{self, SecurityEvent, Severity};
 use crate::domain::Purpose;
+use crate::pipeline::TemplateSpace;
 use crate::store::{biometrics, blocklist, Store, StoreError, Unaudited};
 use crate::vault::{open_template, DataKey, Kek, TemplateBinding};
 
-/// How an entry's template is bound: its entry id, the case's verification, the subject, anti-fraud.
-pub fn binding<'a>(entry_id: Uuid, verification_id: Uuid, subject: &'a str) -> TemplateBinding<'a> {
-    TemplateBinding { record_id: entry_id, verification_id, subject, purpose: Purpose::AntiFraud }
+/// How an entry's template is bound: its entry id, the case's verification, the subject, anti-fraud, the model.
+pub fn binding<'a>(entry_id: Uuid, verification_id: Uuid, subject: &'a str, model: &'a str) -> TemplateBinding<'a> {
+    TemplateBinding { record_id: entry_id, verification_id, subject, purpose: Purpose::AntiFraud, model }
 }
 
-/// The blocklist read from the store at start.
-pub async fn load_blocklist(store: &Store, kek: &Kek) -> Result<Gallery, StoreError> {
-    let list = Gallery::new();
+/// The blocklist read from the store at start: the entries of `space`'s model (a face listed under another model
+/// cannot be compared with this one's templates).
+pub async fn load_blocklist(store: &Store, kek: &Kek, space: &TemplateSpace) -> Result<Gallery, StoreError> {
+    let list = Gallery::new(space.clone());
     sync_blocklist(store, kek, &list).await?;
     list.mark_loaded();
     tracing::info!(entries = list.len(), "blocklist loaded");
@@ -33,8 +35,11 @@ pub async fn load_blocklist(store: &Store, kek: &Kek) -> Result<Gallery, StoreEr
 pub async fn sync_blocklist(store: &Store, kek: &Kek, list: &Gallery) -> Result<SyncReport, StoreError> {
     let held = list.verification_ids();
     let mut conn = store.acquire().await?;
-    let stored: HashSet<Uuid> =
-        blocklist::ids(&mut conn).await?.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect();
+    let stored: HashSet<Uuid> = blocklist::ids(&mut conn, &list.space().model_sha256)
+        .await?
+        .iter()
+        .filter_map(|id| Uuid::parse_str(id).ok())
+        .collect();
     drop(conn);
     let stale: Vec<_> = held.difference(&stored).copied().collect();
     let removed = list.remove_verifications(&stale);
@@ -52,10 +57,9 @@ pub async fn sync_blocklist(store: &Store, kek: &Kek, list: &Gallery) -> Result<
                 Some(wrapped) => DataKey::unwrap(&wrapped, kek, &row.subject_ref).ok(),
                 None => None,
             };
-            let opened =
-                key.map(|key| open_template(&key, &row.sealed, &binding(id, verification_id, &row.subject_ref)));
-            if let Some(Ok(template)) = opened {
-                list.insert(&row.subject_ref, id, &template);
+            let bound = binding(id, verification_id, &row.subject_ref, &row.model);
+            let template = key.and_then(|key| open_template(&key, &row.sealed, &bound).ok());
+            if template.is_some_and(|t| list.insert(&row.subject_ref, id, &t)) {
                 added += 1;
             } else {
                 list.add_unopenable([id]);

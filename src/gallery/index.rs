@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use uuid::Uuid;
 use zeroize::Zeroize;
 
-use crate::pipeline::{Embedding, EMBEDDING_DIM};
+use crate::pipeline::Embedding;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
@@ -19,24 +19,33 @@ struct Entry {
     verification_id: Uuid,
 }
 
-#[derive(Default)]
 pub(super) struct Index {
+    /// Floats per template (the recognition model's embedding length).
+    dim: usize,
     entries: Vec<Entry>,
-    /// Row-major, EMBEDDING_DIM floats per entry.
+    /// Row-major, `dim` floats per entry.
     data: Vec<f32>,
     /// The verifications of `entries`, for constant-time membership (loads and synchronisation passes insert many).
     ids: HashSet<Uuid>,
 }
 
 impl Index {
+    pub(super) fn new(dim: usize) -> Self {
+        Self { dim: dim.max(1), entries: Vec::new(), data: Vec::new(), ids: HashSet::new() }
+    }
+
     pub(super) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub(super) fn insert(&mut self, subject: &str, verification_id: Uuid, template: &Embedding) {
-        if self.data.len() + EMBEDDING_DIM > self.data.capacity() {
+    /// Adds a template of this index's length; one of another length (another model's) is refused: `false`.
+    pub(super) fn insert(&mut self, subject: &str, verification_id: Uuid, template: &Embedding) -> bool {
+        if template.dim() != self.dim {
+            return false;
+        }
+        if self.data.len() + self.dim > self.data.capacity() {
             // Grow by hand so the old buffer is zeroed instead of being freed with templates in it.
-            let mut grown = Vec::with_capacity((self.data.capacity() * 2).max(EMBEDDING_DIM * 64));
+            let mut grown = Vec::with_capacity((self.data.capacity() * 2).max(self.dim * 64));
             grown.extend_from_slice(&self.data);
             self.data.zeroize();
             self.data = grown;
@@ -44,6 +53,7 @@ impl Index {
         self.data.extend_from_slice(template.as_slice());
         self.entries.push(Entry { subject: subject.to_owned(), verification_id });
         self.ids.insert(verification_id);
+        true
     }
 
     pub(super) fn contains(&self, verification_id: Uuid) -> bool {
@@ -67,9 +77,9 @@ impl Index {
                 let last = self.entries.len() - 1;
                 let gone = self.entries.swap_remove(i);
                 self.ids.remove(&gone.verification_id);
-                let (row, tail) = (i * EMBEDDING_DIM, last * EMBEDDING_DIM);
+                let (row, tail) = (i * self.dim, last * self.dim);
                 if i != last {
-                    self.data.copy_within(tail..tail + EMBEDDING_DIM, row);
+                    self.data.copy_within(tail..tail + self.dim, row);
                 }
                 self.data[tail..].zeroize();
                 self.data.truncate(tail);
@@ -89,8 +99,11 @@ impl Index {
     /// As `search`, among the subjects `keep` accepts.
     pub(super) fn search_where(&self, probe: &Embedding, min: f32, keep: impl Fn(&str) -> bool) -> Option<Hit> {
         let probe = probe.as_slice();
+        if probe.len() != self.dim {
+            return None;
+        }
         let mut best: Option<(usize, f32)> = None;
-        for (i, row) in self.data.chunks_exact(EMBEDDING_DIM).enumerate() {
+        for (i, row) in self.data.chunks_exact(self.dim).enumerate() {
             let score = dot(row, probe);
             if score >= min && best.is_none_or(|(_, s)| score > s) && keep(&self.entries[i].subject) {
                 best = Some((i, score));
@@ -107,12 +120,14 @@ impl Index {
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     // Eight independent accumulators let the compiler vectorise without reassociating a single sum.
     let mut acc = [0.0f32; 8];
-    for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (ca, cb) in ca.zip(cb) {
         for k in 0..8 {
             acc[k] += ca[k] * cb[k];
         }
     }
-    acc.iter().sum()
+    acc.iter().sum::<f32>() + tail
 }
 
 impl Drop for Index {
@@ -124,6 +139,8 @@ impl Drop for Index {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::testing::synthetic_embedding_of;
+    use crate::pipeline::EMBEDDING_DIM;
 
     fn emb(seed: u32) -> Embedding {
         crate::pipeline::testing::synthetic_embedding(u64::from(seed))
@@ -131,7 +148,7 @@ mod tests {
 
     #[test]
     fn finds_the_same_template_under_another_subject_only() {
-        let mut index = Index::default();
+        let mut index = Index::new(EMBEDDING_DIM);
         for s in 0..200 {
             index.insert(&format!("S{s}"), Uuid::from_u128(s as u128), &emb(s));
         }
@@ -143,7 +160,7 @@ mod tests {
 
     #[test]
     fn removing_a_subject_keeps_the_others_searchable() {
-        let mut index = Index::default();
+        let mut index = Index::new(EMBEDDING_DIM);
         for s in 0..10 {
             index.insert(&format!("S{}", s % 3), Uuid::from_u128(s as u128), &emb(s));
         }
@@ -153,6 +170,23 @@ mod tests {
         assert!(index.search(&emb(4), "X", 0.99).is_none(), "S1's template is gone");
         let hit = index.search(&emb(9), "X", 0.99).expect("S0 still there");
         assert_eq!(hit.subject, "S0");
+    }
+
+    #[test]
+    fn another_models_length_works_and_a_foreign_template_is_refused() {
+        // 513: not a multiple of the eight accumulators, so the remainder counts too.
+        let mut index = Index::new(513);
+        for s in 0..20u64 {
+            assert!(index.insert(&format!("S{s}"), Uuid::from_u128(u128::from(s)), &synthetic_embedding_of(s, 513)));
+        }
+        let hit = index.search(&synthetic_embedding_of(7, 513), "NEW", 0.99).expect("hit");
+        assert_eq!(hit.subject, "S7");
+        assert!((hit.score - 1.0).abs() < 1e-5, "the remainder is summed: {}", hit.score);
+        assert!(!index.insert("SF", Uuid::from_u128(99), &emb(1)), "a 128-value template is another model's");
+        assert_eq!(index.len(), 20);
+        assert!(index.search(&emb(7), "NEW", -1.0).is_none(), "a probe of another length matches nothing");
+        assert_eq!(index.remove_where(|s, _| s == "S3"), 1);
+        assert!(index.search(&synthetic_embedding_of(19, 513), "NEW", 0.99).is_some(), "the moved row is intact");
     }
 
     #[test]

@@ -4,24 +4,35 @@ use std::collections::HashMap;
 
 use super::Gallery;
 use crate::audit::{self, SecurityEvent, Severity};
+use crate::pipeline::TemplateSpace;
 use crate::store::{biometrics, Store, StoreError, Unaudited, WriteTx};
 use crate::vault::{open_template, DataKey, Kek, TemplateBinding};
 
-/// Opens every sealed template of every subject that still has a data key. A template that fails its integrity
-/// check is left out, raises a security event and keeps the service not ready (1:N search would miss that face).
-pub async fn load(store: &Store, kek: &Kek) -> Result<Gallery, StoreError> {
-    let gallery = Gallery::new();
+/// Opens every sealed template of `space`'s model of every subject that still has a data key. A template that
+/// fails its integrity check is left out, raises a security event and keeps the service not ready (1:N search
+/// would miss that face). Templates of another model are counted and left sealed.
+pub async fn load(store: &Store, kek: &Kek, space: &TemplateSpace) -> Result<Gallery, StoreError> {
+    let gallery = Gallery::new(space.clone());
     let mut tx = store.begin_write().await?;
-    let rows = biometrics::all_templates(&mut tx).await?;
+    let (rows, others): (Vec<_>, Vec<_>) =
+        biometrics::all_templates(&mut tx).await?.into_iter().partition(|r| r.model == space.model_sha256);
     let (_, failed) = open_into(&mut tx, kek, &rows, &gallery).await?;
     tx.commit_unaudited(Unaudited::IntegrityScan).await?;
+    gallery.set_other_model_templates(others.len());
     gallery.mark_loaded();
     gallery.mark_synced();
     tracing::info!(templates = gallery.len(), failed, "gallery loaded");
+    if !others.is_empty() {
+        tracing::warn!(
+            templates = others.len(),
+            "stored templates come from another recognition model and are not searched: 1:N search misses those \
+             applicants until they verify again (docs/accuracy.md, swapping the recognition model)"
+        );
+    }
     Ok(gallery)
 }
 
-/// Opens `rows` into `gallery`; returns how many opened and how many failed their integrity check (each raising a
+/// Opens `rows` (templates of the gallery's model) into `gallery`; returns how many opened and how many failed their integrity check (each raising a
 /// security event in `tx`, and recorded in the gallery as unopenable).
 pub(super) async fn open_into(
     tx: &mut WriteTx,
@@ -44,13 +55,13 @@ pub(super) async fn open_into(
             verification_id: row.verification_id,
             subject: &row.subject_ref,
             purpose: row.purpose,
+            model: &row.model,
         };
-        let sealed = keys[&row.subject_ref].as_ref().map(|key| open_template(key, &row.sealed, &binding));
-        match sealed {
-            Some(Ok(template)) => {
-                gallery.insert(&row.subject_ref, row.verification_id, &template);
-                opened += 1;
-            }
+        let template = keys[&row.subject_ref].as_ref().and_then(|key| open_template(key, &row.sealed, &binding).ok());
+        // A template that opens under the gallery's model but has another length was sealed wrong: as good as
+        // tampered.
+        match template {
+            Some(t) if gallery.insert(&row.subject_ref, row.verification_id, &t) => opened += 1,
             _ => {
                 failed += 1;
                 gallery.add_unopenable([row.id]);

@@ -1,6 +1,8 @@
 //! The 1:N duplicate-search gallery: decrypted templates of active subjects in one contiguous, zeroizing f32
-//! buffer (512 bytes per template), searched exactly. Loaded from the sealed store at start, kept current on
-//! enrolment and erasure: an erased subject's rows are zeroed and gone at once.
+//! buffer (512 bytes per SFace template), searched exactly. Loaded from the sealed store at start, kept current on
+//! enrolment and erasure: an erased subject's rows are zeroed and gone at once. It holds the templates of the
+//! recognition model the service runs (its `TemplateSpace`) and no other: templates of a model used before are
+//! counted, not searched (a score between two models' templates means nothing).
 
 mod blocklist;
 mod index;
@@ -22,11 +24,14 @@ pub use load::load;
 pub use sync::{spawn as spawn_sync, sync, GallerySettings, SyncReport};
 pub use tail::ImpostorTail;
 
-use crate::pipeline::Embedding;
+use crate::pipeline::{Embedding, TemplateSpace};
 
-#[derive(Default)]
 pub struct Gallery {
+    /// The recognition model whose templates are held.
+    space: TemplateSpace,
     index: RwLock<Index>,
+    /// Stored templates of other recognition models, seen at the last load or pass: not searched.
+    other_models: AtomicUsize,
     /// Set once every stored template has been read: until then 1:N search would miss enrolled faces.
     loaded: AtomicBool,
     /// Stored templates that did not open at load (integrity failures): 1:N search misses those faces.
@@ -39,8 +44,31 @@ pub struct Gallery {
 }
 
 impl Gallery {
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty gallery of `space`'s templates.
+    pub fn new(space: TemplateSpace) -> Self {
+        Self {
+            index: RwLock::new(Index::new(space.dim)),
+            space,
+            other_models: AtomicUsize::new(0),
+            loaded: AtomicBool::new(false),
+            unreadable: AtomicUsize::new(0),
+            synced: Mutex::new(None),
+            unopenable: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The recognition model whose templates this gallery holds.
+    pub fn space(&self) -> &TemplateSpace {
+        &self.space
+    }
+
+    /// Stored templates of another recognition model (made before the model was swapped): not searched.
+    pub fn other_model_templates(&self) -> usize {
+        self.other_models.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_other_model_templates(&self, count: usize) {
+        self.other_models.store(count, Ordering::Release);
     }
 
     /// Whether the stored templates have all been read (readiness; verifications wait for it).
@@ -76,12 +104,11 @@ impl Gallery {
         self.unreadable.store(set.len(), Ordering::Release);
     }
 
-    /// Adds a template; a verification's template already held is not added twice.
-    pub fn insert(&self, subject: &str, verification_id: Uuid, template: &Embedding) {
+    /// Adds a template; a verification's template already held is not added twice, and one of another length
+    /// than this gallery's model makes is refused. Whether the template is held now.
+    pub fn insert(&self, subject: &str, verification_id: Uuid, template: &Embedding) -> bool {
         let mut index = self.index.write().unwrap_or_else(|p| p.into_inner());
-        if !index.contains(verification_id) {
-            index.insert(subject, verification_id, template);
-        }
+        index.contains(verification_id) || index.insert(subject, verification_id, template)
     }
 
     /// The verifications whose templates are held.

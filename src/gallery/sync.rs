@@ -43,7 +43,12 @@ pub struct SyncReport {
 pub async fn sync(store: &Store, kek: &Kek, gallery: &Gallery) -> Result<SyncReport, StoreError> {
     let held = gallery.verification_ids();
     let mut conn = store.acquire().await?;
-    let stored = biometrics::template_index(&mut conn).await?;
+    let stored = biometrics::template_index(&mut conn, &gallery.space().model_sha256).await?;
+    // Only counted while some are left (after a swap of the recognition model, until they are erased or expire).
+    if gallery.other_model_templates() > 0 {
+        let others = biometrics::count_other_models(&mut conn, &gallery.space().model_sha256).await?;
+        gallery.set_other_model_templates(others);
+    }
     drop(conn);
     let stored_ids: HashSet<_> = stored.iter().map(|t| t.verification_id).collect();
     let stale: Vec<_> = held.difference(&stored_ids).copied().collect();

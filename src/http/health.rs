@@ -27,6 +27,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         uploads_capacity: state.max_uploads,
         gallery_templates: state.gallery.len(),
         gallery_sync_age_secs: state.gallery.sync_age_secs(),
+        gallery_other_model_templates: state.gallery.other_model_templates(),
         duplicate_bar: state.verifications.duplicate_bar(),
     });
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)

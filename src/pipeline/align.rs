@@ -1,4 +1,5 @@
-//! 5-point similarity alignment to the ArcFace 112x112 template (what SFace expects).
+//! 5-point similarity alignment to the ArcFace 112x112 template (what SFace expects), or to the same template
+//! scaled to another recognition model's input size.
 
 use image::RgbImage;
 
@@ -34,10 +35,17 @@ pub(crate) fn similarity(src: &[[f64; 2]; 5], dst: &[[f64; 2]; 5]) -> Affine {
     Affine { m: [[a, -b, md[0] - (a * ms[0] - b * ms[1])], [b, a, md[1] - (b * ms[0] + a * ms[1])]] }
 }
 
-/// The 112x112 aligned face crop.
+/// The 112x112 aligned face crop (quality checks, case crops, SFace).
 pub fn align(img: &RgbImage, face: &Face) -> RgbImage {
+    align_to(img, face, ALIGNED_SIZE)
+}
+
+/// The face aligned to the ArcFace template scaled to `size` x `size`.
+pub fn align_to(img: &RgbImage, face: &Face, size: u32) -> RgbImage {
     let src = face.landmarks.map(|[x, y]| [f64::from(x), f64::from(y)]);
-    warp_affine(img, &similarity(&src, &ARCFACE_TEMPLATE), ALIGNED_SIZE, ALIGNED_SIZE)
+    let scale = f64::from(size) / f64::from(ALIGNED_SIZE);
+    let dst = ARCFACE_TEMPLATE.map(|[x, y]| [x * scale, y * scale]);
+    warp_affine(img, &similarity(&src, &dst), size, size)
 }
 
 #[cfg(test)]
@@ -58,6 +66,23 @@ mod tests {
             let got = apply(&m, *p);
             assert!((got[0] - want[0]).abs() < 1e-9 && (got[1] - want[1]).abs() < 1e-9);
         }
+    }
+
+    #[test]
+    fn a_larger_input_is_the_same_alignment_scaled() {
+        let img =
+            RgbImage::from_fn(300, 300, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x * y) % 256) as u8]));
+        let landmarks = [[120.0, 130.0], [180.0, 128.0], [150.0, 165.0], [128.0, 200.0], [176.0, 199.0]];
+        let face = Face { score: 0.9, bbox: [90.0, 90.0, 210.0, 240.0], landmarks };
+        assert_eq!(align_to(&img, &face, ALIGNED_SIZE), align(&img, &face));
+        let (small, large) = (align(&img, &face), align_to(&img, &face, 224));
+        assert_eq!(large.dimensions(), (224, 224));
+        // Pixel (x, y) of the 112 crop samples where pixel (2x, 2y) of the 224 crop does: the same source point.
+        let close = (10..100).step_by(7).all(|p| {
+            let (a, b) = (small.get_pixel(p, p).0, large.get_pixel(2 * p, 2 * p).0);
+            a.iter().zip(b).all(|(u, v)| u.abs_diff(v) <= 1)
+        });
+        assert!(close);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use zeroize::Zeroize;
 
 use super::embed::{self, degenerate, Embedding};
 use super::models::InferenceError;
+use super::recognition::RecognitionLayout;
 
 struct Job {
     /// The worker's copy of the aligned face, zeroed once embedded.
@@ -36,6 +37,7 @@ pub struct EmbedBatcher {
     jobs: Option<Sender<Job>>,
     counts: Arc<Counts>,
     thread: Option<std::thread::JoinHandle<()>>,
+    layout: RecognitionLayout,
 }
 
 /// The last pipeline holding the batcher joins its thread, so its ONNX session is dropped before the process ends.
@@ -60,25 +62,38 @@ impl EmbedBatcher {
         let env = super::models::environment(dylib)?;
         let mut session = super::models::open_batched_session(&env, &files.recognition, opts)?;
         let session_err = |reason: String| super::ModelError::Session { path: files.recognition.clone(), reason };
-        let blank = RgbImage::new(super::ALIGNED_SIZE, super::ALIGNED_SIZE);
-        embed::run(&mut session, &vec![&blank; max.max(1)]).map_err(|e| session_err(format!("warm-up: {e}")))?;
-        Self::start(session, max, wait).map_err(|e| session_err(format!("cannot start the batching thread: {e}")))
+        let layout = files.recognition_layout.clone();
+        let blank = RgbImage::new(layout.input_size, layout.input_size);
+        embed::run(&mut session, &layout, &vec![&blank; max.max(1)])
+            .map_err(|e| session_err(format!("warm-up: {e}")))?;
+        Self::start(session, layout, max, wait)
+            .map_err(|e| session_err(format!("cannot start the batching thread: {e}")))
     }
 
     /// Starts the batching thread around `session` (which must accept a batch dimension).
-    pub fn start(session: Session, max: usize, wait: Duration) -> std::io::Result<Arc<Self>> {
+    pub fn start(
+        session: Session,
+        layout: RecognitionLayout,
+        max: usize,
+        wait: Duration,
+    ) -> std::io::Result<Arc<Self>> {
         let (jobs, queue) = crossbeam_channel::unbounded();
         let counts = Arc::new(Counts::default());
         let thread_counts = counts.clone();
+        let thread_layout = layout.clone();
         let thread = std::thread::Builder::new()
-            .name("sface-batcher".into())
-            .spawn(move || serve(session, &queue, max.max(1), wait, &thread_counts))?;
-        Ok(Arc::new(Self { jobs: Some(jobs), counts, thread: Some(thread) }))
+            .name("embed-batcher".into())
+            .spawn(move || serve(session, &thread_layout, &queue, max.max(1), wait, &thread_counts))?;
+        Ok(Arc::new(Self { jobs: Some(jobs), counts, thread: Some(thread), layout }))
+    }
+
+    pub(crate) fn layout(&self) -> &RecognitionLayout {
+        &self.layout
     }
 
     /// The embedding of one aligned face, computed with whatever other faces arrive at the same time.
     pub fn embed(&self, aligned: &RgbImage) -> Result<Embedding, InferenceError> {
-        let stopped = || InferenceError::new("sface", "the embedding batcher stopped");
+        let stopped = || InferenceError::new("recognition", "the embedding batcher stopped");
         let (reply, answer) = crossbeam_channel::bounded(1);
         let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
         jobs.send(Job { face: aligned.clone(), reply }).map_err(|_| stopped())?;
@@ -91,8 +106,15 @@ impl EmbedBatcher {
     }
 }
 
-fn serve(mut session: Session, queue: &Receiver<Job>, max: usize, wait: Duration, counts: &Counts) {
-    let blank = RgbImage::new(super::ALIGNED_SIZE, super::ALIGNED_SIZE);
+fn serve(
+    mut session: Session,
+    layout: &RecognitionLayout,
+    queue: &Receiver<Job>,
+    max: usize,
+    wait: Duration,
+    counts: &Counts,
+) {
+    let blank = RgbImage::new(layout.input_size, layout.input_size);
     while let Ok(first) = queue.recv() {
         let deadline = Instant::now() + wait;
         let mut jobs = vec![first];
@@ -104,7 +126,7 @@ fn serve(mut session: Session, queue: &Receiver<Job>, max: usize, wait: Duration
         }
         let mut faces: Vec<&RgbImage> = jobs.iter().map(|j| &j.face).collect();
         faces.resize(max, &blank);
-        let result = embed::run(&mut session, &faces);
+        let result = embed::run(&mut session, layout, &faces);
         counts.batches.fetch_add(1, Ordering::Relaxed);
         counts.faces.fetch_add(jobs.len() as u64, Ordering::Relaxed);
         crate::metrics::count_embed_batch(jobs.len());

@@ -15,6 +15,7 @@ pub mod models;
 pub mod onnx_graph;
 pub mod pool;
 pub mod quality;
+pub mod recognition;
 pub mod testing;
 mod text_detect;
 mod text_recognize;
@@ -22,13 +23,14 @@ mod text_recognize;
 use image::{ImageEncoder, RgbImage};
 use serde::Deserialize;
 
-pub use align::{align, ALIGNED_SIZE};
+pub use align::{align, align_to, ALIGNED_SIZE};
 pub use buffers::{Pixels, UploadBytes};
 pub use decode::{decode, DecodeError, DecodeLimits};
 pub use embed::{Embedding, EMBEDDING_DIM};
 pub use face::{iou, largest, Face};
 pub use models::{Device, InferenceError, ModelError, ModelFiles, ModelHash, SessionOptions};
 pub use quality::{QualityIssue, QualityLimits, Role};
+pub use recognition::{RecognitionLayout, TemplateSpace};
 pub use text_detect::TextBox;
 
 use detect::Detector;
@@ -196,6 +198,8 @@ pub struct Pipeline {
     text_detector: TextDetector,
     text_recognizer: TextRecognizer,
     embedder: Embedder,
+    /// The model the embedder's templates come from.
+    template_space: TemplateSpace,
     liveness: LivenessModels,
     settings: PipelineSettings,
 }
@@ -222,9 +226,10 @@ impl Pipeline {
         let open = |path: &std::path::Path| models::open_session(&env, path, opts);
         let embedder = match batcher {
             Some(batcher) => Embedder::Batched(batcher),
-            None => Embedder::Local(open(&files.recognition)?),
+            None => Embedder::Local(open(&files.recognition)?, files.recognition_layout.clone()),
         };
         Ok(Self {
+            template_space: files.template_space.clone(),
             detector: Detector::new(open(&files.detection)?),
             text_detector: TextDetector::new(open(&files.text_detection)?),
             text_recognizer: TextRecognizer::new(open(&files.text_recognition)?, &files.text_recognition)?,
@@ -236,6 +241,11 @@ impl Pipeline {
 
     pub fn settings(&self) -> &PipelineSettings {
         &self.settings
+    }
+
+    /// The recognition model's templates: its sha256 and their length.
+    pub fn template_space(&self) -> &TemplateSpace {
+        &self.template_space
     }
 
     /// Every face scoring above `min_score`; when there is none, the hard-capture retries (`retry_hard_captures`).
@@ -285,7 +295,8 @@ impl Pipeline {
     }
 
     pub fn embed(&mut self, img: &RgbImage, face: &Face) -> Result<Embedding, InferenceError> {
-        self.embedder.embed(&align(img, face))
+        let size = self.embedder.layout().input_size;
+        self.embedder.embed(&align_to(img, face, size))
     }
 
     /// Ensemble probabilities [spoof A, real, spoof B].
@@ -352,7 +363,14 @@ impl Pipeline {
             crate::metrics::observe_stage(crate::metrics::Stage::Liveness, started.elapsed());
         }
         let started = std::time::Instant::now();
-        examined.embedding = Some(self.embedder.embed(&aligned)?);
+        // The 112 crop serves the quality checks and the case; a model with another input size gets its own.
+        let size = self.embedder.layout().input_size;
+        let embedding = if size == ALIGNED_SIZE {
+            self.embedder.embed(&aligned)?
+        } else {
+            self.embedder.embed(&align_to(img, &face, size))?
+        };
+        examined.embedding = Some(embedding);
         crate::metrics::observe_stage(crate::metrics::Stage::Embed, started.elapsed());
         examined.face = Some(face);
         examined.crop = Some(FaceCrop(aligned.into_raw()));

@@ -9,6 +9,8 @@ use ort::session::Session;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::recognition::{RecognitionLayout, TemplateSpace};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     #[error("cannot read model manifest {path}: {reason}")]
@@ -25,6 +27,8 @@ pub enum ModelError {
     Session { path: PathBuf, reason: String },
     #[error("execution provider `{0}` was requested but this build lacks it (rebuild with --features cuda)")]
     ProviderNotBuilt(&'static str),
+    #[error("recognition model {path}: {reason} (models/manifest.toml, [model.layout])")]
+    Layout { path: PathBuf, reason: String },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +62,8 @@ struct ManifestEntry {
     role: String,
     file: PathBuf,
     sha256: String,
+    /// The recognition model's input and output (required for it, refused for any other role).
+    layout: Option<RecognitionLayout>,
 }
 
 /// The verified paths of the model files.
@@ -65,6 +71,10 @@ struct ManifestEntry {
 pub struct ModelFiles {
     pub detection: PathBuf,
     pub recognition: PathBuf,
+    /// What the recognition model reads and returns.
+    pub recognition_layout: RecognitionLayout,
+    /// The templates the recognition model makes: its sha256 and their length.
+    pub template_space: TemplateSpace,
     pub liveness_v2: PathBuf,
     pub liveness_v1se: PathBuf,
     /// PP-OCRv4 text detection: is the document photo a document.
@@ -87,9 +97,25 @@ impl ModelFiles {
             verify_sha256(&file, &entry.sha256)?;
             Ok(file)
         };
+        if let Some(entry) = manifest.model.iter().find(|m| m.role != "recognition" && m.layout.is_some()) {
+            let reason = format!("role `{}` has a layout; only the recognition model takes one", entry.role);
+            return Err(ModelError::Manifest { path, reason });
+        }
+        let recognition = find("recognition")?;
+        let entry =
+            manifest.model.iter().find(|m| m.role == "recognition").ok_or(ModelError::MissingRole("recognition"))?;
+        let layout_err = |reason: String| ModelError::Layout { path: recognition.clone(), reason };
+        let layout = entry.layout.clone().ok_or_else(|| layout_err("the manifest gives no layout".into()))?;
+        if let Some(problem) = layout.problem() {
+            return Err(layout_err(problem.into()));
+        }
+        let template_space =
+            TemplateSpace { model_sha256: entry.sha256.to_ascii_lowercase(), dim: layout.embedding_dim };
         Ok(Self {
             detection: find("detection")?,
-            recognition: find("recognition")?,
+            recognition,
+            recognition_layout: layout,
+            template_space,
             liveness_v2: find("liveness_v2")?,
             liveness_v1se: find("liveness_v1se")?,
             text_detection: find("text_detection")?,
@@ -230,6 +256,8 @@ mod tests {
     use super::*;
 
     const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    const LAYOUT: &str = "[model.layout]\ninput_size = 112\ncolour = \"rgb\"\nmean = [0.0, 0.0, 0.0]\n\
+                          std = [1.0, 1.0, 1.0]\nembedding_dim = 128\n";
 
     fn manifest_dir(detection_sha: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -238,6 +266,9 @@ mod tests {
             std::fs::write(dir.path().join(format!("{role}.onnx")), b"").expect("write");
             let sha = if role == "detection" { detection_sha } else { EMPTY_SHA256 };
             manifest.push_str(&format!("[[model]]\nrole = \"{role}\"\nfile = \"{role}.onnx\"\nsha256 = \"{sha}\"\n"));
+            if role == "recognition" {
+                manifest.push_str(LAYOUT);
+            }
         }
         std::fs::write(dir.path().join("manifest.toml"), manifest).expect("write");
         dir
@@ -248,6 +279,25 @@ mod tests {
         let dir = manifest_dir(EMPTY_SHA256);
         let files = ModelFiles::verified(dir.path()).expect("verified");
         assert!(files.recognition.ends_with("recognition.onnx"));
+        assert_eq!(files.recognition_layout, RecognitionLayout::SFACE);
+        assert_eq!(files.template_space, TemplateSpace { model_sha256: EMPTY_SHA256.into(), dim: 128 });
+    }
+
+    #[test]
+    fn a_recognition_model_without_a_layout_or_with_an_impossible_one_is_refused() {
+        let dir = manifest_dir(EMPTY_SHA256);
+        let manifest = dir.path().join("manifest.toml");
+        let text = std::fs::read_to_string(&manifest).expect("read");
+        std::fs::write(&manifest, text.replace(LAYOUT, "")).expect("write");
+        let err = ModelFiles::verified(dir.path()).expect_err("no layout");
+        assert!(matches!(err, ModelError::Layout { .. }) && err.to_string().contains("no layout"), "{err}");
+        std::fs::write(&manifest, text.replace("embedding_dim = 128", "embedding_dim = 0")).expect("write");
+        let err = ModelFiles::verified(dir.path()).expect_err("bad layout");
+        assert!(err.to_string().contains("embedding_dim"), "{err}");
+        // The last entry (text_recognition) gets a layout as well.
+        std::fs::write(&manifest, format!("{text}{LAYOUT}")).expect("write");
+        let err = ModelFiles::verified(dir.path()).expect_err("layout on text recognition");
+        assert!(err.to_string().contains("only the recognition model"), "{err}");
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct InferencePool {
     alive: Arc<AtomicUsize>,
     workers: usize,
     handles: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// The recognition model of every worker's pipeline (one manifest loaded them all).
+    template_space: super::TemplateSpace,
 }
 
 impl InferencePool {
@@ -35,6 +37,8 @@ impl InferencePool {
         let (sender, receiver) = crossbeam_channel::unbounded::<Job>();
         let alive = Arc::new(AtomicUsize::new(0));
         let workers = pipelines.len();
+        // A pool without workers embeds nothing; SFace's space is as good as any for it.
+        let template_space = pipelines.first().map_or_else(super::TemplateSpace::sface, |p| p.template_space().clone());
         let mut handles = Vec::with_capacity(workers);
         for (i, mut pipeline) in pipelines.into_iter().enumerate() {
             let receiver = receiver.clone();
@@ -51,7 +55,12 @@ impl InferencePool {
                 Err(_) => tracing::error!(worker = i, "could not spawn an inference thread"),
             }
         }
-        Self { sender: Mutex::new(Some(sender)), alive, workers, handles: Mutex::new(handles) }
+        Self { sender: Mutex::new(Some(sender)), alive, workers, handles: Mutex::new(handles), template_space }
+    }
+
+    /// The templates this pool's pipelines make: the recognition model's sha256 and their length.
+    pub fn template_space(&self) -> &super::TemplateSpace {
+        &self.template_space
     }
 
     /// Stops taking jobs, lets the workers finish the ones queued, and joins them (their pipelines, and with them

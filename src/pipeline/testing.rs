@@ -7,8 +7,13 @@ use super::{Embedding, EMBEDDING_DIM};
 /// A deterministic pseudo-random unit vector (xorshift): distinct seeds are nearly orthogonal, so synthetic
 /// galleries behave like galleries of different people.
 pub fn synthetic_embedding(seed: u64) -> Embedding {
+    synthetic_embedding_of(seed, EMBEDDING_DIM)
+}
+
+/// As `synthetic_embedding`, `dim` values long (another recognition model's templates).
+pub fn synthetic_embedding_of(seed: u64, dim: usize) -> Embedding {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut raw = [0.0f32; EMBEDDING_DIM];
+    let mut raw = vec![0.0f32; dim.max(1)];
     for v in raw.iter_mut() {
         x ^= x << 13;
         x ^= x >> 7;
@@ -16,7 +21,7 @@ pub fn synthetic_embedding(seed: u64) -> Embedding {
         *v = (x % 2001) as f32 / 1000.0 - 1.0;
     }
     // x starts odd and xorshift never reaches zero, so the vector has non-zero components.
-    Embedding::normalised(raw).unwrap_or_else(|| unreachable!("xorshift never yields an all-zero vector"))
+    Embedding::normalised(&mut raw).unwrap_or_else(|| unreachable!("xorshift never yields an all-zero vector"))
 }
 
 /// Rewrites the IHDR width/height of a PNG (and its CRC) so the header claims `w` x `h` pixels.
@@ -66,4 +71,63 @@ pub fn resize_pixel_by_pixel(src: &RgbImage, dst_w: u32, dst_h: u32) -> RgbImage
             (top * (1.0 - fy) + bottom * fy).round().clamp(0.0, 255.0) as u8
         }))
     })
+}
+
+/// Writes to `out` a models directory whose recognition model is the one in `models` in another layout
+/// (`onnx_graph::relayout`: a BGR face of `scale` (1 or 2) times the size, normalised as (v - 127.5) / 128, 512
+/// values), its manifest naming the new file, sha256 and layout; the other models are linked from `models`.
+/// Returns the new model's template space. A lender can rehearse the swap with it (`faceverify relayout-model`);
+/// the tests use it as the second layout whose right answers are known (SFace's scores).
+pub fn write_relayout_models(
+    models: &std::path::Path,
+    out: &std::path::Path,
+    scale: u32,
+) -> anyhow::Result<super::TemplateSpace> {
+    use anyhow::Context;
+    use sha2::Digest;
+    let files = super::ModelFiles::verified(models)?;
+    let layout = &files.recognition_layout;
+    let model = std::fs::read(&files.recognition)?;
+    let clean = super::onnx_graph::without_initializer_inputs(&model)?;
+    let wrapped =
+        super::onnx_graph::relayout(&clean, u64::from(layout.input_size), layout.embedding_dim, u64::from(scale))?;
+    let sha256 = hex::encode(sha2::Sha256::digest(&wrapped));
+    std::fs::create_dir_all(out.join("recognition"))?;
+    std::fs::write(out.join("recognition/relayout.onnx"), &wrapped)?;
+    let manifest_path = models.join("manifest.toml");
+    let mut manifest: toml::Table = toml::from_str(&std::fs::read_to_string(&manifest_path)?)?;
+    let entries = manifest.get_mut("model").and_then(|m| m.as_array_mut()).context("manifest lists no models")?;
+    for entry in entries.iter_mut().filter_map(|e| e.as_table_mut()) {
+        let file = entry.get("file").and_then(|f| f.as_str()).context("a model without a file")?.to_owned();
+        if entry.get("role").and_then(|r| r.as_str()) != Some("recognition") {
+            let (from, to) = (std::fs::canonicalize(models.join(&file))?, out.join(&file));
+            if let Some(dir) = to.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            if !to.exists() {
+                std::os::unix::fs::symlink(from, to)?;
+            }
+            continue;
+        }
+        let mean = f64::from(super::onnx_graph::RELAYOUT_MEAN);
+        let std = f64::from(super::onnx_graph::RELAYOUT_STD);
+        let relayout = format!(
+            "input_size = {}\ncolour = \"bgr\"\nmean = [{mean:?}, {mean:?}, {mean:?}]\nstd = [{std:?}, {std:?}, {std:?}]\n\
+             embedding_dim = {}\n",
+            scale * layout.input_size,
+            super::onnx_graph::RELAYOUT_DIM
+        );
+        entry.insert("file".into(), "recognition/relayout.onnx".into());
+        entry.insert("sha256".into(), sha256.clone().into());
+        entry.insert("source".into(), format!("{file} wrapped by faceverify's onnx_graph::relayout").into());
+        entry.insert("obtained".into(), "faceverify relayout-model".into());
+        let input = format!(
+            "face: float32 [1,3,{0},{0}], BGR, (v - 127.5) / 128; output embedding [1,512]",
+            scale * layout.input_size
+        );
+        entry.insert("input".into(), input.into());
+        entry.insert("layout".into(), toml::Value::Table(toml::from_str(&relayout)?));
+    }
+    std::fs::write(out.join("manifest.toml"), toml::to_string(&manifest)?)?;
+    Ok(super::TemplateSpace { model_sha256: sha256, dim: super::onnx_graph::RELAYOUT_DIM })
 }

@@ -42,9 +42,14 @@ impl Review {
         let row = biometrics::template_of(&mut tx, case.verification_id).await?.ok_or(ReviewError::Erased)?;
         let wrapped = biometrics::wrapped_key(&mut tx, subject).await?.ok_or(ReviewError::Erased)?;
         let entry_id = Uuid::new_v4();
-        let stored =
-            TemplateBinding { record_id: row.id, verification_id: row.verification_id, subject, purpose: row.purpose };
-        let entry = blocklist_binding(entry_id, case.verification_id, subject);
+        let stored = TemplateBinding {
+            record_id: row.id,
+            verification_id: row.verification_id,
+            subject,
+            purpose: row.purpose,
+            model: &row.model,
+        };
+        let entry = blocklist_binding(entry_id, case.verification_id, subject, &row.model);
         let opened = DataKey::unwrap(&wrapped, &self.kek, subject).and_then(|key| {
             let template = open_template(&key, &row.sealed, &stored)?;
             Ok((seal_template(&key, &template, &entry)?, template))
@@ -63,6 +68,7 @@ impl Review {
             sealed: &sealed,
             reason: CONFIRMED_FRAUD,
             added_by: &principal.actor,
+            model: &row.model,
         };
         match blocklist::insert(&mut tx, &new).await {
             Err(StoreError::Conflict) => return Err(ReviewError::AlreadyListed),
@@ -72,7 +78,10 @@ impl Review {
         let audited = audit::append(&mut tx, &event).await?;
         let listed = blocklist::list(&mut tx).await?.into_iter().find(|e| e.id == entry_id.to_string());
         tx.commit(audited).await?;
-        self.blocklist.insert(subject, entry_id, &template);
+        // A face enrolled under a recognition model used before is listed under it, and compared with nothing now.
+        if row.model == self.blocklist.space().model_sha256 {
+            self.blocklist.insert(subject, entry_id, &template);
+        }
         listed.ok_or(ReviewError::Store(StoreError::NotFound))
     }
 

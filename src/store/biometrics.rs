@@ -37,11 +37,14 @@ pub struct NewTemplate<'a> {
     pub subject_ref: &'a str,
     pub purpose: Purpose,
     pub sealed: &'a [u8],
+    /// The recognition model's sha256 (bound into `sealed`).
+    pub model: &'a str,
 }
 
 pub async fn insert_template(conn: &mut AnyConnection, t: &NewTemplate<'_>) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO templates (id, verification_id, subject_ref, purpose, sealed, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO templates (id, verification_id, subject_ref, purpose, sealed, created_at, model)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(t.id.to_string())
     .bind(t.verification_id.to_string())
@@ -49,6 +52,7 @@ pub async fn insert_template(conn: &mut AnyConnection, t: &NewTemplate<'_>) -> R
     .bind(t.purpose.as_str())
     .bind(t.sealed)
     .bind(now_rfc3339()?)
+    .bind(t.model)
     .execute(conn)
     .await?;
     Ok(())
@@ -61,6 +65,8 @@ pub struct SealedRow {
     pub subject_ref: String,
     pub purpose: Purpose,
     pub sealed: Vec<u8>,
+    /// The recognition model that made it.
+    pub model: String,
 }
 
 /// A `templates` row as stored: ids and purpose are parsed on the way out.
@@ -71,6 +77,7 @@ struct TemplateRow {
     subject_ref: String,
     purpose: String,
     sealed: Vec<u8>,
+    model: String,
 }
 
 impl TryFrom<TemplateRow> for SealedRow {
@@ -83,13 +90,15 @@ impl TryFrom<TemplateRow> for SealedRow {
             subject_ref: r.subject_ref,
             purpose: Purpose::parse(&r.purpose).ok_or(StoreError::Corrupt("purpose"))?,
             sealed: r.sealed,
+            model: r.model,
         })
     }
 }
 
+/// Every stored template, of whatever model (the vault check opens each under its own).
 pub async fn all_templates(conn: &mut AnyConnection) -> Result<Vec<SealedRow>, StoreError> {
     let rows = sqlx::query_as::<_, TemplateRow>(
-        "SELECT id, verification_id, subject_ref, purpose, sealed FROM templates ORDER BY created_at",
+        "SELECT id, verification_id, subject_ref, purpose, sealed, model FROM templates ORDER BY created_at",
     )
     .fetch_all(conn)
     .await?;
@@ -102,10 +111,13 @@ pub struct TemplateIds {
     pub verification_id: Uuid,
 }
 
-/// The ids of every stored template (what a gallery synchronisation pass compares with memory).
-pub async fn template_index(conn: &mut AnyConnection) -> Result<Vec<TemplateIds>, StoreError> {
-    let rows =
-        sqlx::query_as::<_, (String, String)>("SELECT id, verification_id FROM templates").fetch_all(conn).await?;
+/// The ids of every stored template of recognition model `model` (what a gallery synchronisation pass compares
+/// with memory).
+pub async fn template_index(conn: &mut AnyConnection, model: &str) -> Result<Vec<TemplateIds>, StoreError> {
+    let rows = sqlx::query_as::<_, (String, String)>("SELECT id, verification_id FROM templates WHERE model = $1")
+        .bind(model)
+        .fetch_all(conn)
+        .await?;
     rows.iter()
         .map(|(id, verification_id)| {
             Ok(TemplateIds {
@@ -117,12 +129,19 @@ pub async fn template_index(conn: &mut AnyConnection) -> Result<Vec<TemplateIds>
         .collect()
 }
 
+/// How many stored templates come from another recognition model than `model`.
+pub async fn count_other_models(conn: &mut AnyConnection, model: &str) -> Result<usize, StoreError> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM templates WHERE model <> $1").bind(model).fetch_one(conn).await?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
 /// The sealed templates with these ids (those still stored).
 pub async fn templates_by_id(conn: &mut AnyConnection, ids: &[Uuid]) -> Result<Vec<SealedRow>, StoreError> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let row = sqlx::query_as::<_, TemplateRow>(
-            "SELECT id, verification_id, subject_ref, purpose, sealed FROM templates WHERE id = $1",
+            "SELECT id, verification_id, subject_ref, purpose, sealed, model FROM templates WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&mut *conn)
@@ -137,7 +156,7 @@ pub async fn templates_by_id(conn: &mut AnyConnection, ids: &[Uuid]) -> Result<V
 /// The sealed selfie template of verification `verification_id`, if one is stored.
 pub async fn template_of(conn: &mut AnyConnection, verification_id: Uuid) -> Result<Option<SealedRow>, StoreError> {
     let row = sqlx::query_as::<_, TemplateRow>(
-        "SELECT id, verification_id, subject_ref, purpose, sealed FROM templates WHERE verification_id = $1",
+        "SELECT id, verification_id, subject_ref, purpose, sealed, model FROM templates WHERE verification_id = $1",
     )
     .bind(verification_id.to_string())
     .fetch_optional(conn)

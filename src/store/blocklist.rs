@@ -14,6 +14,8 @@ pub struct NewEntry<'a> {
     pub sealed: &'a [u8],
     pub reason: &'a str,
     pub added_by: &'a str,
+    /// The recognition model of the template (bound into `sealed`).
+    pub model: &'a str,
 }
 
 /// An entry as listed: no template, no subject reference.
@@ -34,13 +36,14 @@ pub struct SealedEntry {
     pub verification_id: String,
     pub subject_ref: String,
     pub sealed: Vec<u8>,
+    pub model: String,
 }
 
 /// Adds an entry; a case already on the list is a `Conflict`.
 pub async fn insert(conn: &mut AnyConnection, e: &NewEntry<'_>) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO blocklist (id, case_id, verification_id, subject_ref, sealed, reason, added_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO blocklist (id, case_id, verification_id, subject_ref, sealed, reason, added_by, created_at, model)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(e.id.to_string())
     .bind(e.case_id.to_string())
@@ -50,6 +53,7 @@ pub async fn insert(conn: &mut AnyConnection, e: &NewEntry<'_>) -> Result<(), St
     .bind(e.reason)
     .bind(e.added_by)
     .bind(now_rfc3339()?)
+    .bind(e.model)
     .execute(conn)
     .await?;
     Ok(())
@@ -77,9 +81,9 @@ pub async fn delete(conn: &mut AnyConnection, id: Uuid) -> Result<bool, StoreErr
     Ok(done.rows_affected() > 0)
 }
 
-/// Every entry's id (what a synchronisation pass compares with memory).
-pub async fn ids(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT id FROM blocklist").fetch_all(conn).await?)
+/// The id of every entry of recognition model `model` (what a synchronisation pass compares with memory).
+pub async fn ids(conn: &mut AnyConnection, model: &str) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT id FROM blocklist WHERE model = $1").bind(model).fetch_all(conn).await?)
 }
 
 /// The sealed entries with these ids (those still stored).
@@ -87,7 +91,7 @@ pub async fn sealed_by_id(conn: &mut AnyConnection, ids: &[Uuid]) -> Result<Vec<
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let row = sqlx::query_as::<_, SealedEntry>(
-            "SELECT id, verification_id, subject_ref, sealed FROM blocklist WHERE id = $1",
+            "SELECT id, verification_id, subject_ref, sealed, model FROM blocklist WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&mut *conn)

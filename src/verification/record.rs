@@ -91,8 +91,14 @@ pub(super) async fn store(
     }
     if let (Some(template), Some(key)) = (&evidence.selfie.embedding, &key) {
         let template_id = Uuid::new_v4();
-        let binding =
-            TemplateBinding { record_id: template_id, verification_id: record.id, subject, purpose: meta.purpose };
+        let model = core.pool.template_space().model_sha256.as_str();
+        let binding = TemplateBinding {
+            record_id: template_id,
+            verification_id: record.id,
+            subject,
+            purpose: meta.purpose,
+            model,
+        };
         let sealed = seal_template(key, template, &binding).map_err(StoreError::Vault)?;
         let row = NewTemplate {
             id: template_id,
@@ -100,6 +106,7 @@ pub(super) async fn store(
             subject_ref: subject,
             purpose: meta.purpose,
             sealed: &sealed,
+            model,
         };
         biometrics::insert_template(&mut tx, &row).await?;
     }

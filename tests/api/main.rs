@@ -37,6 +37,7 @@ mod liveness_attempts;
 mod liveness_sessions;
 mod login_limits;
 mod openapi;
+mod recognition_swap;
 mod reference;
 mod reference_photo;
 mod replicas;

@@ -268,7 +268,7 @@ mod tests {
     fn photo(identity: usize, v: [f32; 2]) -> Photo {
         let mut raw = [0.0; crate::pipeline::EMBEDDING_DIM];
         raw[..2].copy_from_slice(&v);
-        let face = Embedding::normalised(raw).expect("unit");
+        let face = Embedding::normalised(&mut raw).expect("unit");
         Photo { identity, card: Some(face.clone()), face }
     }
 

@@ -11,7 +11,9 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 mod prelu;
+mod relayout;
 pub use prelu::prelu_as_max;
+pub use relayout::{relayout, RELAYOUT_DIM, RELAYOUT_MEAN, RELAYOUT_STD};
 
 const MODEL_GRAPH: u64 = 7;
 const GRAPH_INITIALIZER: u64 = 5;

@@ -15,12 +15,12 @@ use super::{
     TENSOR_NAME,
 };
 
-const GRAPH_NODE: u64 = 1;
+pub(super) const GRAPH_NODE: u64 = 1;
 const NODE_INPUT: u64 = 1;
 const NODE_OUTPUT: u64 = 2;
 const NODE_NAME: u64 = 3;
 const NODE_OP_TYPE: u64 = 4;
-const NODE_ATTRIBUTE: u64 = 5;
+pub(super) const NODE_ATTRIBUTE: u64 = 5;
 const NODE_DOMAIN: u64 = 7;
 const TENSOR_DIMS: u64 = 1;
 const TENSOR_DATA_TYPE: u64 = 2;
@@ -179,7 +179,7 @@ fn varint_value(f: &Field<'_>) -> Result<u64, FormatError> {
     super::varint(f.raw, &mut pos)
 }
 
-fn node(name: &[u8], op_type: &str, inputs: &[&[u8]], output: &[u8]) -> Vec<u8> {
+pub(super) fn node(name: &[u8], op_type: &str, inputs: &[&[u8]], output: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     for input in inputs {
         put_message(&mut out, NODE_INPUT, input);
@@ -190,7 +190,7 @@ fn node(name: &[u8], op_type: &str, inputs: &[&[u8]], output: &[u8]) -> Vec<u8> 
     out
 }
 
-fn float_tensor(name: &[u8], dims: &[u64], values: &[f32]) -> Vec<u8> {
+pub(super) fn float_tensor(name: &[u8], dims: &[u64], values: &[f32]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut packed = Vec::new();
     for &d in dims {
