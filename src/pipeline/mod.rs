@@ -43,6 +43,11 @@ use text_recognize::TextRecognizer;
 use crate::document::mrz::{self, MrzReading};
 use crate::document::{presence, DocumentSettings};
 
+/// How wide (pixels) a small face is made before its landmarks are found again (`Pipeline::refined`).
+const REFINED_FACE_PX: f32 = 160.0;
+/// The face is already found: the second look only needs its landmarks.
+const REFINE_MIN_SCORE: f32 = 0.5;
+
 /// Detector score thresholds per role (the models README: 0.8 for selfies, 0.6 for ID images).
 #[derive(Debug, Clone, Deserialize)]
 pub struct DetectionSettings {
@@ -51,6 +56,10 @@ pub struct DetectionSettings {
     /// When no face is found: look again in the photo padded (a face that fills the frame) and contrast-stretched
     /// (a dim capture). `faceverify eval-acquisition` measures both ways.
     pub retry_hard_captures: bool,
+    /// A face whose eyes are closer than this (pixels) has its landmarks found again in its region enlarged to
+    /// `REFINED_FACE_PX` wide before it is aligned (YuNet's landmarks on a small face are coarse). 0: never.
+    #[serde(default)]
+    pub refine_landmarks_below: f32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -72,6 +81,9 @@ impl PipelineSettings {
         let d = &self.detection;
         if !(0.0..1.0).contains(&d.selfie_min_score) || !(0.0..1.0).contains(&d.document_min_score) {
             return Err(Invalid::new("detection", "scores must be in [0, 1)"));
+        }
+        if !(d.refine_landmarks_below.is_finite() && d.refine_landmarks_below >= 0.0) {
+            return Err(Invalid::new("detection.refine_landmarks_below", "must be a distance in pixels, 0 for never"));
         }
         if self.document.required && self.document.min_text_lines == 0 {
             return Err(Invalid::new("document.min_text_lines", "must be at least 1 when a document is required"));
@@ -273,6 +285,45 @@ impl Pipeline {
         Ok(self.detector.detect(&padded, min_score)?.into_iter().map(|f| f.shifted(-offset, -offset)).collect())
     }
 
+    /// `face` with its landmarks found again in its region enlarged (when it is small, see
+    /// `DetectionSettings::refine_landmarks_below`); as it is when they are not found there.
+    pub fn refined(&mut self, img: &RgbImage, face: &Face) -> Result<Face, InferenceError> {
+        let below = self.settings.detection.refine_landmarks_below;
+        if below <= 0.0 || face.inter_ocular() >= below || face.width() <= 1.0 {
+            return Ok(*face);
+        }
+        // A square about the face, 2.5 times its larger side, cut to the photo.
+        let side = 2.5 * face.width().max(face.height());
+        let (cx, cy) = ((face.bbox[0] + face.bbox[2]) / 2.0, (face.bbox[1] + face.bbox[3]) / 2.0);
+        let clamp = |v: f32, max: u32| v.clamp(0.0, max as f32) as u32;
+        let (x0, y0) = (clamp(cx - side / 2.0, img.width()), clamp(cy - side / 2.0, img.height()));
+        let (x1, y1) = (clamp(cx + side / 2.0, img.width()), clamp(cy + side / 2.0, img.height()));
+        let (w, h) = (x1.saturating_sub(x0), y1.saturating_sub(y0));
+        let scale = REFINED_FACE_PX / face.width();
+        let (sw, sh) = ((w as f32 * scale).round() as u32, (h as f32 * scale).round() as u32);
+        if w == 0 || h == 0 || sw == 0 || sh == 0 {
+            return Ok(*face);
+        }
+        let enlarged = image_ops::resize_region(img, [x0, y0, w, h], sw, sh);
+        let (sx, sy) = (w as f32 / sw as f32, h as f32 / sh as f32);
+        let back = |f: &Face| Face {
+            bbox: [
+                f.bbox[0] * sx + x0 as f32,
+                f.bbox[1] * sy + y0 as f32,
+                f.bbox[2] * sx + x0 as f32,
+                f.bbox[3] * sy + y0 as f32,
+            ],
+            score: f.score,
+            landmarks: f.landmarks.map(|[x, y]| [x * sx + x0 as f32, y * sy + y0 as f32]),
+        };
+        let found = self.detector.detect(&enlarged, REFINE_MIN_SCORE)?;
+        let best = found.iter().map(back).map(|f| (iou(&f.bbox, &face.bbox), f)).max_by(|a, b| a.0.total_cmp(&b.0));
+        Ok(match best {
+            Some((overlap, again)) if overlap >= 0.5 => Face { landmarks: again.landmarks, ..*face },
+            _ => *face,
+        })
+    }
+
     /// Regions of printed text.
     pub fn detect_text(&mut self, img: &RgbImage) -> Result<Vec<TextBox>, InferenceError> {
         self.text_detector.detect(img)
@@ -295,8 +346,9 @@ impl Pipeline {
     }
 
     pub fn embed(&mut self, img: &RgbImage, face: &Face) -> Result<Embedding, InferenceError> {
+        let face = self.refined(img, face)?;
         let size = self.embedder.layout().input_size;
-        self.embedder.embed(&align_to(img, face, size))
+        self.embedder.embed(&align_to(img, &face, size))
     }
 
     /// Ensemble probabilities [spoof A, real, spoof B].
@@ -355,6 +407,7 @@ impl Pipeline {
             examined.issues = issues;
             return Ok(examined);
         };
+        let face = self.refined(img, &face)?;
         let aligned = align(img, &face);
         issues.extend(quality::face_issues(&face, &aligned, role, &self.settings.quality));
         if role == Role::Selfie {

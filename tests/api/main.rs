@@ -44,6 +44,7 @@ mod replicas;
 mod retention;
 mod revocation;
 mod service_keys;
+mod small_faces;
 mod startup;
 mod store;
 mod subjects;
