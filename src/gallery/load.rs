@@ -32,8 +32,8 @@ pub async fn load(store: &Store, kek: &Kek, space: &TemplateSpace) -> Result<Gal
     Ok(gallery)
 }
 
-/// Opens `rows` (templates of the gallery's model) into `gallery`; returns how many opened and how many failed their integrity check (each raising a
-/// security event in `tx`, and recorded in the gallery as unopenable).
+/// Opens `rows` (templates of the gallery's model) into `gallery`; returns how many opened and how many failed their
+/// integrity check (each raising a security event in `tx`, and recorded in the gallery as unopenable).
 pub(super) async fn open_into(
     tx: &mut WriteTx,
     kek: &Kek,

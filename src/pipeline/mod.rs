@@ -56,8 +56,8 @@ pub struct DetectionSettings {
     /// When no face is found: look again in the photo padded (a face that fills the frame) and contrast-stretched
     /// (a dim capture). `faceverify eval-acquisition` measures both ways.
     pub retry_hard_captures: bool,
-    /// A face whose eyes are closer than this (pixels) has its landmarks found again in its region enlarged to
-    /// `REFINED_FACE_PX` wide before it is aligned (YuNet's landmarks on a small face are coarse). 0: never.
+    /// A face whose eyes are closer than this (pixels) has its landmarks found again in its region enlarged until
+    /// the face is `REFINED_FACE_PX` wide before it is aligned (YuNet's landmarks on a small face are coarse). 0: never.
     #[serde(default)]
     pub refine_landmarks_below: f32,
 }
@@ -299,7 +299,8 @@ impl Pipeline {
         let (x0, y0) = (clamp(cx - side / 2.0, img.width()), clamp(cy - side / 2.0, img.height()));
         let (x1, y1) = (clamp(cx + side / 2.0, img.width()), clamp(cy + side / 2.0, img.height()));
         let (w, h) = (x1.saturating_sub(x0), y1.saturating_sub(y0));
-        let scale = REFINED_FACE_PX / face.width();
+        // At most 1024 px a side, whatever the box's shape.
+        let scale = (REFINED_FACE_PX / face.width()).min(1024.0 / w.max(h).max(1) as f32);
         let (sw, sh) = ((w as f32 * scale).round() as u32, (h as f32 * scale).round() as u32);
         if w == 0 || h == 0 || sw == 0 || sh == 0 {
             return Ok(*face);

@@ -191,6 +191,12 @@ pub(super) fn node(name: &[u8], op_type: &str, inputs: &[&[u8]], output: &[u8]) 
 }
 
 pub(super) fn float_tensor(name: &[u8], dims: &[u64], values: &[f32]) -> Vec<u8> {
+    let raw: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    tensor(name, dims, FLOAT, &raw)
+}
+
+/// An initializer of ONNX element type `data_type` whose little-endian values are `raw`.
+pub(super) fn tensor(name: &[u8], dims: &[u64], data_type: u64, raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut packed = Vec::new();
     for &d in dims {
@@ -198,10 +204,9 @@ pub(super) fn float_tensor(name: &[u8], dims: &[u64], values: &[f32]) -> Vec<u8>
     }
     put_message(&mut out, TENSOR_DIMS, &packed);
     put_varint(&mut out, TENSOR_DATA_TYPE << 3);
-    put_varint(&mut out, FLOAT);
+    put_varint(&mut out, data_type);
     put_message(&mut out, TENSOR_NAME, name);
-    let raw: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-    put_message(&mut out, TENSOR_RAW_DATA, &raw);
+    put_message(&mut out, TENSOR_RAW_DATA, raw);
     out
 }
 

@@ -12,7 +12,7 @@
 //! ignores any field of it. At k = 2 the scores also differ by the 2x2 averaging of a face aligned at twice the
 //! size: a close model, not the same one.
 
-use super::prelu::{float_tensor, node, GRAPH_NODE, NODE_ATTRIBUTE};
+use super::prelu::{float_tensor, node, tensor, GRAPH_NODE, NODE_ATTRIBUTE};
 use super::{
     fields, name_of, put_message, put_varint, rewrite_first, FormatError, GRAPH_INITIALIZER, GRAPH_INPUT, GRAPH_OUTPUT,
     LENGTH_DELIMITED, MODEL_GRAPH, SHAPE_DIM, TENSOR_NAME, TENSOR_TYPE_SHAPE, TYPE_TENSOR, VALUE_INFO_NAME,
@@ -34,9 +34,6 @@ const TENSOR_ELEM_TYPE: u64 = 1;
 const DIM_VALUE: u64 = 1;
 const FLOAT: u64 = 1;
 const INT64: u64 = 7;
-const TENSOR_DIMS: u64 = 1;
-const TENSOR_DATA_TYPE: u64 = 2;
-const TENSOR_RAW_DATA: u64 = 9;
 
 /// `model` (one input `[1,3,size,size]` RGB raw 0..255, one output `[1,dim]`, `dim` at most 512) in the layout the
 /// module describes, reading faces `scale` (1 or 2) times the size.
@@ -152,18 +149,8 @@ fn ints_attribute(name: &str, values: &[i64]) -> Vec<u8> {
 }
 
 fn int64_tensor(name: &[u8], dims: &[u64], values: &[i64]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut packed = Vec::new();
-    for &d in dims {
-        put_varint(&mut packed, d);
-    }
-    put_message(&mut out, TENSOR_DIMS, &packed);
-    put_varint(&mut out, TENSOR_DATA_TYPE << 3);
-    put_varint(&mut out, INT64);
-    put_message(&mut out, TENSOR_NAME, name);
     let raw: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-    put_message(&mut out, TENSOR_RAW_DATA, &raw);
-    out
+    tensor(name, dims, INT64, &raw)
 }
 
 /// A float tensor's value info with a fixed shape.
