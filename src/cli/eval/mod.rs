@@ -99,7 +99,21 @@ pub fn calibrate(settings: &Settings, opts: CalibrateOptions) -> anyhow::Result<
         mode,
     )?;
     let report = calibration::calibrate(&scored, opts.target_fmr, opts.folds);
-    Ok(serde_json::to_string_pretty(&report)?)
+    fitted_on(&pool, report)
+}
+
+/// A calibration report with the recognition model its scores came from: the `thresholds.recognition_sha256`
+/// that goes beside the fitted values.
+#[derive(serde::Serialize)]
+struct FittedOn<'a, T> {
+    recognition_sha256: &'a str,
+    #[serde(flatten)]
+    report: T,
+}
+
+fn fitted_on(pool: &crate::pipeline::pool::InferencePool, report: impl serde::Serialize) -> anyhow::Result<String> {
+    let recognition_sha256 = pool.template_space().model_sha256.as_str();
+    Ok(serde_json::to_string_pretty(&FittedOn { recognition_sha256, report })?)
 }
 
 /// `calibrate-1n`: the 1:N duplicate rule's tail and the bar, FPIR and FNIR per gallery size, as JSON.
@@ -120,7 +134,7 @@ pub fn calibrate_identification(
         d.document_min_score,
         &settings.thresholds,
     )?;
-    Ok(serde_json::to_string_pretty(&report)?)
+    fitted_on(&pool, report)
 }
 
 /// `eval-acquisition`: failure to acquire on hard captures made from a pairs file's photos, as JSON.
@@ -163,4 +177,21 @@ pub fn eval_same_picture(settings: &Settings, pairs: &Path, fit_source: &str) ->
         settings.thresholds.same_picture_min,
     )?;
     Ok(serde_json::to_string_pretty(&report)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_calibration_report_names_its_model_beside_its_own_fields() {
+        #[derive(serde::Serialize)]
+        struct Report {
+            threshold: f32,
+        }
+        let json = serde_json::to_value(FittedOn { recognition_sha256: "ab12", report: Report { threshold: 0.42 } })
+            .expect("serialises");
+        assert_eq!(json["recognition_sha256"], "ab12");
+        assert!((json["threshold"].as_f64().expect("flattened") - 0.42).abs() < 1e-6);
+    }
 }
