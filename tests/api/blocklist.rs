@@ -4,7 +4,7 @@
 use faceverify::policy::Role;
 use serde_json::Value;
 
-use crate::helpers::{assert_error, face, form, require_shared, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{assert_error, face, require_shared, spawn_app, spawn_app_with, TestApp};
 
 async fn decide(app: &TestApp, token: &str, case: &str) {
     let body = serde_json::json!({ "outcome": "confirm_fraud", "comment": "the same face under two applicants" });
@@ -160,22 +160,7 @@ async fn another_replica_follows_the_list_within_a_sync_pass() {
     let p = |n: &str| face(&shared, &format!("images/deepface/{n}"));
     let (fraud, entry) = blocklisted_fraud(&app, &shared).await;
     let supervisor = fraud.supervisor;
-    let at_replica = |subject: &'static str| {
-        let (app, replica, p) = (&app, &replica, &p);
-        async move {
-            let meta = app.consented_meta(subject).await;
-            let response = app
-                .client
-                .post(format!("{replica}/v1/verifications"))
-                .bearer_auth(&app.api_key)
-                .multipart(form(p("img3.jpg"), p("img12.jpg"), &meta))
-                .send()
-                .await
-                .expect("request");
-            assert_eq!(response.status().as_u16(), 201);
-            response.json::<Value>().await.expect("json")
-        }
-    };
+    let at_replica = |subject: &'static str| app.verified_at(&replica, subject, p("img3.jpg"), p("img12.jpg"));
     tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
     assert!(blocklisted(&app, &at_replica("APP-C").await).await, "the other replica read the new entry");
     let entry_id = entry["entry_id"].as_str().expect("id");

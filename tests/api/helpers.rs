@@ -231,8 +231,19 @@ impl TestApp {
     /// Verifies `selfie` against `document` (photographed as a card, see `form`) for `subject`, under a fresh
     /// consent; the verification must be stored (201). Returns the client's answer.
     pub async fn verified(&self, subject: &str, selfie: Vec<u8>, document: Vec<u8>) -> serde_json::Value {
+        self.verified_at(&self.address, subject, selfie, document).await
+    }
+
+    /// As `verified`, through the replica (or other app on this database) at `base`.
+    pub async fn verified_at(
+        &self,
+        base: &str,
+        subject: &str,
+        selfie: Vec<u8>,
+        document: Vec<u8>,
+    ) -> serde_json::Value {
         let meta = self.consented_meta(subject).await;
-        let response = self.post_verification(form(selfie, document, &meta)).await;
+        let response = self.post_verification_at(base, form(selfie, document, &meta)).await;
         assert_eq!(response.status().as_u16(), 201);
         response.json().await.expect("json")
     }
@@ -243,8 +254,13 @@ impl TestApp {
     }
 
     pub async fn post_verification(&self, form: Form) -> reqwest::Response {
+        self.post_verification_at(&self.address, form).await
+    }
+
+    /// A verification posted to the app at `base` with this app's onboarding key.
+    pub async fn post_verification_at(&self, base: &str, form: Form) -> reqwest::Response {
         self.client
-            .post(self.url("/v1/verifications"))
+            .post(format!("{base}/v1/verifications"))
             .bearer_auth(&self.api_key)
             .multipart(form)
             .send()

@@ -19,9 +19,8 @@ use faceverify::pipeline::{
 };
 use faceverify::policy::Role;
 use faceverify::startup::Application;
-use serde_json::Value;
 
-use crate::helpers::{face, form, require_shared, settings, spawn_app_with};
+use crate::helpers::{face, require_shared, settings, spawn_app_with};
 
 /// Photos of pairs.csv: three people, several photos each (deepface img1-img11 and facenet's angelina_jolie are
 /// one person).
@@ -173,25 +172,9 @@ async fn the_service_runs_on_a_swapped_model_and_keeps_the_two_models_templates_
     assert!(metrics.contains("faceverify_gallery_other_model_templates 1"), "counted, not searched");
     assert!(metrics.contains("faceverify_gallery_templates 0"), "{metrics}");
 
-    let post = |subject: &'static str, selfie: Vec<u8>, document: Vec<u8>| {
-        let (app, at) = (&app, &swapped_at);
-        async move {
-            let meta = app.consented_meta(subject).await;
-            let response = app
-                .client
-                .post(format!("{at}/v1/verifications"))
-                .bearer_auth(&app.api_key)
-                .multipart(form(selfie, document, &meta))
-                .send()
-                .await
-                .expect("request");
-            assert_eq!(response.status().as_u16(), 201);
-            response.json::<Value>().await.expect("json")
-        }
-    };
     // The very photos of the SFace applicant under another applicant: SFace's template is not compared (a swap's
     // known cost, docs/accuracy.md).
-    let first = post("APP-NEW1", p("img3.jpg"), p("img12.jpg")).await;
+    let first = app.verified_at(&swapped_at, "APP-NEW1", p("img3.jpg"), p("img12.jpg")).await;
     assert_eq!(first["decision"], "match", "{first}");
     assert_eq!(
         app.sql_count(&format!("SELECT COUNT(*) FROM templates WHERE model = '{}'", space.model_sha256)).await,
@@ -199,7 +182,7 @@ async fn the_service_runs_on_a_swapped_model_and_keeps_the_two_models_templates_
         "stored under the wrapped model"
     );
     // The same face again under a third applicant: flagged by the wrapped model's 512-value template.
-    let second = post("APP-NEW2", p("img53.jpg"), p("img54.jpg")).await;
+    let second = app.verified_at(&swapped_at, "APP-NEW2", p("img53.jpg"), p("img54.jpg")).await;
     assert_eq!(second["decision"], "review", "{second}");
     let id = second["verification_id"].as_str().expect("id");
     let sql = format!("SELECT COUNT(*) FROM verifications WHERE id = '{id}' AND reasons LIKE '%duplicate_identity%'");

@@ -44,18 +44,7 @@ async fn replicas_see_each_others_enrolments_and_erasures() {
     .await;
 
     // The same face under applicant B through the second replica: a duplicate.
-    let meta = app.consented_meta("APP-R2").await;
-    let second: Value = app
-        .client
-        .post(format!("{replica}/v1/verifications"))
-        .bearer_auth(&app.api_key)
-        .multipart(form(p("img53.jpg"), p("img54.jpg"), &meta))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let second = app.verified_at(&replica, "APP-R2", p("img53.jpg"), p("img54.jpg")).await;
     assert_eq!(second["decision"], "review", "{second}");
     let id = second["verification_id"].as_str().expect("id");
     let sql = format!("SELECT COUNT(*) FROM verifications WHERE id = '{id}' AND reasons LIKE '%duplicate_identity%'");
