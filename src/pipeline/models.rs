@@ -86,31 +86,30 @@ pub struct ModelFiles {
 impl ModelFiles {
     /// Reads `dir/manifest.toml` and checks the sha256 of every file it lists.
     pub fn verified(dir: &Path) -> Result<Self, ModelError> {
-        let path = dir.join("manifest.toml");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| ModelError::Manifest { path: path.clone(), reason: e.to_string() })?;
-        let manifest: ManifestFile =
-            toml::from_str(&text).map_err(|e| ModelError::Manifest { path: path.clone(), reason: e.to_string() })?;
-        let find = |role: &'static str| -> Result<PathBuf, ModelError> {
-            let entry = manifest.model.iter().find(|m| m.role == role).ok_or(ModelError::MissingRole(role))?;
+        let (path, manifest) = read_manifest(dir)?;
+        let entry = |role: &'static str| -> Result<&ManifestEntry, ModelError> {
+            manifest.model.iter().find(|m| m.role == role).ok_or(ModelError::MissingRole(role))
+        };
+        let verify = |entry: &ManifestEntry| -> Result<PathBuf, ModelError> {
             let file = dir.join(&entry.file);
             verify_sha256(&file, &entry.sha256)?;
             Ok(file)
         };
+        let find = |role: &'static str| verify(entry(role)?);
         if let Some(entry) = manifest.model.iter().find(|m| m.role != "recognition" && m.layout.is_some()) {
             let reason = format!("role `{}` has a layout; only the recognition model takes one", entry.role);
             return Err(ModelError::Manifest { path, reason });
         }
-        let recognition = find("recognition")?;
-        let entry =
-            manifest.model.iter().find(|m| m.role == "recognition").ok_or(ModelError::MissingRole("recognition"))?;
+        let recognition_entry = entry("recognition")?;
+        let recognition = verify(recognition_entry)?;
         let layout_err = |reason: String| ModelError::Layout { path: recognition.clone(), reason };
-        let layout = entry.layout.clone().ok_or_else(|| layout_err("the manifest gives no layout".into()))?;
+        let layout =
+            recognition_entry.layout.clone().ok_or_else(|| layout_err("the manifest gives no layout".into()))?;
         if let Some(problem) = layout.problem() {
             return Err(layout_err(problem.into()));
         }
-        let template_space =
-            TemplateSpace { model_sha256: entry.sha256.to_ascii_lowercase(), dim: layout.embedding_dim };
+        let model_sha256 = recognition_entry.sha256.to_ascii_lowercase();
+        let template_space = TemplateSpace { model_sha256, dim: layout.embedding_dim };
         Ok(Self {
             detection: find("detection")?,
             recognition,
@@ -136,16 +135,24 @@ impl ModelFiles {
     /// The manifest's roles, files and sha256, without hashing the files again: the service refused to start
     /// unless every file matched them (evidence packages record them).
     pub fn manifest_hashes(dir: &Path) -> Result<Vec<ModelHash>, ModelError> {
-        let path = dir.join("manifest.toml");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| ModelError::Manifest { path: path.clone(), reason: e.to_string() })?;
-        let manifest: ManifestFile =
-            toml::from_str(&text).map_err(|e| ModelError::Manifest { path: path.clone(), reason: e.to_string() })?;
+        let (_, manifest) = read_manifest(dir)?;
         Ok(manifest
             .model
             .into_iter()
             .map(|m| ModelHash { role: m.role, file: m.file, sha256: m.sha256.to_ascii_lowercase() })
             .collect())
+    }
+}
+
+/// `dir/manifest.toml`, parsed, and its path.
+fn read_manifest(dir: &Path) -> Result<(PathBuf, ManifestFile), ModelError> {
+    let path = dir.join("manifest.toml");
+    let parsed = std::fs::read_to_string(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| toml::from_str(&text).map_err(|e| e.to_string()));
+    match parsed {
+        Ok(manifest) => Ok((path, manifest)),
+        Err(reason) => Err(ModelError::Manifest { path, reason }),
     }
 }
 
