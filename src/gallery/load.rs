@@ -14,17 +14,17 @@ use crate::vault::{open_template, DataKey, Kek, TemplateBinding};
 pub async fn load(store: &Store, kek: &Kek, space: &TemplateSpace) -> Result<Gallery, StoreError> {
     let gallery = Gallery::new(space.clone());
     let mut tx = store.begin_write().await?;
-    let (rows, others): (Vec<_>, Vec<_>) =
-        biometrics::all_templates(&mut tx).await?.into_iter().partition(|r| r.model == space.model_sha256);
+    let rows = biometrics::templates_of_model(&mut tx, &space.model_sha256).await?;
+    let others = biometrics::count_other_models(&mut tx, &space.model_sha256).await?;
     let (_, failed) = open_into(&mut tx, kek, &rows, &gallery).await?;
     tx.commit_unaudited(Unaudited::IntegrityScan).await?;
-    gallery.set_other_model_templates(others.len());
+    gallery.set_other_model_templates(others);
     gallery.mark_loaded();
     gallery.mark_synced();
     tracing::info!(templates = gallery.len(), failed, "gallery loaded");
-    if !others.is_empty() {
+    if others > 0 {
         tracing::warn!(
-            templates = others.len(),
+            templates = others,
             "stored templates come from another recognition model and are not searched: 1:N search misses those \
              applicants until they verify again (docs/accuracy.md, swapping the recognition model)"
         );

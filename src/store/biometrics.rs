@@ -105,6 +105,18 @@ pub async fn all_templates(conn: &mut AnyConnection) -> Result<Vec<SealedRow>, S
     rows.into_iter().map(SealedRow::try_from).collect()
 }
 
+/// The stored templates of recognition model `model` (what a gallery loads; those of another model stay sealed).
+pub async fn templates_of_model(conn: &mut AnyConnection, model: &str) -> Result<Vec<SealedRow>, StoreError> {
+    let rows = sqlx::query_as::<_, TemplateRow>(
+        "SELECT id, verification_id, subject_ref, purpose, sealed, model FROM templates WHERE model = $1
+         ORDER BY created_at",
+    )
+    .bind(model)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(SealedRow::try_from).collect()
+}
+
 /// A stored template's ids, without its sealed bytes.
 pub struct TemplateIds {
     pub id: Uuid,
