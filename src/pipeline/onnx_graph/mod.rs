@@ -98,6 +98,15 @@ fn name_of(buf: &[u8], number: u64) -> Result<Option<&[u8]>, FormatError> {
     Ok(fields(buf)?.into_iter().find(|f| f.number == number && f.wire == LENGTH_DELIMITED).map(|f| f.payload))
 }
 
+/// The names of a graph's initializers (its stored weights), from the graph's fields.
+fn initializer_names<'a>(graph: &[Field<'a>]) -> Result<HashSet<&'a [u8]>, FormatError> {
+    let mut names = HashSet::new();
+    for f in graph.iter().filter(|f| f.number == GRAPH_INITIALIZER && f.wire == LENGTH_DELIMITED) {
+        names.extend(name_of(f.payload, TENSOR_NAME)?);
+    }
+    Ok(names)
+}
+
 /// `model` with the graph inputs that name an initializer removed; borrowed unchanged when there are none.
 pub fn without_initializer_inputs(model: &[u8]) -> Result<Cow<'_, [u8]>, FormatError> {
     let top = fields(model)?;
@@ -109,10 +118,7 @@ pub fn without_initializer_inputs(model: &[u8]) -> Result<Cow<'_, [u8]>, FormatE
             continue;
         }
         let graph = fields(field.payload)?;
-        let mut initializers = HashSet::new();
-        for f in graph.iter().filter(|f| f.number == GRAPH_INITIALIZER && f.wire == LENGTH_DELIMITED) {
-            initializers.extend(name_of(f.payload, TENSOR_NAME)?);
-        }
+        let initializers = initializer_names(&graph)?;
         let mut kept = Vec::with_capacity(field.payload.len());
         for f in &graph {
             let is_weight_input = f.number == GRAPH_INPUT

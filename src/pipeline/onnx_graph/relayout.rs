@@ -14,9 +14,9 @@
 
 use super::prelu::{float_tensor, node, tensor, GRAPH_NODE, NODE_ATTRIBUTE};
 use super::{
-    fields, name_of, put_message, put_varint, rewrite_first, FormatError, GRAPH_INITIALIZER, GRAPH_INPUT, GRAPH_OUTPUT,
-    LENGTH_DELIMITED, MODEL_GRAPH, SHAPE_DIM, TENSOR_NAME, TENSOR_TYPE_SHAPE, TYPE_TENSOR, VALUE_INFO_NAME,
-    VALUE_INFO_TYPE,
+    fields, initializer_names, name_of, put_message, put_varint, rewrite_first, FormatError, GRAPH_INITIALIZER,
+    GRAPH_INPUT, GRAPH_OUTPUT, LENGTH_DELIMITED, MODEL_GRAPH, SHAPE_DIM, TENSOR_TYPE_SHAPE, TYPE_TENSOR,
+    VALUE_INFO_NAME, VALUE_INFO_TYPE,
 };
 
 /// The layout `relayout` gives: this mean and std on every plane, BGR, 512 values.
@@ -46,10 +46,7 @@ pub fn relayout(model: &[u8], size: u64, dim: usize, scale: u64) -> Result<Vec<u
     }
     rewrite_first(model, MODEL_GRAPH, |graph| {
         let graph_fields = fields(graph)?;
-        let mut initializers = std::collections::HashSet::new();
-        for f in graph_fields.iter().filter(|f| f.number == GRAPH_INITIALIZER && f.wire == LENGTH_DELIMITED) {
-            initializers.extend(name_of(f.payload, TENSOR_NAME)?);
-        }
+        let initializers = initializer_names(&graph_fields)?;
         let named = |number: u64| -> Result<Option<&[u8]>, FormatError> {
             for f in graph_fields.iter().filter(|f| f.number == number && f.wire == LENGTH_DELIMITED) {
                 match name_of(f.payload, VALUE_INFO_NAME)? {
