@@ -1,8 +1,9 @@
 //! Appending to the chain. Each row's hash is HMAC-SHA256 under the audit-chain key (a service key, held wrapped
 //! by the KEK) over the previous row's hash and the row's fields; rows written before the service keys existed
 //! (sequence numbers below `ServiceKeys::chain_from`) keep their unkeyed SHA-256 hashes: the legacy chain.
-//! `audit_head` holds the last link and the retained chain's base, authenticated by a MAC under the same key, so
-//! neither a deleted tail nor a moved base can be passed off without the key. A write that finds the head's MAC
+//! Each lane (`lanes.rs`) is such a chain; its `audit_head` row holds the last link and the retained chain's base,
+//! authenticated by a MAC under the same key, so neither a deleted tail nor a moved base can be passed off without
+//! the key. A write that finds the head's MAC
 //! wrong raises a security event and keeps it wrong (`UNAUTHENTICATED`): the service never re-seals a head it did
 //! not write, so the next write cannot launder a tampered head.
 
@@ -65,6 +66,9 @@ pub struct AuditEvent<'a> {
 /// A stored row, as exported to auditors. `subject_ref` is the subject's pseudonym (in clear in legacy rows).
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct AuditRow {
+    /// The chain the row belongs to (1 before lanes, and on SQLite).
+    pub lane: i64,
+    /// The row's number within its lane, from 1.
     pub seq: i64,
     pub at: String,
     pub actor: String,
@@ -94,9 +98,16 @@ impl AuditRow {
         ]
     }
 
-    /// The hash this row must carry: keyed from `keys.chain_from()` on, unkeyed SHA-256 before.
+    /// The hash this row must carry: keyed from `keys.chain_from()` on, unkeyed SHA-256 before (lane 1 only: later
+    /// lanes were opened under the keys, and their rows' MAC binds the lane).
     pub fn expected_hash(&self, keys: &ServiceKeys) -> String {
         let fields = self.fields();
+        if self.lane != 1 {
+            let lane = self.lane.to_string();
+            let mut parts: Vec<&[u8]> = vec![b"faceverify/audit-row/v3", lane.as_bytes()];
+            parts.extend(fields.iter().map(|f| f.as_bytes()));
+            return keys.chain_mac(&parts);
+        }
         if self.seq >= keys.chain_from() {
             let mut parts: Vec<&[u8]> = vec![b"faceverify/audit-row/v2"];
             parts.extend(fields.iter().map(|f| f.as_bytes()));
@@ -123,8 +134,9 @@ impl AuditRow {
 /// Stored as the head's MAC once a write found it wrong: stays wrong for every later write.
 const UNAUTHENTICATED: &str = "unauthenticated";
 
-/// The head as stored: last link, retained chain's base, and the MAC over both.
+/// A lane's head as stored: last link, retained chain's base, and the MAC over both (and the lane, from lane 2).
 pub(super) struct Head {
+    pub lane: i64,
     pub seq: i64,
     pub hash: String,
     pub base_seq: i64,
@@ -132,12 +144,19 @@ pub(super) struct Head {
     pub mac: Option<String>,
 }
 
+/// The hash before a chain's first row.
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
 impl Head {
-    pub(super) async fn read(conn: &mut AnyConnection) -> Result<Self, StoreError> {
-        let r = sqlx::query("SELECT seq, hash, base_seq, base_hash, mac FROM audit_head WHERE id = 1")
-            .fetch_one(conn)
-            .await?;
+    /// A new lane's head: no rows yet.
+    pub(super) fn empty(lane: i64) -> Self {
+        let genesis = GENESIS.to_owned();
+        Self { lane, seq: 0, hash: genesis.clone(), base_seq: 0, base_hash: genesis, mac: None }
+    }
+
+    fn from_row(r: &sqlx::any::AnyRow) -> Result<Self, StoreError> {
         Ok(Self {
+            lane: r.try_get("id")?,
             seq: r.try_get("seq")?,
             hash: r.try_get("hash")?,
             base_seq: r.try_get("base_seq")?,
@@ -146,15 +165,31 @@ impl Head {
         })
     }
 
+    pub(super) async fn read(conn: &mut AnyConnection, lane: i64) -> Result<Self, StoreError> {
+        let r = sqlx::query("SELECT id, seq, hash, base_seq, base_hash, mac FROM audit_head WHERE id = $1")
+            .bind(lane)
+            .fetch_one(conn)
+            .await?;
+        Self::from_row(&r)
+    }
+
+    /// Every lane's head, by lane.
+    pub(super) async fn read_all(conn: &mut AnyConnection) -> Result<Vec<Self>, StoreError> {
+        let rows = sqlx::query("SELECT id, seq, hash, base_seq, base_hash, mac FROM audit_head ORDER BY id")
+            .fetch_all(conn)
+            .await?;
+        rows.iter().map(Self::from_row).collect()
+    }
+
     pub(super) fn expected_mac(&self, keys: &ServiceKeys) -> String {
-        let (seq, base_seq) = (self.seq.to_string(), self.base_seq.to_string());
-        keys.chain_mac(&[
-            b"faceverify/audit-head/v1",
-            seq.as_bytes(),
-            self.hash.as_bytes(),
-            base_seq.as_bytes(),
-            self.base_hash.as_bytes(),
-        ])
+        let (lane, seq, base_seq) = (self.lane.to_string(), self.seq.to_string(), self.base_seq.to_string());
+        let fields = [seq.as_bytes(), self.hash.as_bytes(), base_seq.as_bytes(), self.base_hash.as_bytes()];
+        let mut parts: Vec<&[u8]> = match self.lane {
+            1 => vec![b"faceverify/audit-head/v1"],
+            _ => vec![b"faceverify/audit-head/v2", lane.as_bytes()],
+        };
+        parts.extend(fields);
+        keys.chain_mac(&parts)
     }
 
     pub(super) fn authentic(&self, keys: &ServiceKeys) -> bool {
@@ -164,12 +199,17 @@ impl Head {
     /// Reads the head for a write. A head whose MAC is wrong (rewritten outside the service) raises an
     /// `audit_chain_break` security event the first time a write finds it. Returns the head and whether it is
     /// authentic.
-    async fn read_for_write(conn: &mut AnyConnection, keys: &ServiceKeys) -> Result<(Self, bool), StoreError> {
-        let head = Self::read(&mut *conn).await?;
+    async fn read_for_write(
+        conn: &mut AnyConnection,
+        keys: &ServiceKeys,
+        lane: i64,
+    ) -> Result<(Self, bool), StoreError> {
+        let head = Self::read(&mut *conn, lane).await?;
         let authentic = head.authentic(keys);
         if !authentic && head.mac.as_deref() != Some(UNAUTHENTICATED) {
-            let detail = "the audit head's MAC is wrong: the head was rewritten outside the service";
-            super::raise(conn, super::SecurityEvent::AuditChainBreak, super::Severity::Critical, detail).await?;
+            let detail =
+                format!("the MAC of audit lane {lane}'s head is wrong: the head was rewritten outside the service");
+            super::raise(conn, super::SecurityEvent::AuditChainBreak, super::Severity::Critical, &detail).await?;
         }
         Ok((head, authentic))
     }
@@ -177,22 +217,40 @@ impl Head {
     /// Stores this head, with its MAC when the head it replaces was authentic.
     async fn write(&self, conn: &mut AnyConnection, keys: &ServiceKeys, authentic: bool) -> Result<(), StoreError> {
         let mac = if authentic { self.expected_mac(keys) } else { UNAUTHENTICATED.to_owned() };
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2, base_seq = $3, base_hash = $4, mac = $5 WHERE id = 1")
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2, base_seq = $3, base_hash = $4, mac = $5 WHERE id = $6")
             .bind(self.seq)
             .bind(&self.hash)
             .bind(self.base_seq)
             .bind(&self.base_hash)
             .bind(mac)
+            .bind(self.lane)
             .execute(conn)
             .await?;
         Ok(())
     }
+
+    /// Stores a new lane's head, sealed; a head already there for the lane is left as it is.
+    pub(super) async fn insert(&self, conn: &mut AnyConnection, keys: &ServiceKeys) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_head (id, seq, hash, base_seq, base_hash, mac) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(self.lane)
+        .bind(self.seq)
+        .bind(&self.hash)
+        .bind(self.base_seq)
+        .bind(&self.base_hash)
+        .bind(self.expected_mac(keys))
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
 }
 
-/// Writes the head's MAC for the head as it stands: only when the service keys are created (the head then has no
-/// MAC yet), or by someone holding the keys.
+/// Writes lane 1's head MAC for the head as it stands: only when the service keys are created (the head then has
+/// no MAC yet, and there is no other lane), or by someone holding the keys.
 pub async fn seal_head(conn: &mut AnyConnection, keys: &ServiceKeys) -> Result<(), StoreError> {
-    Head::read(&mut *conn).await?.write(conn, keys, true).await
+    Head::read(&mut *conn, 1).await?.write(conn, keys, true).await
 }
 
 /// Proof that a write transaction carries the audit row of its action: only `append` makes one, and
@@ -202,12 +260,14 @@ pub struct Audited {
     _made_by_append: (),
 }
 
-/// Appends `event` inside the caller's `begin_write` transaction (which holds the head row's lock, so the previous
-/// link cannot change under it).
+/// Appends `event` to the lane of the caller's `begin_write` or `begin_append` transaction (which holds that lane's
+/// head row lock, so the previous link cannot change under it).
 pub async fn append(tx: &mut WriteTx, event: &AuditEvent<'_>) -> Result<Audited, StoreError> {
     let keys = tx.shared_keys();
-    let (mut head, authentic) = Head::read_for_write(&mut *tx, &keys).await?;
+    let lane = tx.lane();
+    let (mut head, authentic) = Head::read_for_write(&mut *tx, &keys, lane).await?;
     let mut row = AuditRow {
+        lane: head.lane,
         seq: head.seq + 1,
         at: crate::store::now_rfc3339()?,
         actor: event.actor.to_owned(),
@@ -225,9 +285,10 @@ pub async fn append(tx: &mut WriteTx, event: &AuditEvent<'_>) -> Result<Audited,
     };
     row.hash = row.expected_hash(&keys);
     sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, role, action, purpose, subject_ref, result, request_id, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO audit_log (lane, seq, at, actor, role, action, purpose, subject_ref, result, request_id, prev_hash,
+         hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
+    .bind(row.lane)
     .bind(row.seq)
     .bind(&row.at)
     .bind(&row.actor)
@@ -246,16 +307,18 @@ pub async fn append(tx: &mut WriteTx, event: &AuditEvent<'_>) -> Result<Audited,
     Ok(Audited { _made_by_append: () })
 }
 
+/// Every row, in time order (rows of one instant by lane and number).
 pub async fn export(conn: &mut AnyConnection) -> Result<Vec<AuditRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT seq, at, actor, role, action, purpose, subject_ref, result, request_id, prev_hash, hash
-         FROM audit_log ORDER BY seq",
+        "SELECT lane, seq, at, actor, role, action, purpose, subject_ref, result, request_id, prev_hash, hash
+         FROM audit_log ORDER BY at, lane, seq",
     )
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()
         .map(|r| {
             Ok(AuditRow {
+                lane: r.try_get("lane")?,
                 seq: r.try_get("seq")?,
                 at: r.try_get("at")?,
                 actor: r.try_get("actor")?,
@@ -272,19 +335,30 @@ pub async fn export(conn: &mut AnyConnection) -> Result<Vec<AuditRow>, StoreErro
         .collect()
 }
 
-/// Removes audit rows recorded before `cutoff` (RFC 3339) and moves the chain's starting point past them, so the
-/// retained rows still verify. Inside a `begin_write` transaction. Returns the rows removed.
+/// Removes audit rows recorded before `cutoff` (RFC 3339), lane by lane, and moves each lane's starting point past
+/// them, so the retained rows still verify. Inside a `begin_write` transaction (which holds every lane). Returns
+/// the rows removed.
 pub async fn prune(tx: &mut WriteTx, cutoff: &str) -> Result<u64, StoreError> {
-    let last = sqlx::query("SELECT seq, hash FROM audit_log WHERE at < $1 ORDER BY seq DESC LIMIT 1")
-        .bind(cutoff)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let Some(last) = last else { return Ok(0) };
-    let (seq, hash): (i64, String) = (last.try_get("seq")?, last.try_get("hash")?);
-    let done = sqlx::query("DELETE FROM audit_log WHERE seq <= $1").bind(seq).execute(&mut **tx).await?;
-    let keys = tx.shared_keys();
-    let (mut head, authentic) = Head::read_for_write(&mut *tx, &keys).await?;
-    (head.base_seq, head.base_hash) = (seq, hash);
-    head.write(&mut *tx, &keys, authentic).await?;
-    Ok(done.rows_affected())
+    let lanes = super::Lanes::read(&mut *tx).await?.count;
+    let mut removed = 0;
+    for lane in 1..=lanes {
+        let last = sqlx::query("SELECT seq, hash FROM audit_log WHERE lane = $1 AND at < $2 ORDER BY seq DESC LIMIT 1")
+            .bind(lane)
+            .bind(cutoff)
+            .fetch_optional(&mut **tx)
+            .await?;
+        let Some(last) = last else { continue };
+        let (seq, hash): (i64, String) = (last.try_get("seq")?, last.try_get("hash")?);
+        let done = sqlx::query("DELETE FROM audit_log WHERE lane = $1 AND seq <= $2")
+            .bind(lane)
+            .bind(seq)
+            .execute(&mut **tx)
+            .await?;
+        let keys = tx.shared_keys();
+        let (mut head, authentic) = Head::read_for_write(&mut *tx, &keys, lane).await?;
+        (head.base_seq, head.base_hash) = (seq, hash);
+        head.write(&mut *tx, &keys, authentic).await?;
+        removed += done.rows_affected();
+    }
+    Ok(removed)
 }

@@ -1,15 +1,18 @@
 //! The tamper-evident audit log: every action on personal data, written in the same transaction as the action.
 //! Each row's hash is a MAC (under a service key wrapped by the KEK) over the previous row's hash and its own
 //! fields; `audit_head` holds the last link, under a MAC too; signed checkpoints exported elsewhere pin the history.
+//! On PostgreSQL the log is several such chains, lanes (`lanes.rs`), so that replicas do not queue on one head.
 //! Subjects appear only as keyed pseudonyms.
 
 mod chain;
 mod checkpoint;
+mod lanes;
 mod security;
 mod verify;
 
 pub use chain::{append, export, prune, seal_head, AuditEvent, AuditRow, Audited, Outcome, Subject};
-pub use checkpoint::{checkpoint, signed_message, Checkpoint, CHECKPOINT_FORMAT};
+pub use checkpoint::{checkpoint, signed_message, Checkpoint, LaneMark, CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_LANES};
+pub use lanes::{open as open_lanes, Lanes, POSTGRES_LANES};
 pub use security::{check_access_burst, events_since, raise, SecurityEvent, Severity, StoredEvent};
 pub use verify::{verify, verify_against, ChainBreak, ChainReport};
 

@@ -120,7 +120,7 @@ impl LivenessSessions {
         let (created_at, expires_at) = (crate::store::timestamp(now)?, crate::store::timestamp(now + ttl)?);
         let challenge_json = serde_json::to_string(&challenge).map_err(|_| StoreError::Corrupt("challenge"))?;
         let subject = meta.applicant_ref.expose();
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.begin_append(Some(subject)).await?;
         let pseudonym = tx.pseudonym(subject);
         if let Err(e) =
             crate::verification::require_consent(&mut tx, &principal.actor, &meta, &pseudonym, self.cross_border).await
@@ -282,7 +282,7 @@ impl LivenessSessions {
 
     async fn record_pass(&self, session: &StoredSession, jpeg: &[u8], live_score: f32) -> Result<(), LivenessError> {
         let subject = session.subject_ref.as_str();
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.begin_append(Some(subject)).await?;
         let key = biometrics::data_key(&mut tx, &self.kek, subject).await?;
         let sealed = seal_crop(&key, jpeg, session.id, FRAME_KIND, subject).map_err(StoreError::Vault)?;
         stored::record_pass(&mut tx, session.id, &sealed, live_score, &crate::store::now_rfc3339()?).await?;
@@ -307,7 +307,7 @@ impl LivenessSessions {
         let history = serde_json::to_string(&history).map_err(|_| StoreError::Corrupt("failures"))?;
         let last = attempt_no >= self.settings.max_attempts;
         let subject = session.subject_ref.as_str();
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.begin_append(Some(subject)).await?;
         let actor = format!("liveness_session:{}", session.id);
         if !last {
             stored::record_failure(&mut tx, session.id, &history, None).await?;

@@ -30,7 +30,8 @@ impl Oversight {
             let keyed_from = tx.keys().chain_from();
             rows.retain(|r| {
                 let stored = r.subject_ref.as_deref();
-                let legacy_clear = r.seq < keyed_from && stored == subject.as_ref().map(ApplicantRef::expose);
+                let legacy_clear =
+                    r.lane == 1 && r.seq < keyed_from && stored == subject.as_ref().map(ApplicantRef::expose);
                 subject.is_some() && (stored == pseudonym.as_deref() || legacy_clear)
             });
         }

@@ -51,7 +51,7 @@ impl Privacy {
             }
             None => None,
         };
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.begin_append(Some(subject.expose())).await?;
         let pseudonym = tx.pseudonym(subject.expose());
         let new = NewConsent {
             given_at,

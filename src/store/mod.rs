@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod allowlist;
+mod audit_locks;
 mod backend;
 pub mod biometrics;
 pub mod blocklist;
@@ -128,6 +129,10 @@ pub struct Store {
     sqlite_file: Option<PathBuf>,
     /// Set by `unlock`: needed by every audited write (`begin_write`).
     keys: Option<Arc<crate::vault::ServiceKeys>>,
+    /// The audit lanes appends spread over (`audit::lanes`): set by `unlock`, 1 on SQLite.
+    lanes: i64,
+    /// The keys of this installation's advisory locks (PostgreSQL): set by `connect`.
+    locks: audit_locks::LockSpace,
 }
 
 impl Store {
@@ -145,19 +150,35 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
         let sqlite_file = backend::sqlite_file_on_disk(backend, url);
-        Ok(Self { pool, backend, sqlite_file, keys: None })
+        let locks = match backend {
+            Backend::Postgres => audit_locks::LockSpace::of(&mut *pool.acquire().await?).await?,
+            Backend::Sqlite => audit_locks::LockSpace::default(),
+        };
+        Ok(Self { pool, backend, sqlite_file, keys: None, lanes: 1, locks })
     }
 
     /// Unwraps the service keys with `kek`, creating them on the first start (see `vault::ServiceKeys`), and
     /// pseudonymises what earlier versions stored in clear. Refuses (an error) when they do not open under `kek`,
-    /// and when the database has an audit chain but no keys (`StoreError::NoServiceKeys`).
+    /// and when the database has an audit chain but no keys (`StoreError::NoServiceKeys`). On PostgreSQL, opens
+    /// the audit lanes (`audit::POSTGRES_LANES`) on the first start after an upgrade.
     pub async fn unlock(mut self, kek: &crate::vault::Kek) -> Result<Self, StoreError> {
         let (keys, rewritten) = service_keys::load_or_create(&self.pool, kek).await?;
         self.keys = Some(Arc::new(keys));
         if rewritten {
             self.checkpoint_wal().await;
         }
+        self.lanes = match self.backend {
+            Backend::Postgres => {
+                crate::audit::open_lanes(self.begin_write().await?, crate::audit::POSTGRES_LANES).await?
+            }
+            Backend::Sqlite => 1,
+        };
         Ok(self)
+    }
+
+    /// The audit lanes appends spread over.
+    pub fn audit_lanes(&self) -> i64 {
+        self.lanes
     }
 
     /// `audit adopt-legacy`: creates the service keys for a database with an audit chain but none (see
@@ -210,13 +231,28 @@ impl Store {
         Ok(self.pool.begin().await?)
     }
 
-    /// A transaction that takes the audit-chain lock first: every audited write goes through it, so writers
-    /// serialise on one row instead of failing a read-to-write lock upgrade. It carries the service keys.
+    /// A transaction that has the audit log to itself (`audit::lanes`): it waits for every append in flight and
+    /// holds back new ones, so audited writers serialise instead of failing a read-to-write lock upgrade. For
+    /// everything but the appends of `begin_append`. It carries the service keys.
     pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         let keys = self.keys.clone().ok_or(StoreError::Locked)?;
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
+        audit_locks::exclusive(&mut tx, self.backend, self.locks).await?;
         Ok(WriteTx::new(tx, keys))
+    }
+
+    /// A transaction for an append that scales with applicants (a verification, a consent, a liveness attempt):
+    /// alongside other appends on a free audit lane, one at a time per `subject` (the applicant reference), never
+    /// beside a `begin_write`. On SQLite (one writer at a time) it is `begin_write`.
+    pub async fn begin_append(&self, subject: Option<&str>) -> Result<WriteTx, StoreError> {
+        if self.backend == Backend::Sqlite || self.lanes <= 1 {
+            return self.begin_write().await;
+        }
+        let keys = self.keys.clone().ok_or(StoreError::Locked)?;
+        let mut tx = self.pool.begin().await?;
+        let pseudonym = subject.map(|s| keys.pseudonym(s));
+        let lane = audit_locks::append(&mut tx, self.locks, self.lanes, pseudonym.as_deref()).await?;
+        Ok(WriteTx::on_lane(tx, keys, lane))
     }
 
     /// A connection for one-off reads outside a transaction.

@@ -1,5 +1,6 @@
-//! The transaction of an audited write: it holds the audit-chain lock (taken by `Store::begin_write`) and the
-//! service keys the audit row needs (chain MAC, subject pseudonym). It derefs to the connection, so queries run on
+//! The transaction of an audited write: it holds an audit lane's lock (taken by `Store::begin_write` or
+//! `Store::begin_append`, see `audit::lanes`) and the service keys the audit row needs (chain MAC, subject
+//! pseudonym). It derefs to the connection, so queries run on
 //! it as on a plain transaction (`&mut *tx`, or `&mut tx` where a `&mut AnyConnection` is expected).
 //!
 //! It commits only with the proof that its action's audit row was appended (`audit::append` returns it), or with a
@@ -24,16 +25,30 @@ pub enum Unaudited {
     AlertQueue,
     /// An action that failed before it happened: its only record is the security event it raised.
     SecurityEventOnly,
+    /// The audit log's lanes opened (`audit::lanes`): the log's own structure, under its own MAC.
+    AuditLanes,
 }
 
 pub struct WriteTx {
     tx: Tx,
     keys: Arc<ServiceKeys>,
+    /// The audit lane whose head this transaction holds.
+    lane: i64,
 }
 
 impl WriteTx {
+    /// A transaction holding lane 1 (every write before lanes, and the exclusive ones since).
     pub(super) fn new(tx: Tx, keys: Arc<ServiceKeys>) -> Self {
-        Self { tx, keys }
+        Self { tx, keys, lane: 1 }
+    }
+
+    pub(super) fn on_lane(tx: Tx, keys: Arc<ServiceKeys>, lane: i64) -> Self {
+        Self { tx, keys, lane }
+    }
+
+    /// The audit lane this transaction appends to.
+    pub fn lane(&self) -> i64 {
+        self.lane
     }
 
     pub fn keys(&self) -> &ServiceKeys {
@@ -53,6 +68,11 @@ impl WriteTx {
     /// Commits an action together with its audit row.
     pub async fn commit(self, _audited: Audited) -> Result<(), sqlx::Error> {
         self.tx.commit().await
+    }
+
+    /// Ends the transaction without writing anything.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
     }
 
     /// Commits a write that is no one's action on personal data; `why` names which.

@@ -278,7 +278,7 @@ impl Verifications {
         }
         let event =
             principal.event(Action::ReadVerification, Some(purpose), Some(&stored.applicant_ref), Outcome::Success);
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.store.begin_append(Some(&stored.applicant_ref)).await?;
         let audited = crate::audit::append(&mut tx, &event).await?;
         tx.commit(audited).await?;
         Ok(stored)

@@ -61,7 +61,7 @@ pub(super) async fn store(
 ) -> Result<(), VerificationError> {
     let meta = record.meta;
     let subject = meta.applicant_ref.expose();
-    let mut tx: WriteTx = core.store.begin_write().await?;
+    let mut tx: WriteTx = core.store.begin_append(Some(subject)).await?;
     let locked = std::time::Instant::now();
     let pseudonym = tx.pseudonym(subject);
     if consent::require(&mut tx, &principal.actor, meta, &pseudonym, core.cross_border).await.is_err() {

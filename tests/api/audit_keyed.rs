@@ -93,10 +93,10 @@ async fn altered_deleted_and_recomputed_without_the_key_is_reported() {
             // The way retention prunes, without the key: the first ten rows gone, the base moved past them.
             _ => rewrite(&app, original[10..].to_vec(), (10, &original[9].hash), |r| r.hash.clone()).await,
         }
-        assert_eq!(first_break(&app, &[]).await, Some(ChainBreak::HeadUnauthenticated), "{attack}");
+        assert_eq!(first_break(&app, &[]).await, Some(ChainBreak::HeadUnauthenticated { lane: 1 }), "{attack}");
         // verify's own audit row did not re-seal the head it found forged: still reported, and the write that
         // found it raised a security event of its own.
-        assert_eq!(first_break(&app, &[]).await, Some(ChainBreak::HeadUnauthenticated), "{attack}, again");
+        assert_eq!(first_break(&app, &[]).await, Some(ChainBreak::HeadUnauthenticated { lane: 1 }), "{attack}, again");
         let events = "SELECT COUNT(*) FROM security_events WHERE kind = 'audit_chain_break'";
         assert_eq!(app.sql_count(events).await, 3, "{attack}: two verifications and one write");
     }
@@ -112,14 +112,14 @@ async fn rows_recomputed_without_the_key_fail_their_own_check() {
     rewrite(&app, edited, (0, ZEROS), |r| if r.seq < 3 { r.hash.clone() } else { r.legacy_hash() }).await;
     let mut conn = app.store.acquire().await.expect("conn");
     let head = (original[5].seq, original[5].hash.clone());
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2")
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(head.0)
         .bind(head.1)
         .execute(&mut *conn)
         .await
         .expect("head");
     drop(conn);
-    assert_eq!(first_break(&app, &[]).await, Some(ChainBreak::Altered { seq: 3 }));
+    assert_eq!(first_break(&app, &[]).await, Some(ChainBreak::Altered { lane: 1, seq: 3 }));
 }
 
 /// The attacker holds the KEK: they unwrap the service keys from the database and recompute with the right key.
@@ -162,7 +162,7 @@ async fn a_rewrite_under_the_right_key_is_caught_by_an_earlier_checkpoint() {
     // checkpoint's own included, less ten, plus the verification's row).
     assert_eq!(
         first_break(&app, std::slice::from_ref(&checkpoint)).await,
-        Some(ChainBreak::CheckpointAhead { count: 24, head_seq: 16 })
+        Some(ChainBreak::CheckpointAhead { lane: 1, count: 24, head_seq: 16 })
     );
 
     // Rows only altered (none deleted), same length: the row the checkpoint names has another hash.
@@ -171,7 +171,7 @@ async fn a_rewrite_under_the_right_key_is_caught_by_an_earlier_checkpoint() {
     rewrite(&app, altered, (0, ZEROS), |r| r.expected_hash(&keys)).await;
     reseal_head(&app, &keys).await;
     assert_eq!(first_break(&app, &[]).await, None);
-    assert_eq!(first_break(&app, &[checkpoint]).await, Some(ChainBreak::CheckpointMismatch { count: 24 }));
+    assert_eq!(first_break(&app, &[checkpoint]).await, Some(ChainBreak::CheckpointMismatch { lane: 1, count: 24 }));
 }
 
 #[tokio::test]
@@ -253,7 +253,7 @@ async fn the_cli_writes_a_checkpoint_and_verifies_against_it() {
     app.sql_exec("DELETE FROM audit_log WHERE seq > 3").await;
     let last = rows(&app).await.pop().expect("rows");
     let mut conn = app.store.acquire().await.expect("conn");
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2")
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(last.seq)
         .bind(&last.hash)
         .execute(&mut *conn)

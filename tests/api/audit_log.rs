@@ -49,7 +49,7 @@ async fn an_intact_chain_verifies() {
 async fn an_edited_row_is_detected() {
     let app = app_with_history().await;
     app.sql_exec("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3").await;
-    assert_eq!(first_break(&app).await, Some(ChainBreak::Altered { seq: 3 }));
+    assert_eq!(first_break(&app).await, Some(ChainBreak::Altered { lane: 1, seq: 3 }));
     assert_eq!(app.sql_count("SELECT COUNT(*) FROM security_events WHERE kind = 'audit_chain_break'").await, 1);
 }
 
@@ -57,7 +57,7 @@ async fn an_edited_row_is_detected() {
 async fn a_deleted_row_is_detected() {
     let app = app_with_history().await;
     app.sql_exec("DELETE FROM audit_log WHERE seq = 2").await;
-    assert_eq!(first_break(&app).await, Some(ChainBreak::Unlinked { seq: 3 }));
+    assert_eq!(first_break(&app).await, Some(ChainBreak::Unlinked { lane: 1, seq: 3 }));
 }
 
 #[tokio::test]
@@ -66,14 +66,14 @@ async fn reordered_rows_are_detected() {
     app.sql_exec("UPDATE audit_log SET seq = -1 WHERE seq = 2").await;
     app.sql_exec("UPDATE audit_log SET seq = 2 WHERE seq = 3").await;
     app.sql_exec("UPDATE audit_log SET seq = 3 WHERE seq = -1").await;
-    assert_eq!(first_break(&app).await, Some(ChainBreak::Unlinked { seq: 2 }));
+    assert_eq!(first_break(&app).await, Some(ChainBreak::Unlinked { lane: 1, seq: 2 }));
 }
 
 #[tokio::test]
 async fn a_deleted_tail_is_detected() {
     let app = app_with_history().await;
     app.sql_exec("DELETE FROM audit_log WHERE seq = 5").await;
-    assert_eq!(first_break(&app).await, Some(ChainBreak::HeadMismatch { head_seq: 5, last_seq: 4 }));
+    assert_eq!(first_break(&app).await, Some(ChainBreak::HeadMismatch { lane: 1, head_seq: 5, last_seq: 4 }));
 }
 
 #[tokio::test]

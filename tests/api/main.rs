@@ -6,6 +6,7 @@ mod access;
 mod acquisition;
 mod allowlist;
 mod audit_keyed;
+mod audit_lanes;
 mod audit_log;
 mod bad_input;
 mod batching;

@@ -1,13 +1,17 @@
-//! `faceverify bench-audit`: how many audited writes a second the single audit chain takes from several replicas
-//! (issue 15 item 3). Every audited write takes the `audit_head` row lock first (`Store::begin_write`) and holds it
-//! to its commit, so all replicas on one PostgreSQL database append one after another: the chain's rate is a ceiling
-//! on the whole deployment's verifications. Each writer here is a replica's share of that work with nothing else:
-//! its own connection pool (a `Store` of its own, unlocked with the same KEK, as each replica process holds one) in a
-//! closed loop of `begin_write`, one audit row, commit. A verification's transaction also writes its template, case
-//! and outbox rows under the lock, so it holds the lock longer than this and its ceiling is lower.
+//! `faceverify bench-audit`: how many audited writes a second the audit log takes from several replicas (issue 15
+//! item 3), written both ways in one run:
+//! - `one_chain`: `Store::begin_write`, the exclusive write every audited write was before lanes (and erasures,
+//!   withdrawals and sweeps still are): the writers append one after another, so this rate was a ceiling on the
+//!   whole deployment's verifications;
+//! - `lanes`: `Store::begin_append`, as verifications, consents and liveness attempts append now: a lane each,
+//!   each write under its own subject's lock.
 //!
-//! The writes go to a scratch database created on the server for the run and dropped after it; the chain is
-//! verified end to end before the drop (interleaved writers must leave an unbroken chain).
+//! Each writer is a replica's share of that work with nothing else: its own connection pool (a `Store` of its own,
+//! unlocked with the same KEK, as each replica process holds one) in a closed loop of begin, one audit row, commit.
+//! A verification's transaction also writes its template, case and outbox rows, so it holds its lane longer.
+//!
+//! The writes go to a scratch database created on the server for the run and dropped after it; every lane is
+//! verified end to end before the drop (interleaved writers must leave unbroken chains).
 
 use std::time::{Duration, Instant};
 
@@ -24,8 +28,19 @@ pub struct AuditBenchOptions {
     pub seconds: u64,
 }
 
+/// How a bench writer begins its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditMode {
+    /// `begin_write`: the log to itself.
+    OneChain,
+    /// `begin_append`: a free lane, the subject's lock.
+    Lanes,
+}
+
 #[derive(Debug, Serialize)]
 pub struct AuditLevel {
+    pub mode: AuditMode,
     pub writers: usize,
     pub appends: usize,
     pub appends_per_s: f64,
@@ -39,8 +54,10 @@ pub struct AuditBenchReport {
     pub machine: String,
     pub seconds_per_level: u64,
     pub levels: Vec<AuditLevel>,
-    /// Rows in the chain at the end, and whether `audit verify`'s walk found it intact.
+    /// Rows in the log at the end, the lanes they are on, and whether `audit verify`'s walk found every lane
+    /// intact.
     pub chain_rows: usize,
+    pub lanes_used: i64,
     pub chain_intact: bool,
 }
 
@@ -61,8 +78,10 @@ async fn measure(url: &str, opts: &AuditBenchOptions) -> anyhow::Result<AuditBen
     for _ in 0..most {
         stores.push(std::sync::Arc::new(Store::connect(url).await?.unlock(&kek).await?));
     }
-    let mut levels = Vec::with_capacity(opts.writers.len());
-    for &writers in &opts.writers {
+    let mut levels = Vec::with_capacity(2 * opts.writers.len());
+    for (mode, &writers) in
+        [AuditMode::OneChain, AuditMode::Lanes].into_iter().flat_map(|m| opts.writers.iter().map(move |w| (m, w)))
+    {
         let deadline = Instant::now() + Duration::from_secs(opts.seconds);
         let started = Instant::now();
         let mut tasks = Vec::with_capacity(writers);
@@ -72,7 +91,7 @@ async fn measure(url: &str, opts: &AuditBenchOptions) -> anyhow::Result<AuditBen
                 let (mut latencies, mut errors) = (Vec::new(), 0usize);
                 while Instant::now() < deadline {
                     let t0 = Instant::now();
-                    match append_one(&store).await {
+                    match append_one(&store, mode).await {
                         Ok(()) => latencies.push(t0.elapsed().as_secs_f64() * 1000.0),
                         Err(_) => errors += 1,
                     }
@@ -89,6 +108,7 @@ async fn measure(url: &str, opts: &AuditBenchOptions) -> anyhow::Result<AuditBen
         let elapsed = started.elapsed().as_secs_f64();
         latencies.sort_by(f64::total_cmp);
         levels.push(AuditLevel {
+            mode,
             writers,
             appends: latencies.len(),
             appends_per_s: (latencies.len() as f64 / elapsed * 10.0).round() / 10.0,
@@ -99,6 +119,7 @@ async fn measure(url: &str, opts: &AuditBenchOptions) -> anyhow::Result<AuditBen
     }
     let mut tx = stores[0].begin_write().await?;
     let report = audit::verify(&mut tx).await?;
+    let lanes_used: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT lane) FROM audit_log").fetch_one(&mut *tx).await?;
     drop(tx);
     for store in &stores {
         store.close().await;
@@ -108,11 +129,15 @@ async fn measure(url: &str, opts: &AuditBenchOptions) -> anyhow::Result<AuditBen
         seconds_per_level: opts.seconds,
         levels,
         chain_rows: report.rows,
+        lanes_used,
         chain_intact: report.intact,
     })
 }
 
-async fn append_one(store: &Store) -> anyhow::Result<()> {
+/// A subject for each append in `lanes` mode: writers never wait on one another's subject lock.
+static NEXT_SUBJECT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+async fn append_one(store: &Store, mode: AuditMode) -> anyhow::Result<()> {
     let event = AuditEvent {
         actor: "bench-audit",
         role: "operator",
@@ -122,7 +147,13 @@ async fn append_one(store: &Store) -> anyhow::Result<()> {
         result: Outcome::Success,
         request_id: None,
     };
-    let mut tx = store.begin_write().await?;
+    let mut tx = match mode {
+        AuditMode::OneChain => store.begin_write().await?,
+        AuditMode::Lanes => {
+            let n = NEXT_SUBJECT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            store.begin_append(Some(&format!("bench-subject-{n}"))).await?
+        }
+    };
     let audited = audit::append(&mut tx, &event).await?;
     tx.commit(audited).await?;
     Ok(())
