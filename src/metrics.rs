@@ -41,8 +41,9 @@ pub enum Stage {
     Verify,
     /// Text detection on the document photo (is it a document).
     DocumentText,
-    /// A verification's write transaction, from holding the audit-chain lock to its commit: how long every other
-    /// audited writer, on every replica, waits behind it (the chain's ceiling is about one over this).
+    /// A verification's write transaction, from holding its audit lane to its commit: how long an erasure or a
+    /// sweep, and another append about the same applicant, waits behind it (16 lanes: their ceiling is about
+    /// sixteen over this).
     Record,
 }
 

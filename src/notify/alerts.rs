@@ -17,8 +17,8 @@ struct SecurityAlert {
     at: String,
 }
 
-/// Moves security events not yet alerted into the outbox; returns how many. Replicas serialise on the audit head,
-/// so each event is queued once.
+/// Moves security events not yet alerted into the outbox; returns how many. Replicas take the audit log exclusively
+/// for it (`Store::begin_write`), so each event is queued once.
 pub(super) async fn queue_new(store: &Store) -> Result<usize, StoreError> {
     let mut conn = store.acquire().await?;
     let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM security_events WHERE alerted_at IS NULL")

@@ -1,8 +1,8 @@
 //! Retention (policy §7, §13): each kind of data is kept only as long as its purpose needs, then destroyed:
 //! templates by deletion plus crypto-shredding of data keys no longer needed, crops of closed cases, old
 //! verification records (with their cases), old audit rows (the chain is re-based so the rest still verifies).
-//! Every sweep writes destruction records and an audit row in the same transaction; sweeps serialise on the
-//! audit-head lock, so replicas may run them concurrently.
+//! Every sweep writes destruction records and an audit row in the same transaction; sweeps take the
+//! audit log exclusively (`Store::begin_write`), so replicas may run them concurrently.
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;

@@ -35,7 +35,7 @@ pub struct LevelResult {
     pub p99_ms: f64,
     pub cpu_seconds: f64,
     pub peak_rss_mib: f64,
-    /// Mean time a verification's write transaction held the audit-chain lock (`/metrics` stage `record`).
+    /// Mean time a verification's write transaction held its audit lane (`/metrics` stage `record`).
     pub record_ms: f64,
 }
 
