@@ -51,7 +51,7 @@ impl Application {
         crate::store::kek_check::verify_or_record(&store, &kek).await?;
         let store = store.unlock(&kek).await?;
         let space = pool.template_space();
-        let gallery = Arc::new(crate::gallery::load(&store, &kek, space).await?);
+        let gallery = Arc::new(crate::gallery::load(&store, &kek, space, settings.gallery.int8_from).await?);
         let blocklist = Arc::new(crate::gallery::load_blocklist(&store, &kek, space).await?);
         let kek = Arc::new(kek);
         let sync_interval = std::time::Duration::from_millis(settings.gallery.sync_interval_ms);

@@ -1,10 +1,12 @@
-//! The flat index behind the gallery lock.
+//! The flat index behind the gallery lock: f32 rows searched exactly, and from `int8_from` templates on an 8-bit
+//! first pass over the same rows (`int8.rs`) that re-scores in f32 only the rows that might reach the bar.
 
 use std::collections::HashSet;
 
 use uuid::Uuid;
 use zeroize::Zeroize;
 
+use super::int8::Int8Rows;
 use crate::pipeline::Embedding;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -27,11 +29,17 @@ pub(super) struct Index {
     data: Vec<f32>,
     /// The verifications of `entries`, for constant-time membership (loads and synchronisation passes insert many).
     ids: HashSet<Uuid>,
+    /// From this many templates on, searches take the 8-bit first pass.
+    int8_from: usize,
+    /// `data` in 8 bits, once the index has held `int8_from` templates.
+    int8: Option<Int8Rows>,
 }
 
 impl Index {
-    pub(super) fn new(dim: usize) -> Self {
-        Self { dim: dim.max(1), entries: Vec::new(), data: Vec::new(), ids: HashSet::new() }
+    /// An index of `dim`-value templates, searched exactly in f32 below `int8_from` templates.
+    pub(super) fn new(dim: usize, int8_from: usize) -> Self {
+        let dim = dim.max(1);
+        Self { dim, entries: Vec::new(), data: Vec::new(), ids: HashSet::new(), int8_from, int8: None }
     }
 
     pub(super) fn len(&self) -> usize {
@@ -43,17 +51,20 @@ impl Index {
         if template.dim() != self.dim {
             return false;
         }
-        if self.data.len() + self.dim > self.data.capacity() {
-            // Grow by hand so the old buffer is zeroed instead of being freed with templates in it.
-            let mut grown = Vec::with_capacity((self.data.capacity() * 2).max(self.dim * 64));
-            grown.extend_from_slice(&self.data);
-            self.data.zeroize();
-            self.data = grown;
-        }
-        self.data.extend_from_slice(template.as_slice());
+        extend_zeroizing(&mut self.data, template.as_slice(), self.dim * 64);
         self.entries.push(Entry { subject: subject.to_owned(), verification_id });
         self.ids.insert(verification_id);
+        match &mut self.int8 {
+            Some(int8) => int8.push(template.as_slice()),
+            None if self.entries.len() >= self.int8_from => self.int8 = Some(Int8Rows::of(&self.data, self.dim)),
+            None => {}
+        }
         true
+    }
+
+    /// Whether searches take the 8-bit first pass.
+    pub(super) fn uses_int8(&self) -> bool {
+        self.int8.is_some()
     }
 
     pub(super) fn contains(&self, verification_id: Uuid) -> bool {
@@ -77,6 +88,9 @@ impl Index {
                 let last = self.entries.len() - 1;
                 let gone = self.entries.swap_remove(i);
                 self.ids.remove(&gone.verification_id);
+                if let Some(int8) = &mut self.int8 {
+                    int8.swap_remove(i);
+                }
                 let (row, tail) = (i * self.dim, last * self.dim);
                 if i != last {
                     self.data.copy_within(tail..tail + self.dim, row);
@@ -103,10 +117,20 @@ impl Index {
             return None;
         }
         let mut best: Option<(usize, f32)> = None;
-        for (i, row) in self.data.chunks_exact(self.dim).enumerate() {
-            let score = dot(row, probe);
+        let mut consider = |i: usize, score: f32| {
             if score >= min && best.is_none_or(|(_, s)| score > s) && keep(&self.entries[i].subject) {
                 best = Some((i, score));
+            }
+        };
+        match &self.int8 {
+            Some(int8) => {
+                let row = |i: usize| &self.data[i * self.dim..(i + 1) * self.dim];
+                int8.candidates(probe, min, |i| consider(i, dot(row(i), probe)));
+            }
+            None => {
+                for (i, row) in self.data.chunks_exact(self.dim).enumerate() {
+                    consider(i, dot(row, probe));
+                }
             }
         }
         best.map(|(i, score)| Hit {
@@ -115,6 +139,18 @@ impl Index {
             score,
         })
     }
+}
+
+/// Appends `values`, growing the buffer by hand so that the old one is zeroed instead of being freed with templates
+/// in it; at least `min_capacity` once it grows.
+pub(super) fn extend_zeroizing<T: Copy + Zeroize>(buf: &mut Vec<T>, values: &[T], min_capacity: usize) {
+    if buf.len() + values.len() > buf.capacity() {
+        let mut grown = Vec::with_capacity((buf.capacity() * 2).max(buf.len() + values.len()).max(min_capacity));
+        grown.extend_from_slice(buf);
+        buf.zeroize();
+        *buf = grown;
+    }
+    buf.extend_from_slice(values);
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -148,7 +184,7 @@ mod tests {
 
     #[test]
     fn finds_the_same_template_under_another_subject_only() {
-        let mut index = Index::new(EMBEDDING_DIM);
+        let mut index = Index::new(EMBEDDING_DIM, usize::MAX);
         for s in 0..200 {
             index.insert(&format!("S{s}"), Uuid::from_u128(s as u128), &emb(s));
         }
@@ -160,7 +196,7 @@ mod tests {
 
     #[test]
     fn removing_a_subject_keeps_the_others_searchable() {
-        let mut index = Index::new(EMBEDDING_DIM);
+        let mut index = Index::new(EMBEDDING_DIM, usize::MAX);
         for s in 0..10 {
             index.insert(&format!("S{}", s % 3), Uuid::from_u128(s as u128), &emb(s));
         }
@@ -175,7 +211,7 @@ mod tests {
     #[test]
     fn another_models_length_works_and_a_foreign_template_is_refused() {
         // 513: not a multiple of the eight accumulators, so the remainder counts too.
-        let mut index = Index::new(513);
+        let mut index = Index::new(513, usize::MAX);
         for s in 0..20u64 {
             assert!(index.insert(&format!("S{s}"), Uuid::from_u128(u128::from(s)), &synthetic_embedding_of(s, 513)));
         }
@@ -187,6 +223,35 @@ mod tests {
         assert!(index.search(&emb(7), "NEW", -1.0).is_none(), "a probe of another length matches nothing");
         assert_eq!(index.remove_where(|s, _| s == "S3"), 1);
         assert!(index.search(&synthetic_embedding_of(19, 513), "NEW", 0.99).is_some(), "the moved row is intact");
+    }
+
+    #[test]
+    fn the_int8_pass_finds_what_exact_search_finds() {
+        for dim in [EMBEDDING_DIM, 512] {
+            let (mut exact, mut int8) = (Index::new(dim, usize::MAX), Index::new(dim, 100));
+            // Near-duplicates of a few faces under other subjects, so that hits exist at every bar.
+            for s in 0..400u64 {
+                let mut v = synthetic_embedding_of(s % 40, dim).as_slice().to_vec();
+                let noise = synthetic_embedding_of(10_000 + s, dim);
+                v.iter_mut().zip(noise.as_slice()).for_each(|(x, n)| *x += 0.6 * n);
+                let template = Embedding::normalised(&mut v).expect("non-zero");
+                let id = Uuid::from_u128(u128::from(s));
+                assert!(exact.insert(&format!("S{s}"), id, &template) && int8.insert(&format!("S{s}"), id, &template));
+            }
+            assert!(int8.uses_int8() && !exact.uses_int8());
+            for round in 0..2 {
+                for p in 0..40u64 {
+                    let probe = synthetic_embedding_of(p, dim);
+                    for bar in [0.3, 0.48, 0.7] {
+                        let (e, i) = (exact.search(&probe, "S0", bar), int8.search(&probe, "S0", bar));
+                        assert_eq!(e, i, "dim {dim}, probe {p}, bar {bar}, round {round}");
+                    }
+                }
+                // Removal keeps the 8-bit rows in step.
+                let gone = |s: &str, _| s.ends_with('7');
+                assert_eq!(exact.remove_where(gone), int8.remove_where(gone));
+            }
+        }
     }
 
     #[test]

@@ -10,9 +10,10 @@ use crate::vault::{open_template, DataKey, Kek, TemplateBinding};
 
 /// Opens every sealed template of `space`'s model of every subject that still has a data key. A template that
 /// fails its integrity check is left out, raises a security event and keeps the service not ready (1:N search
-/// would miss that face). Templates of another model are counted and left sealed.
-pub async fn load(store: &Store, kek: &Kek, space: &TemplateSpace) -> Result<Gallery, StoreError> {
-    let gallery = Gallery::new(space.clone());
+/// would miss that face). Templates of another model are counted and left sealed. From `int8_from` templates on,
+/// searches take the 8-bit first pass (`Gallery::with_int8_from`).
+pub async fn load(store: &Store, kek: &Kek, space: &TemplateSpace, int8_from: usize) -> Result<Gallery, StoreError> {
+    let gallery = Gallery::with_int8_from(space.clone(), int8_from);
     let mut tx = store.begin_write().await?;
     let rows = biometrics::templates_of_model(&mut tx, &space.model_sha256).await?;
     let others = biometrics::count_other_models(&mut tx, &space.model_sha256).await?;

@@ -6,6 +6,7 @@
 
 mod blocklist;
 mod index;
+mod int8;
 mod load;
 mod sync;
 mod tail;
@@ -44,10 +45,17 @@ pub struct Gallery {
 }
 
 impl Gallery {
-    /// An empty gallery of `space`'s templates.
+    /// An empty gallery of `space`'s templates, searched exactly in f32 at any size.
     pub fn new(space: TemplateSpace) -> Self {
+        Self::with_int8_from(space, usize::MAX)
+    }
+
+    /// An empty gallery of `space`'s templates that takes an 8-bit first pass from `int8_from` templates on
+    /// (`gallery.int8_from`): the same hits, fewer bytes read per search (docs/benchmarks.md, "1:N duplicate
+    /// search"), a quarter more memory.
+    pub fn with_int8_from(space: TemplateSpace, int8_from: usize) -> Self {
         Self {
-            index: RwLock::new(Index::new(space.dim)),
+            index: RwLock::new(Index::new(space.dim, int8_from)),
             space,
             other_models: AtomicUsize::new(0),
             loaded: AtomicBool::new(false),
@@ -155,6 +163,11 @@ impl Gallery {
 
     pub fn len(&self) -> usize {
         self.index.read().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Whether searches take the 8-bit first pass (the gallery has reached `gallery.int8_from` templates).
+    pub fn uses_int8(&self) -> bool {
+        self.index.read().unwrap_or_else(|p| p.into_inner()).uses_int8()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -20,6 +20,9 @@ pub struct GallerySettings {
     /// How often each replica brings its gallery in line with the store (milliseconds): the bound on how long
     /// another replica's enrolment goes unseen, and on how long an erased template stays in this one's memory.
     pub sync_interval_ms: u64,
+    /// From this many templates on, 1:N search takes an 8-bit first pass and re-scores in f32 only the rows that
+    /// might reach the bar: the same hits as exact search, fewer bytes read, a quarter more memory.
+    pub int8_from: usize,
 }
 
 impl GallerySettings {

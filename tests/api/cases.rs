@@ -53,6 +53,27 @@ async fn a_reapplication_under_another_reference_is_flagged_for_review() {
     assert_eq!(other["decision"], "match", "a different person is no duplicate: {other}");
 }
 
+/// The same reapplication through a gallery that takes the 8-bit first pass from its first template: flagged, with
+/// the exact f32 score of the other applicant's template.
+#[tokio::test]
+async fn an_8_bit_gallery_flags_the_same_reapplication_with_the_exact_score() {
+    let shared = require_shared!();
+    let app = spawn_app_with(|s| s.gallery.int8_from = 1).await;
+    let p = |n: &str| face(&shared, &format!("images/deepface/{n}"));
+    let first = app.verified("APP-A", p("img3.jpg"), p("img12.jpg")).await;
+    let second = app.verified("APP-B", p("img53.jpg"), p("img54.jpg")).await;
+    assert_eq!(second["decision"], "review", "{second}");
+    let analyst = app.staff_session("ana", Role::FraudAnalyst).await;
+    let case = case_of(&app, &analyst, second["verification_id"].as_str().expect("id")).await;
+    assert!(case["reasons"].as_array().expect("reasons").contains(&Value::from("duplicate_identity")), "{case}");
+    assert_eq!(case["duplicate_verification_id"], first["verification_id"]);
+    let selfie = |n: &str| crate::helpers::selfie_embedding(p(n));
+    let (a, b) = (selfie("img3.jpg").await, selfie("img53.jpg").await);
+    let exact: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+    let stored = case["duplicate_score"].as_f64().expect("score");
+    assert!((stored - f64::from(exact)).abs() < 1e-4, "re-scored in f32: {stored} against {exact}");
+}
+
 #[tokio::test]
 async fn the_duplicate_bar_follows_the_configured_fpir_and_is_published() {
     let shared = require_shared!();
