@@ -1,6 +1,6 @@
 //! Faults: a database held by another writer answers 503 with Retry-After and recovers by itself; a process killed
 //! with SIGKILL in the middle of writes loses no acknowledged verification and leaves no half-written one. Both on
-//! whichever backend the suite runs against.
+//! whichever backend the suite runs against; and three replicas on PostgreSQL carry on when one is killed.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -348,4 +348,122 @@ async fn sigterm_answers_the_requests_in_flight_then_joins_the_workers() {
     assert!(status.success(), "exit status {status}");
     let log = std::fs::read_to_string(dir.path().join("serve.log")).expect("log");
     assert!(log.contains("inference workers joined"), "the workers were drained and joined: {log}");
+}
+
+/// Three replicas as processes on one PostgreSQL database (issue 15): applicants verify through all three, one is
+/// killed with SIGKILL in the middle, the other two carry on without a failure, every acknowledged verification is
+/// stored with its case and audit row, the audit lanes the replicas appended on side by side all verify, and the
+/// killed replica, started again, serves at once. SQLite is one process: the PostgreSQL pass runs this.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_replicas_carry_on_when_one_is_killed() {
+    let Site { dir, port, base, client, db } = Site::new().await;
+    if !db.url().starts_with("postgres") {
+        eprintln!("SKIPPED: replicas as processes share PostgreSQL; the PostgreSQL pass runs this");
+        return;
+    }
+    let free_port = || std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let ports = [port, free_port(), free_port()];
+    let bases: Vec<String> = ports.iter().map(|p| format!("http://127.0.0.1:{p}")).collect();
+    // Room for every request sent at once, so that the only refusals would be the kill's.
+    let extra = [("FACEVERIFY__MODELS__MAX_IN_FLIGHT", "16"), ("FACEVERIFY__SERVER__MAX_UPLOADS_IN_FLIGHT", "16")];
+    let start = |port: u16| serve_with(dir.path(), &db.url(), port, &extra, Stdio::null());
+    let mut servers: Vec<Child> = ports.iter().map(|&p| start(p)).collect();
+    for base in &bases {
+        wait_ready(&client, base).await;
+    }
+    let (key, _) = onboarding(&client, &base, dir.path(), &db, "APP-R0").await;
+    let mut metas = Vec::new();
+    for i in 0..36 {
+        let subject = format!("APP-R{i}");
+        let consent: Value = client
+            .post(format!("{}/v1/consents", bases[i % 3]))
+            .bearer_auth(&key)
+            .header("X-Purpose", "identification")
+            .json(&serde_json::json!({"subject_ref": subject, "channel": "checkbox", "text_version": "v1", "cross_border": false}))
+            .send()
+            .await
+            .expect("consent")
+            .json()
+            .await
+            .expect("json");
+        metas.push(crate::helpers::meta(&subject, consent["consent_id"].as_str().expect("id")));
+    }
+    let verify = |base: String, meta: String| {
+        let (client, key) = (client.clone(), key.clone());
+        async move {
+            let response = client
+                .post(format!("{base}/v1/verifications"))
+                .bearer_auth(key)
+                .multipart(form(tiny_jpeg(), tiny_jpeg(), &meta))
+                .send()
+                .await;
+            match response {
+                Ok(r) if r.status().as_u16() == 201 => {
+                    r.json::<Value>().await.ok().and_then(|v| v["verification_id"].as_str().map(str::to_owned))
+                }
+                Ok(r) => panic!("a replica answered {} to a verification", r.status()),
+                Err(_) => None,
+            }
+        }
+    };
+    // Wave one through all three; replica 2 is killed while it runs.
+    let mut wave = tokio::task::JoinSet::new();
+    for (i, meta) in metas[..24].iter().enumerate() {
+        wave.spawn(verify(bases[i % 3].clone(), meta.clone()));
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    servers[1].kill().expect("SIGKILL");
+    let _ = servers[1].wait();
+    let mut acknowledged = Vec::new();
+    while let Some(done) = wave.join_next().await {
+        acknowledged.extend(done.expect("task"));
+    }
+    // Wave two through the two left: every request answered.
+    let mut wave = tokio::task::JoinSet::new();
+    for (i, meta) in metas[24..].iter().enumerate() {
+        wave.spawn(verify(bases[if i % 2 == 0 { 0 } else { 2 }].clone(), meta.clone()));
+    }
+    let mut carried = 0;
+    while let Some(done) = wave.join_next().await {
+        let id = done.expect("task").expect("the replicas left carry on");
+        acknowledged.push(id);
+        carried += 1;
+    }
+    assert_eq!(carried, 12);
+
+    // The killed replica, started again, serves at once.
+    servers[1] = start(ports[1]);
+    wait_ready(&client, &bases[1]).await;
+    for id in &acknowledged {
+        let read = client
+            .get(format!("{}/v1/verifications/{id}", bases[1]))
+            .bearer_auth(&key)
+            .header("X-Purpose", "identification")
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(read.status().as_u16(), 200, "acknowledged verification {id} is stored");
+    }
+    let kek = faceverify::vault::load(&dir.path().join("kek.key")).expect("kek");
+    let store = faceverify::store::Store::connect(&db.url()).await.expect("store").unlock(&kek).await.expect("unlock");
+    let mut conn = store.acquire().await.expect("conn");
+    let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+    let stored = count("SELECT COUNT(*) FROM verifications").fetch_one(&mut *conn).await.expect("count");
+    let audited =
+        count("SELECT COUNT(*) FROM audit_log WHERE action = 'verify'").fetch_one(&mut *conn).await.expect("count");
+    let cases = count("SELECT COUNT(*) FROM cases").fetch_one(&mut *conn).await.expect("count");
+    let lanes = count("SELECT COUNT(DISTINCT lane) FROM audit_log").fetch_one(&mut *conn).await.expect("count");
+    drop(conn);
+    assert_eq!((stored, cases), (audited, audited), "each verification with its case and audit row");
+    assert!(stored >= acknowledged.len() as i64);
+    let chain = faceverify::cli::admin::verify_audit(&store).await.expect("verify");
+    assert!(chain.intact, "{chain:?}");
+    eprintln!(
+        "three replicas, one killed: {} acknowledged, {stored} stored, audit rows on {lanes} lanes, all intact",
+        acknowledged.len()
+    );
+    for server in &mut servers {
+        let _ = server.kill();
+        let _ = server.wait();
+    }
 }
