@@ -14,6 +14,7 @@
 
 use sqlx::{AnyConnection, Row};
 
+use super::{SecurityEvent, Severity};
 use crate::store::{StoreError, Unaudited, WriteTx};
 use crate::vault::ServiceKeys;
 
@@ -46,12 +47,18 @@ impl Lanes {
 }
 
 /// Opens lanes up to `wanted` (never fewer than there are) in an exclusive write; a registry without its MAC is
-/// left as it is (the chain's verification reports it). Returns the lanes there are afterwards. Not an audit row:
+/// left as it is and raises an `audit_chain_break` security event (at every start, until it is dealt with). Returns the lanes there are afterwards. Not an audit row:
 /// the registry is the log's own structure, under its MAC, and `audit verify` reports it (`lanes`).
 pub async fn open(mut tx: WriteTx, wanted: i64) -> Result<i64, StoreError> {
     let lanes = Lanes::read(&mut tx).await?;
     let keys = tx.shared_keys();
-    if lanes.count >= wanted || !lanes.authentic(&keys) {
+    if !lanes.authentic(&keys) {
+        let detail = "the audit lane registry's MAC is wrong: lanes were added or removed outside the service";
+        super::raise(&mut tx, SecurityEvent::AuditChainBreak, Severity::Critical, detail).await?;
+        tx.commit_unaudited(Unaudited::SecurityEventOnly).await?;
+        return Ok(lanes.count);
+    }
+    if lanes.count >= wanted {
         tx.rollback().await?;
         return Ok(lanes.count);
     }

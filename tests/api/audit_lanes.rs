@@ -163,6 +163,11 @@ async fn a_lane_cut_removed_or_rolled_back_is_a_break() {
     assert_eq!(first_break(&app, &[]).await, Some(ChainBreak::LaneMissing { lane: 2 }));
     app.sql_exec("UPDATE audit_lanes SET lanes = 1").await;
     assert_eq!(first_break(&app, &[]).await, Some(ChainBreak::LanesUnauthenticated), "the registry's MAC");
+    // A replica starting on it raises the alarm and does not re-seal it.
+    let start = Store::connect(&app.settings.database.url).await.expect("store").unlock(&app.kek).await;
+    assert_eq!(start.expect("starts").audit_lanes(), 1);
+    let alarm = "SELECT COUNT(*) FROM security_events WHERE kind = 'audit_chain_break' AND detail LIKE '%registry%'";
+    assert_eq!(app.sql_count(alarm).await, 1);
     // Rolled back to before the lanes were opened: self-consistent, so only the checkpoint kept elsewhere notices.
     app.sql_exec("UPDATE audit_lanes SET lanes = 1, mac = NULL").await;
     app.sql_exec("DELETE FROM audit_head WHERE id > 1").await;

@@ -116,9 +116,15 @@ async fn onboarding(
     let store = faceverify::store::Store::connect(&db.url()).await.expect("store").unlock(&kek).await.expect("unlock");
     let key =
         faceverify::auth::create_service_account(&store, "onboarding").await.expect("account").plaintext.to_string();
+    let meta = consented_meta(client, base, &key, subject).await;
+    (key, meta)
+}
+
+/// The applicant's consent recorded through `base` with the onboarding `key`: the meta of a verification under it.
+async fn consented_meta(client: &reqwest::Client, base: &str, key: &str, subject: &str) -> String {
     let consent: Value = client
         .post(format!("{base}/v1/consents"))
-        .bearer_auth(&key)
+        .bearer_auth(key)
         .header("X-Purpose", "identification")
         .json(&serde_json::json!({"subject_ref": subject, "channel": "checkbox", "text_version": "v1", "cross_border": false}))
         .send()
@@ -127,8 +133,24 @@ async fn onboarding(
         .json()
         .await
         .expect("json");
-    let meta = crate::helpers::meta(subject, consent["consent_id"].as_str().expect("id"));
-    (key, meta)
+    crate::helpers::meta(subject, consent["consent_id"].as_str().expect("id"))
+}
+
+/// A verification of two tiny photos (no face: quick, and each opens a case) through `base`: its id once stored,
+/// the status of any other answer, `None` when no answer came (the process was killed).
+async fn tiny_verification(client: &reqwest::Client, base: &str, key: &str, meta: &str) -> Option<Result<String, u16>> {
+    let response = client
+        .post(format!("{base}/v1/verifications"))
+        .bearer_auth(key)
+        .multipart(form(tiny_jpeg(), tiny_jpeg(), meta))
+        .send()
+        .await
+        .ok()?;
+    if response.status().as_u16() != 201 {
+        return Some(Err(response.status().as_u16()));
+    }
+    let body: Value = response.json().await.ok()?;
+    body["verification_id"].as_str().map(|id| Ok(id.to_owned()))
 }
 
 async fn wait_ready(client: &reqwest::Client, base: &str) {
@@ -154,20 +176,7 @@ async fn sigkill_mid_write_loses_no_acknowledged_verification() {
     let mut requests = tokio::task::JoinSet::new();
     for _ in 0..24 {
         let (client, base, key, meta) = (client.clone(), base.clone(), key.clone(), meta.clone());
-        requests.spawn(async move {
-            let response = client
-                .post(format!("{base}/v1/verifications"))
-                .bearer_auth(key)
-                .multipart(form(tiny_jpeg(), tiny_jpeg(), &meta))
-                .send()
-                .await;
-            match response {
-                Ok(r) if r.status().as_u16() == 201 => {
-                    r.json::<Value>().await.ok().and_then(|v| v["verification_id"].as_str().map(str::to_owned))
-                }
-                _ => None,
-            }
-        });
+        requests.spawn(async move { tiny_verification(&client, &base, &key, &meta).await.and_then(Result::ok) });
     }
     tokio::time::sleep(Duration::from_millis(1200)).await;
     server.kill().expect("SIGKILL");
@@ -374,35 +383,14 @@ async fn three_replicas_carry_on_when_one_is_killed() {
     let (key, _) = onboarding(&client, &base, dir.path(), &db, "APP-R0").await;
     let mut metas = Vec::new();
     for i in 0..36 {
-        let subject = format!("APP-R{i}");
-        let consent: Value = client
-            .post(format!("{}/v1/consents", bases[i % 3]))
-            .bearer_auth(&key)
-            .header("X-Purpose", "identification")
-            .json(&serde_json::json!({"subject_ref": subject, "channel": "checkbox", "text_version": "v1", "cross_border": false}))
-            .send()
-            .await
-            .expect("consent")
-            .json()
-            .await
-            .expect("json");
-        metas.push(crate::helpers::meta(&subject, consent["consent_id"].as_str().expect("id")));
+        metas.push(consented_meta(&client, &bases[i % 3], &key, &format!("APP-R{i}")).await);
     }
     let verify = |base: String, meta: String| {
         let (client, key) = (client.clone(), key.clone());
         async move {
-            let response = client
-                .post(format!("{base}/v1/verifications"))
-                .bearer_auth(key)
-                .multipart(form(tiny_jpeg(), tiny_jpeg(), &meta))
-                .send()
-                .await;
-            match response {
-                Ok(r) if r.status().as_u16() == 201 => {
-                    r.json::<Value>().await.ok().and_then(|v| v["verification_id"].as_str().map(str::to_owned))
-                }
-                Ok(r) => panic!("a replica answered {} to a verification", r.status()),
-                Err(_) => None,
+            match tiny_verification(&client, &base, &key, &meta).await {
+                Some(Err(status)) => panic!("a replica answered {status} to a verification"),
+                answer => answer.and_then(Result::ok),
             }
         }
     };
