@@ -24,6 +24,8 @@ const GALLERY_TEMPLATES: &str = "faceverify_gallery_templates";
 const GALLERY_SYNC_AGE: &str = "faceverify_gallery_sync_age_seconds";
 const GALLERY_OTHER_MODEL: &str = "faceverify_gallery_other_model_templates";
 const DUPLICATE_BAR: &str = "faceverify_duplicate_bar";
+const GALLERY_INT8: &str = "faceverify_gallery_int8";
+const AUDIT_LANES: &str = "faceverify_audit_lanes";
 
 /// Upper bounds of the stage latency buckets, in seconds (5 ms .. 5 s).
 const STAGE_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
@@ -118,6 +120,8 @@ fn describe() {
     describe_counter!(EMBED_BATCHES, "SFace runs of the embedding batcher (models.embed_batch > 1).");
     describe_counter!(EMBED_BATCHED_FACES, "Faces embedded by those runs.");
     describe_gauge!(GALLERY_TEMPLATES, "Templates in this replica's gallery.");
+    describe_gauge!(GALLERY_INT8, "1 when 1:N search takes the 8-bit first pass (gallery.int8_from reached).");
+    describe_gauge!(AUDIT_LANES, "Audit lanes appends spread over (16 on PostgreSQL, 1 on SQLite).");
     describe_gauge!(
         GALLERY_OTHER_MODEL,
         "Stored templates of another recognition model than the running one: not searched (a swapped model)."
@@ -175,6 +179,10 @@ pub struct Scrape {
     pub gallery_other_model_templates: usize,
     /// The cosine at which a 1:N search against the gallery as it is now flags a duplicate.
     pub duplicate_bar: f32,
+    /// Whether 1:N search takes the 8-bit first pass.
+    pub gallery_int8: bool,
+    /// The audit lanes appends spread over.
+    pub audit_lanes: i64,
 }
 
 /// The exposition text, with `now`'s gauges.
@@ -192,6 +200,8 @@ pub fn render(now: &Scrape) -> String {
     gauge!(GALLERY_SYNC_AGE).set(now.gallery_sync_age_secs.unwrap_or(-1.0));
     gauge!(GALLERY_OTHER_MODEL).set(now.gallery_other_model_templates as f64);
     gauge!(DUPLICATE_BAR).set(f64::from(now.duplicate_bar));
+    gauge!(GALLERY_INT8).set(f64::from(u8::from(now.gallery_int8)));
+    gauge!(AUDIT_LANES).set(now.audit_lanes as f64);
     handle.render()
 }
 
@@ -212,6 +222,8 @@ mod tests {
             gallery_sync_age_secs: None,
             gallery_other_model_templates: 3,
             duplicate_bar: 0.5,
+            gallery_int8: true,
+            audit_lanes: 16,
         };
         let text = render(&now);
         assert!(text.contains("# TYPE faceverify_stage_seconds histogram"), "{text}");
@@ -227,6 +239,8 @@ mod tests {
             "faceverify_gallery_templates 7",
             "faceverify_gallery_sync_age_seconds -1",
             "faceverify_duplicate_bar 0.5",
+            "faceverify_gallery_int8 1",
+            "faceverify_audit_lanes 16",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in {text}");
         }

@@ -29,6 +29,8 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         gallery_sync_age_secs: state.gallery.sync_age_secs(),
         gallery_other_model_templates: state.gallery.other_model_templates(),
         duplicate_bar: state.verifications.duplicate_bar(),
+        gallery_int8: state.gallery.uses_int8(),
+        audit_lanes: state.store.audit_lanes(),
     });
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
 }

@@ -72,6 +72,8 @@ async fn an_8_bit_gallery_flags_the_same_reapplication_with_the_exact_score() {
     let exact: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
     let stored = case["duplicate_score"].as_f64().expect("score");
     assert!((stored - f64::from(exact)).abs() < 1e-4, "re-scored in f32: {stored} against {exact}");
+    let metrics = app.get("/metrics").await.text().await.expect("text");
+    assert!(metrics.lines().any(|l| l == "faceverify_gallery_int8 1"), "{metrics}");
 }
 
 #[tokio::test]
