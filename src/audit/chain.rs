@@ -3,9 +3,9 @@
 //! (sequence numbers below `ServiceKeys::chain_from`) keep their unkeyed SHA-256 hashes: the legacy chain.
 //! Each lane (`lanes.rs`) is such a chain; its `audit_head` row holds the last link and the retained chain's base,
 //! authenticated by a MAC under the same key, so neither a deleted tail nor a moved base can be passed off without
-//! the key. A write that finds the head's MAC
-//! wrong raises a security event and keeps it wrong (`UNAUTHENTICATED`): the service never re-seals a head it did
-//! not write, so the next write cannot launder a tampered head.
+//! the key. A write that finds the head's MAC wrong raises a security event and keeps it wrong
+//! (`UNAUTHENTICATED`): the service never re-seals a head it did not write, so the next write cannot launder a
+//! tampered head.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};

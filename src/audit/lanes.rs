@@ -47,8 +47,9 @@ impl Lanes {
 }
 
 /// Opens lanes up to `wanted` (never fewer than there are) in an exclusive write; a registry without its MAC is
-/// left as it is and raises an `audit_chain_break` security event (at every start, until it is dealt with). Returns the lanes there are afterwards. Not an audit row:
-/// the registry is the log's own structure, under its MAC, and `audit verify` reports it (`lanes`).
+/// left as it is and raises an `audit_chain_break` security event (at every start, until it is dealt with).
+/// Returns the lanes there are afterwards. Not an audit row: the registry is the log's own structure, under its
+/// MAC, and `audit verify` reports it (`lanes`).
 pub async fn open(mut tx: WriteTx, wanted: i64) -> Result<i64, StoreError> {
     let lanes = Lanes::read(&mut tx).await?;
     let keys = tx.shared_keys();
