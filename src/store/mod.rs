@@ -163,13 +163,21 @@ impl Store {
     /// the audit lanes (`audit::POSTGRES_LANES`) on the first start after an upgrade.
     pub async fn unlock(mut self, kek: &crate::vault::Kek) -> Result<Self, StoreError> {
         let (keys, rewritten) = service_keys::load_or_create(&self.pool, kek).await?;
-        self.keys = Some(Arc::new(keys));
+        let keys = Arc::new(keys);
+        self.keys = Some(keys.clone());
         if rewritten {
             self.checkpoint_wal().await;
         }
         self.lanes = match self.backend {
             Backend::Postgres => {
-                crate::audit::open_lanes(self.begin_write().await?, crate::audit::POSTGRES_LANES).await?
+                let wanted = crate::audit::POSTGRES_LANES;
+                let lanes = crate::audit::Lanes::read(&mut *self.acquire().await?).await?;
+                // The usual start finds them open and sealed: no exclusive write, which would hold back every
+                // replica's appends meanwhile.
+                match lanes.count >= wanted && lanes.authentic(&keys) {
+                    true => lanes.count,
+                    false => crate::audit::open_lanes(self.begin_write().await?, wanted).await?,
+                }
             }
             Backend::Sqlite => 1,
         };
@@ -245,7 +253,8 @@ impl Store {
     /// alongside other appends on a free audit lane, one at a time per `subject` (the applicant reference), never
     /// beside a `begin_write`. On SQLite (one writer at a time) it is `begin_write`.
     pub async fn begin_append(&self, subject: Option<&str>) -> Result<WriteTx, StoreError> {
-        if self.backend == Backend::Sqlite || self.lanes <= 1 {
+        // SQLite has one lane (`unlock`).
+        if self.lanes <= 1 {
             return self.begin_write().await;
         }
         let keys = self.keys.clone().ok_or(StoreError::Locked)?;

@@ -39,7 +39,7 @@ pub struct WriteTx {
 impl WriteTx {
     /// A transaction holding lane 1 (every write before lanes, and the exclusive ones since).
     pub(super) fn new(tx: Tx, keys: Arc<ServiceKeys>) -> Self {
-        Self { tx, keys, lane: 1 }
+        Self::on_lane(tx, keys, 1)
     }
 
     pub(super) fn on_lane(tx: Tx, keys: Arc<ServiceKeys>, lane: i64) -> Self {
