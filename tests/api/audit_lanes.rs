@@ -42,6 +42,12 @@ async fn append_on_lane(store: &Store, subject: &str) -> i64 {
     lane
 }
 
+/// `append_on_lane` in a task of its own, to see whether it is held back.
+fn append_later(store: &Store, subject: &'static str) -> tokio::task::JoinHandle<i64> {
+    let store = store.clone();
+    tokio::spawn(async move { append_on_lane(&store, subject).await })
+}
+
 fn postgres(app: &TestApp) -> bool {
     if app.store.backend() == Backend::Postgres {
         return true;
@@ -94,10 +100,7 @@ async fn appends_about_one_applicant_wait_for_each_other_and_others_run_beside_t
     let other = append_on_lane(&store, "APP-LANES-B").await;
     assert_ne!(other, held.lane(), "the held lane is skipped");
     // The same applicant: held back until the first append ends.
-    let same = tokio::spawn({
-        let store = store.clone();
-        async move { append_on_lane(&store, "APP-LANES-A").await }
-    });
+    let same = append_later(&store, "APP-LANES-A");
     tokio::time::sleep(HELD).await;
     assert!(!same.is_finished(), "a second append about the same applicant waits for the first");
     commit(held, "APP-LANES-A").await;
@@ -124,10 +127,7 @@ async fn an_exclusive_write_waits_for_the_appends_in_flight_and_holds_back_new_o
     tokio::time::sleep(HELD).await;
     assert!(!exclusive.is_finished(), "an erasure or withdrawal waits for the verification in flight");
     // A new append queues behind the waiting exclusive write, not beside it.
-    let newcomer = tokio::spawn({
-        let store = store.clone();
-        async move { append_on_lane(&store, "APP-LANES-D").await }
-    });
+    let newcomer = append_later(&store, "APP-LANES-D");
     tokio::time::sleep(HELD).await;
     assert!(!newcomer.is_finished(), "an exclusive write waiting is not starved by later appends");
     commit(append, "APP-LANES-C").await;

@@ -153,6 +153,40 @@ async fn tiny_verification(client: &reqwest::Client, base: &str, key: &str, meta
     body["verification_id"].as_str().map(|id| Ok(id.to_owned()))
 }
 
+/// After a kill: every `acknowledged` verification reads back through `base`, every stored verification has its
+/// case (each tiny one opens one) and its audit row, and the audit log verifies. Returns how many are stored.
+async fn assert_stored_whole(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    store: &faceverify::store::Store,
+    acknowledged: &[String],
+) -> i64 {
+    for id in acknowledged {
+        let read = client
+            .get(format!("{base}/v1/verifications/{id}"))
+            .bearer_auth(key)
+            .header("X-Purpose", "identification")
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(read.status().as_u16(), 200, "acknowledged verification {id} survived the kill");
+    }
+    let mut conn = store.acquire().await.expect("conn");
+    let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+    let stored = count("SELECT COUNT(*) FROM verifications").fetch_one(&mut *conn).await.expect("count");
+    let audited =
+        count("SELECT COUNT(*) FROM audit_log WHERE action = 'verify'").fetch_one(&mut *conn).await.expect("count");
+    let cases = count("SELECT COUNT(*) FROM cases").fetch_one(&mut *conn).await.expect("count");
+    drop(conn);
+    assert_eq!(stored, audited, "no verification without its audit row");
+    assert_eq!(stored, cases, "no verification without its case (each one here opens one)");
+    assert!(stored >= acknowledged.len() as i64);
+    let chain = faceverify::cli::admin::verify_audit(store).await.expect("verify");
+    assert!(chain.intact, "{chain:?}");
+    stored
+}
+
 async fn wait_ready(client: &reqwest::Client, base: &str) {
     for _ in 0..300 {
         if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
@@ -187,30 +221,7 @@ async fn sigkill_mid_write_loses_no_acknowledged_verification() {
 
     let mut server = serve(dir.path(), &db.url(), port);
     wait_ready(&client, &base).await;
-    for id in &acknowledged {
-        let read = client
-            .get(format!("{base}/v1/verifications/{id}"))
-            .bearer_auth(&key)
-            .header("X-Purpose", "identification")
-            .send()
-            .await
-            .expect("get");
-        assert_eq!(read.status().as_u16(), 200, "acknowledged verification {id} survived the kill");
-    }
-    let mut conn = store.acquire().await.expect("conn");
-    let stored: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM verifications").fetch_one(&mut *conn).await.expect("count");
-    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'verify'")
-        .fetch_one(&mut *conn)
-        .await
-        .expect("count");
-    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases").fetch_one(&mut *conn).await.expect("count");
-    drop(conn);
-    assert_eq!(stored, audited, "no verification without its audit row");
-    assert_eq!(stored, cases, "no verification without its case (each one here opens one)");
-    assert!(stored >= acknowledged.len() as i64);
-    let chain = faceverify::cli::admin::verify_audit(&store).await.expect("verify");
-    assert!(chain.intact, "{chain:?}");
+    let stored = assert_stored_whole(&client, &base, &key, &store, &acknowledged).await;
     eprintln!("SIGKILL: {} acknowledged, {stored} stored, all intact", acknowledged.len());
     server.kill().expect("stop");
     let _ = server.wait();
@@ -422,30 +433,13 @@ async fn three_replicas_carry_on_when_one_is_killed() {
     // The killed replica, started again, serves at once.
     servers[1] = start(ports[1]);
     wait_ready(&client, &bases[1]).await;
-    for id in &acknowledged {
-        let read = client
-            .get(format!("{}/v1/verifications/{id}", bases[1]))
-            .bearer_auth(&key)
-            .header("X-Purpose", "identification")
-            .send()
-            .await
-            .expect("get");
-        assert_eq!(read.status().as_u16(), 200, "acknowledged verification {id} is stored");
-    }
     let kek = faceverify::vault::load(&dir.path().join("kek.key")).expect("kek");
     let store = faceverify::store::Store::connect(&db.url()).await.expect("store").unlock(&kek).await.expect("unlock");
+    let stored = assert_stored_whole(&client, &bases[1], &key, &store, &acknowledged).await;
     let mut conn = store.acquire().await.expect("conn");
-    let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
-    let stored = count("SELECT COUNT(*) FROM verifications").fetch_one(&mut *conn).await.expect("count");
-    let audited =
-        count("SELECT COUNT(*) FROM audit_log WHERE action = 'verify'").fetch_one(&mut *conn).await.expect("count");
-    let cases = count("SELECT COUNT(*) FROM cases").fetch_one(&mut *conn).await.expect("count");
-    let lanes = count("SELECT COUNT(DISTINCT lane) FROM audit_log").fetch_one(&mut *conn).await.expect("count");
+    let lanes: i64 =
+        sqlx::query_scalar("SELECT COUNT(DISTINCT lane) FROM audit_log").fetch_one(&mut *conn).await.expect("count");
     drop(conn);
-    assert_eq!((stored, cases), (audited, audited), "each verification with its case and audit row");
-    assert!(stored >= acknowledged.len() as i64);
-    let chain = faceverify::cli::admin::verify_audit(&store).await.expect("verify");
-    assert!(chain.intact, "{chain:?}");
     eprintln!(
         "three replicas, one killed: {} acknowledged, {stored} stored, audit rows on {lanes} lanes, all intact",
         acknowledged.len()
