@@ -10,24 +10,13 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::{
-    fields, name_of, put_message, put_varint, Field, FormatError, GRAPH_INITIALIZER, LENGTH_DELIMITED, MODEL_GRAPH,
-    TENSOR_NAME,
+use super::build::{
+    float_tensor, node, FLOAT, GRAPH_NODE, NODE_ATTRIBUTE, NODE_DOMAIN, NODE_INPUT, NODE_NAME, NODE_OP_TYPE,
+    NODE_OUTPUT, TENSOR_DATA_LOCATION, TENSOR_DATA_TYPE, TENSOR_DIMS, TENSOR_FLOAT_DATA, TENSOR_RAW_DATA,
 };
-
-pub(super) const GRAPH_NODE: u64 = 1;
-const NODE_INPUT: u64 = 1;
-const NODE_OUTPUT: u64 = 2;
-const NODE_NAME: u64 = 3;
-const NODE_OP_TYPE: u64 = 4;
-pub(super) const NODE_ATTRIBUTE: u64 = 5;
-const NODE_DOMAIN: u64 = 7;
-const TENSOR_DIMS: u64 = 1;
-const TENSOR_DATA_TYPE: u64 = 2;
-const TENSOR_FLOAT_DATA: u64 = 4;
-const TENSOR_RAW_DATA: u64 = 9;
-const TENSOR_DATA_LOCATION: u64 = 14;
-const FLOAT: u64 = 1;
+use super::{
+    fields, name_of, put_message, Field, FormatError, GRAPH_INITIALIZER, LENGTH_DELIMITED, MODEL_GRAPH, TENSOR_NAME,
+};
 
 /// `model` with every PRelu whose slope is a stored float tensor replaced as the module says; borrowed unchanged when
 /// there is none.
@@ -179,39 +168,9 @@ fn varint_value(f: &Field<'_>) -> Result<u64, FormatError> {
     super::varint(f.raw, &mut pos)
 }
 
-pub(super) fn node(name: &[u8], op_type: &str, inputs: &[&[u8]], output: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for input in inputs {
-        put_message(&mut out, NODE_INPUT, input);
-    }
-    put_message(&mut out, NODE_OUTPUT, output);
-    put_message(&mut out, NODE_NAME, name);
-    put_message(&mut out, NODE_OP_TYPE, op_type.as_bytes());
-    out
-}
-
-pub(super) fn float_tensor(name: &[u8], dims: &[u64], values: &[f32]) -> Vec<u8> {
-    let raw: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-    tensor(name, dims, FLOAT, &raw)
-}
-
-/// An initializer of ONNX element type `data_type` whose little-endian values are `raw`.
-pub(super) fn tensor(name: &[u8], dims: &[u64], data_type: u64, raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut packed = Vec::new();
-    for &d in dims {
-        put_varint(&mut packed, d);
-    }
-    put_message(&mut out, TENSOR_DIMS, &packed);
-    put_varint(&mut out, TENSOR_DATA_TYPE << 3);
-    put_varint(&mut out, data_type);
-    put_message(&mut out, TENSOR_NAME, name);
-    put_message(&mut out, TENSOR_RAW_DATA, raw);
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::put_varint;
     use super::*;
     use proptest::prelude::*;
 

@@ -12,28 +12,18 @@
 //! ignores any field of it. At k = 2 the scores also differ by the 2x2 averaging of a face aligned at twice the
 //! size: a close model, not the same one.
 
-use super::prelu::{float_tensor, node, tensor, GRAPH_NODE, NODE_ATTRIBUTE};
+use super::build::{
+    float_tensor, int64_tensor, int_attribute, ints_attribute, node, value_info, Dim, FLOAT, GRAPH_NODE, NODE_ATTRIBUTE,
+};
 use super::{
-    fields, initializer_names, name_of, put_message, put_varint, rewrite_first, FormatError, GRAPH_INITIALIZER,
-    GRAPH_INPUT, GRAPH_OUTPUT, LENGTH_DELIMITED, MODEL_GRAPH, SHAPE_DIM, TENSOR_TYPE_SHAPE, TYPE_TENSOR,
-    VALUE_INFO_NAME, VALUE_INFO_TYPE,
+    fields, initializer_names, name_of, put_message, rewrite_first, FormatError, GRAPH_INITIALIZER, GRAPH_INPUT,
+    GRAPH_OUTPUT, LENGTH_DELIMITED, MODEL_GRAPH, VALUE_INFO_NAME,
 };
 
 /// The layout `relayout` gives: this mean and std on every plane, BGR, 512 values.
 pub const RELAYOUT_MEAN: f32 = 127.5;
 pub const RELAYOUT_STD: f32 = 128.0;
 pub const RELAYOUT_DIM: usize = 512;
-
-const ATTRIBUTE_NAME: u64 = 1;
-const ATTRIBUTE_I: u64 = 3;
-const ATTRIBUTE_INTS: u64 = 8;
-const ATTRIBUTE_TYPE: u64 = 20;
-const ATTRIBUTE_INT: u64 = 2;
-const ATTRIBUTE_INTS_TYPE: u64 = 7;
-const TENSOR_ELEM_TYPE: u64 = 1;
-const DIM_VALUE: u64 = 1;
-const FLOAT: u64 = 1;
-const INT64: u64 = 7;
 
 /// `model` (one input `[1,3,size,size]` RGB raw 0..255, one output `[1,dim]`, `dim` at most 512) in the layout the
 /// module describes, reading faces `scale` (1 or 2) times the size.
@@ -103,10 +93,14 @@ pub fn relayout(model: &[u8], size: u64, dim: usize, scale: u64) -> Result<Vec<u
             GRAPH_INITIALIZER,
             &float_tensor(b"relayout/rotation", &[dim as u64, RELAYOUT_DIM as u64], &rotation),
         );
-        put_message(&mut out, GRAPH_INPUT, &value_info(b"face", &[1, 3, scale * size, scale * size]));
-        put_message(&mut out, GRAPH_OUTPUT, &value_info(b"embedding", &[1, RELAYOUT_DIM as u64]));
+        put_message(&mut out, GRAPH_INPUT, &value_info(b"face", FLOAT, &fixed(&[1, 3, scale * size, scale * size])));
+        put_message(&mut out, GRAPH_OUTPUT, &value_info(b"embedding", FLOAT, &fixed(&[1, RELAYOUT_DIM as u64])));
         Ok(out)
     })
+}
+
+fn fixed(dims: &[u64]) -> Vec<Dim<'static>> {
+    dims.iter().map(|&d| Dim::Value(d)).collect()
 }
 
 /// The first `rows` rows of the 512x512 Sylvester Hadamard matrix over sqrt(512): orthonormal rows, every entry
@@ -120,54 +114,6 @@ fn rotation(rows: usize) -> Vec<f32> {
             out.push(if negative { -scale } else { scale });
         }
     }
-    out
-}
-
-fn int_attribute(name: &str, value: i64) -> Vec<u8> {
-    let mut out = Vec::new();
-    put_message(&mut out, ATTRIBUTE_NAME, name.as_bytes());
-    put_varint(&mut out, ATTRIBUTE_I << 3);
-    put_varint(&mut out, value as u64);
-    put_varint(&mut out, ATTRIBUTE_TYPE << 3);
-    put_varint(&mut out, ATTRIBUTE_INT);
-    out
-}
-
-fn ints_attribute(name: &str, values: &[i64]) -> Vec<u8> {
-    let mut out = Vec::new();
-    put_message(&mut out, ATTRIBUTE_NAME, name.as_bytes());
-    for &v in values {
-        put_varint(&mut out, ATTRIBUTE_INTS << 3);
-        put_varint(&mut out, v as u64);
-    }
-    put_varint(&mut out, ATTRIBUTE_TYPE << 3);
-    put_varint(&mut out, ATTRIBUTE_INTS_TYPE);
-    out
-}
-
-fn int64_tensor(name: &[u8], dims: &[u64], values: &[i64]) -> Vec<u8> {
-    let raw: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-    tensor(name, dims, INT64, &raw)
-}
-
-/// A float tensor's value info with a fixed shape.
-fn value_info(name: &[u8], dims: &[u64]) -> Vec<u8> {
-    let mut shape = Vec::new();
-    for &d in dims {
-        let mut dim = Vec::new();
-        put_varint(&mut dim, DIM_VALUE << 3);
-        put_varint(&mut dim, d);
-        put_message(&mut shape, SHAPE_DIM, &dim);
-    }
-    let mut tensor = Vec::new();
-    put_varint(&mut tensor, TENSOR_ELEM_TYPE << 3);
-    put_varint(&mut tensor, FLOAT);
-    put_message(&mut tensor, TENSOR_TYPE_SHAPE, &shape);
-    let mut ty = Vec::new();
-    put_message(&mut ty, TYPE_TENSOR, &tensor);
-    let mut out = Vec::new();
-    put_message(&mut out, VALUE_INFO_NAME, name);
-    put_message(&mut out, VALUE_INFO_TYPE, &ty);
     out
 }
 
@@ -190,7 +136,7 @@ mod tests {
     #[test]
     fn a_model_without_input_or_with_too_long_an_embedding_is_refused() {
         let mut graph = Vec::new();
-        put_message(&mut graph, GRAPH_OUTPUT, &value_info(b"y", &[1, 128]));
+        put_message(&mut graph, GRAPH_OUTPUT, &value_info(b"y", FLOAT, &fixed(&[1, 128])));
         let mut model = Vec::new();
         put_message(&mut model, MODEL_GRAPH, &graph);
         assert_eq!(relayout(&model, 112, 128, 2), Err(FormatError("the model has no input")));
