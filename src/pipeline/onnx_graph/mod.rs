@@ -10,8 +10,11 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+mod build;
+mod image_input;
 mod prelu;
 mod relayout;
+pub use image_input::{with_image_input, IMAGE_INPUT};
 pub use prelu::prelu_as_max;
 pub use relayout::{relayout, RELAYOUT_DIM, RELAYOUT_MEAN, RELAYOUT_STD};
 
