@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::Settings;
-use crate::pipeline::batch::EmbedBatcher;
+use crate::pipeline::batch::Batchers;
 use crate::pipeline::pool::InferencePool;
 use crate::pipeline::{InferenceError, ModelError, ModelFiles, Pipeline};
 
@@ -22,23 +22,20 @@ pub fn start(settings: &Settings) -> Result<Arc<InferencePool>, EngineError> {
     let files = ModelFiles::verified(&settings.models.dir)?;
     let dylib = settings.models.dylib();
     let opts = settings.models.session_options();
-    let batcher = match settings.models.embed_batch {
-        0 | 1 => None,
-        max => {
-            let wait = std::time::Duration::from_micros(settings.models.embed_batch_wait_us);
-            Some(EmbedBatcher::load(&files, &dylib, &opts, max, wait)?)
-        }
-    };
+    let batchers = Batchers::load(&files, &dylib, &opts, &settings.models.batch_sizes())?;
     let mut pipelines = Vec::with_capacity(settings.models.workers);
     for _ in 0..settings.models.workers {
-        let mut pipeline = Pipeline::load_with(&files, &dylib, &opts, settings.pipeline.clone(), batcher.clone())?;
+        let mut pipeline = Pipeline::load_with(&files, &dylib, &opts, settings.pipeline.clone(), &batchers)?;
         pipeline.warm_up()?;
         pipelines.push(pipeline);
     }
     crate::metrics::set_model_load(started.elapsed());
     tracing::info!(
         workers = settings.models.workers,
+        detect_batch = settings.models.detect_batch,
+        liveness_batch = settings.models.liveness_batch,
         embed_batch = settings.models.embed_batch,
+        batch_streams = settings.models.batch_streams,
         device = ?settings.models.device,
         load_ms = started.elapsed().as_millis() as u64,
         "models verified, loaded and warmed up"

@@ -18,8 +18,10 @@ const CAPACITY: &str = "faceverify_verifications_capacity";
 const UPLOADS_IN_FLIGHT: &str = "faceverify_uploads_in_flight";
 const UPLOADS_CAPACITY: &str = "faceverify_uploads_capacity";
 const MODEL_LOAD_SECONDS: &str = "faceverify_model_load_seconds";
-const EMBED_BATCHES: &str = "faceverify_embed_batches_total";
-const EMBED_BATCHED_FACES: &str = "faceverify_embed_batched_faces_total";
+const BATCHES: &str = "faceverify_batches_total";
+const BATCHED_SAMPLES: &str = "faceverify_batched_samples_total";
+/// The models a batcher can run (`pipeline::batch::BatchModel::NAME`), registered at zero.
+const BATCHED_MODELS: [&str; 3] = ["yunet", "minifasnet", "recognition"];
 const GALLERY_TEMPLATES: &str = "faceverify_gallery_templates";
 const GALLERY_SYNC_AGE: &str = "faceverify_gallery_sync_age_seconds";
 const GALLERY_OTHER_MODEL: &str = "faceverify_gallery_other_model_templates";
@@ -101,8 +103,10 @@ fn install() -> PrometheusHandle {
     for stage in Stage::ALL {
         let _ = histogram!(STAGE_SECONDS, "stage" => stage.label());
     }
-    counter!(EMBED_BATCHES).absolute(0);
-    counter!(EMBED_BATCHED_FACES).absolute(0);
+    for model in BATCHED_MODELS {
+        counter!(BATCHES, "model" => model).absolute(0);
+        counter!(BATCHED_SAMPLES, "model" => model).absolute(0);
+    }
     gauge!(MODEL_LOAD_SECONDS).set(0.0);
     handle
 }
@@ -117,8 +121,8 @@ fn describe() {
     describe_gauge!(UPLOADS_IN_FLIGHT, "Verification bodies being read, before admission.");
     describe_gauge!(UPLOADS_CAPACITY, "Upload limit (server.max_uploads_in_flight).");
     describe_gauge!(MODEL_LOAD_SECONDS, "Time to verify, load and warm up the models.");
-    describe_counter!(EMBED_BATCHES, "SFace runs of the embedding batcher (models.embed_batch > 1).");
-    describe_counter!(EMBED_BATCHED_FACES, "Faces embedded by those runs.");
+    describe_counter!(BATCHES, "Runs of a batcher by model (models.detect_batch, liveness_batch, embed_batch > 1).");
+    describe_counter!(BATCHED_SAMPLES, "Samples (photos, faces) those runs answered, padding not counted.");
     describe_gauge!(GALLERY_TEMPLATES, "Templates in this replica's gallery.");
     describe_gauge!(GALLERY_INT8, "1 when 1:N search takes the 8-bit first pass (gallery.int8_from reached).");
     describe_gauge!(AUDIT_LANES, "Audit lanes appends spread over (16 on PostgreSQL, 1 on SQLite).");
@@ -152,11 +156,11 @@ pub fn count_liveness_attempt(result: &'static str) {
     counter!(LIVENESS_ATTEMPTS, "result" => result).increment(1);
 }
 
-/// One SFace run of the embedding batcher over `faces` faces.
-pub fn count_embed_batch(faces: usize) {
+/// One run of `model`'s batcher over `samples` samples.
+pub fn count_batch(model: &'static str, samples: usize) {
     handle();
-    counter!(EMBED_BATCHES).increment(1);
-    counter!(EMBED_BATCHED_FACES).increment(u64::try_from(faces).unwrap_or(u64::MAX));
+    counter!(BATCHES, "model" => model).increment(1);
+    counter!(BATCHED_SAMPLES, "model" => model).increment(u64::try_from(samples).unwrap_or(u64::MAX));
 }
 
 pub fn set_model_load(elapsed: Duration) {
@@ -244,6 +248,6 @@ mod tests {
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in {text}");
         }
-        assert!(text.contains("faceverify_embed_batches_total "), "registered at zero");
+        assert!(text.contains(r#"faceverify_batches_total{model="yunet"} "#), "registered at zero: {text}");
     }
 }

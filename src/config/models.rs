@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::Invalid;
+use crate::pipeline::batch::BatchSizes;
 use crate::pipeline::{Device, SessionOptions};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -15,15 +16,39 @@ pub struct ModelSettings {
     pub workers: usize,
     pub intra_threads: usize,
     pub max_in_flight: usize,
+    /// Photos per detector run across concurrent requests (1: no batching; for the GPU).
+    #[serde(default = "one")]
+    pub detect_batch: usize,
+    /// Selfies per liveness run (both models) across concurrent requests (1: no batching; for the GPU).
+    #[serde(default = "one")]
+    pub liveness_batch: usize,
     /// Faces per SFace run across concurrent requests (1: no batching; for the GPU).
     pub embed_batch: usize,
-    /// How long the batcher waits after a batch's first face for more.
-    pub embed_batch_wait_us: u64,
+    /// How long a batcher waits after a batch's first sample for more.
+    #[serde(alias = "embed_batch_wait_us")]
+    pub batch_wait_us: u64,
+    /// Sessions per batcher, each on its own thread (on CUDA, its own stream), taking batches from one queue.
+    #[serde(default = "one")]
+    pub batch_streams: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl ModelSettings {
     pub fn session_options(&self) -> SessionOptions {
         SessionOptions { intra_threads: self.intra_threads, device: self.device }
+    }
+
+    pub fn batch_sizes(&self) -> BatchSizes {
+        BatchSizes {
+            detect: self.detect_batch,
+            liveness: self.liveness_batch,
+            embed: self.embed_batch,
+            wait: std::time::Duration::from_micros(self.batch_wait_us),
+            streams: self.batch_streams,
+        }
     }
 
     /// `ORT_DYLIB_PATH` (the variable ort itself documents) wins over the configured path.
@@ -50,8 +75,17 @@ impl ModelSettings {
         if self.intra_threads == 0 {
             return Err(Invalid::new("intra_threads", "must be at least 1"));
         }
-        if self.embed_batch == 0 || self.embed_batch > 64 {
-            return Err(Invalid::new("embed_batch", "must be 1..=64"));
+        for (name, batch) in [
+            ("detect_batch", self.detect_batch),
+            ("liveness_batch", self.liveness_batch),
+            ("embed_batch", self.embed_batch),
+        ] {
+            if batch == 0 || batch > 64 {
+                return Err(Invalid::new(name, "must be 1..=64"));
+            }
+        }
+        if self.batch_streams == 0 || self.batch_streams > 16 {
+            return Err(Invalid::new("batch_streams", "must be 1..=16"));
         }
         if self.max_in_flight == 0 {
             return Err(Invalid::new("max_in_flight", "must be at least 1"));

@@ -1,120 +1,132 @@
-//! Batching SFace across concurrent requests, for the GPU: one thread owns an SFace session whose graph takes any
-//! number of faces (`onnx_graph::with_dynamic_batch`); workers hand it aligned faces and wait for their embeddings;
-//! it runs whatever arrived within `wait` of the first face, up to `max`, as one inference. On a GPU that is one
-//! launch sequence per batch instead of per face; on a CPU it buys nothing (docs/benchmarks.md), so it is off by
-//! default (`models.embed_batch = 1`). Every batch is padded to `max` faces, the one input shape the session ever
-//! sees, run once at start: with batches of varying sizes the CUDA provider re-tuned its convolutions under load and
-//! throughput collapsed (measured: 6 verifications/s instead of 160 on an H200, docs/benchmarks.md). On a GPU the
-//! padding is nearly free (16 faces take 1.3 ms, one 0.8 ms).
+//! Batching a model across concurrent requests, for the GPU. Batching threads own sessions whose graph takes any
+//! number of samples (`onnx_graph::with_dynamic_batch`); workers hand them samples (aligned faces, letterboxed
+//! photos for detection, liveness crops) and wait for the answers; a thread runs whatever arrived within `wait` of
+//! the first sample, up to `max`, as one inference. On a GPU that is one launch sequence per batch instead of per
+//! sample; on a CPU it buys nothing (docs/benchmarks.md), so every batcher is off by default (`models.*_batch = 1`).
+//!
+//! Every batch is padded to `max` samples, the one input shape the session ever sees, run once at start: with
+//! batches of varying sizes the CUDA provider re-tuned its convolutions under load and throughput collapsed
+//! (measured: 6 verifications/s instead of 160 on an H200, docs/benchmarks.md). On a GPU the padding is nearly
+//! free (16 faces take 1.3 ms, one 0.8 ms). With `models.batch_streams` > 1 several threads, each with a session of
+//! its own (on CUDA: its own stream), take batches from the one queue, so one batch is copied to the device while
+//! another computes.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
-use image::RgbImage;
-use ort::session::Session;
-use zeroize::Zeroize;
 
-use super::embed::{self, degenerate, Embedding};
 use super::models::InferenceError;
-use super::recognition::RecognitionLayout;
 
-struct Job {
-    /// The worker's copy of the aligned face, zeroed once embedded.
-    face: RgbImage,
-    reply: Sender<Result<Embedding, InferenceError>>,
+/// One model run over batches: what a batcher thread owns, and what a worker without a batcher runs itself.
+pub trait BatchModel: Send + 'static {
+    type Sample: Send + 'static;
+    type Output: Send + 'static;
+    /// The model's name in errors and metrics.
+    const NAME: &'static str;
+    /// A sample that pads a batch to its full size.
+    fn blank(&self) -> Self::Sample;
+    /// One inference over `samples`: one output each, in order.
+    fn run(&mut self, samples: &[&Self::Sample]) -> Result<Vec<Self::Output>, InferenceError>;
+    /// Wipes a sample once it is run (photos and faces are biometric data).
+    fn scrub(sample: Self::Sample);
+}
+
+/// A worker's way to a model: a session of its own, or a share of a batcher's.
+pub enum Runner<M: BatchModel> {
+    Local(M),
+    Batched(Arc<Batcher<M>>),
+}
+
+impl<M: BatchModel> Runner<M> {
+    /// `sample` through the model, alone or with whatever else the batcher has.
+    pub fn run(&mut self, sample: M::Sample) -> Result<M::Output, InferenceError> {
+        match self {
+            Runner::Local(model) => {
+                let out = model.run(&[&sample]);
+                M::scrub(sample);
+                out?.pop().ok_or_else(|| InferenceError::new(M::NAME, "no output"))
+            }
+            Runner::Batched(batcher) => batcher.run(sample),
+        }
+    }
+}
+
+struct Job<M: BatchModel> {
+    sample: M::Sample,
+    reply: Sender<Result<M::Output, InferenceError>>,
 }
 
 #[derive(Default)]
 struct Counts {
     batches: AtomicU64,
-    faces: AtomicU64,
+    samples: AtomicU64,
 }
 
-pub struct EmbedBatcher {
-    /// `None` only while dropping: the thread's queue then ends and the thread returns.
-    jobs: Option<Sender<Job>>,
+pub struct Batcher<M: BatchModel> {
+    /// `None` only while dropping: the queue then ends and the threads return.
+    jobs: Option<Sender<Job<M>>>,
     counts: Arc<Counts>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    layout: RecognitionLayout,
+    threads: Vec<std::thread::JoinHandle<()>>,
 }
 
-/// The last pipeline holding the batcher joins its thread, so its ONNX session is dropped before the process ends.
-impl Drop for EmbedBatcher {
+/// The last pipeline holding the batcher joins its threads, so their ONNX sessions are dropped before the process
+/// ends.
+impl<M: BatchModel> Drop for Batcher<M> {
     fn drop(&mut self) {
         drop(self.jobs.take());
-        if let Some(thread) = self.thread.take() {
+        for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
     }
 }
 
-impl EmbedBatcher {
-    /// Opens SFace with a batch dimension and starts the batching thread.
-    pub fn load(
-        files: &super::ModelFiles,
-        dylib: &std::path::Path,
-        opts: &super::SessionOptions,
-        max: usize,
-        wait: Duration,
-    ) -> Result<Arc<Self>, super::ModelError> {
-        let env = super::models::environment(dylib)?;
-        let mut session = super::models::open_batched_session(&env, &files.recognition, opts)?;
-        let session_err = |reason: String| super::ModelError::Session { path: files.recognition.clone(), reason };
-        let layout = files.recognition_layout.clone();
-        let blank = RgbImage::new(layout.input_size, layout.input_size);
-        embed::run(&mut session, &layout, &vec![&blank; max.max(1)])
-            .map_err(|e| session_err(format!("warm-up: {e}")))?;
-        Self::start(session, layout, max, wait)
-            .map_err(|e| session_err(format!("cannot start the batching thread: {e}")))
-    }
-
-    /// Starts the batching thread around `session` (which must accept a batch dimension).
-    pub fn start(
-        session: Session,
-        layout: RecognitionLayout,
-        max: usize,
-        wait: Duration,
-    ) -> std::io::Result<Arc<Self>> {
+impl<M: BatchModel> Batcher<M> {
+    /// Warms every model up on a full batch of blanks (the one shape it will see), then starts one thread per model
+    /// on one shared queue.
+    pub fn start(models: Vec<M>, max: usize, wait: Duration) -> Result<Arc<Self>, InferenceError> {
+        let max = max.max(1);
         let (jobs, queue) = crossbeam_channel::unbounded();
         let counts = Arc::new(Counts::default());
-        let thread_counts = counts.clone();
-        let thread_layout = layout.clone();
-        let thread = std::thread::Builder::new()
-            .name("embed-batcher".into())
-            .spawn(move || serve(session, &thread_layout, &queue, max.max(1), wait, &thread_counts))?;
-        Ok(Arc::new(Self { jobs: Some(jobs), counts, thread: Some(thread), layout }))
+        let mut threads = Vec::with_capacity(models.len());
+        for (i, mut model) in models.into_iter().enumerate() {
+            let blanks: Vec<M::Sample> = (0..max).map(|_| model.blank()).collect();
+            model.run(&blanks.iter().collect::<Vec<_>>()).map_err(|e| warm_up_failed(&e))?;
+            let (queue, counts): (Receiver<Job<M>>, _) = (queue.clone(), counts.clone());
+            let thread = std::thread::Builder::new()
+                .name(format!("{}-batcher-{i}", M::NAME))
+                .spawn(move || serve(model, &queue, max, wait, &counts))
+                .map_err(|e| InferenceError::new(M::NAME, format!("cannot start a batching thread: {e}")))?;
+            threads.push(thread);
+        }
+        if threads.is_empty() {
+            return Err(InferenceError::new(M::NAME, "a batcher needs at least one session"));
+        }
+        Ok(Arc::new(Self { jobs: Some(jobs), counts, threads }))
     }
 
-    pub(crate) fn layout(&self) -> &RecognitionLayout {
-        &self.layout
-    }
-
-    /// The embedding of one aligned face, computed with whatever other faces arrive at the same time.
-    pub fn embed(&self, aligned: &RgbImage) -> Result<Embedding, InferenceError> {
-        let stopped = || InferenceError::new("recognition", "the embedding batcher stopped");
+    /// The output for one sample, computed with whatever other samples arrive at the same time.
+    pub fn run(&self, sample: M::Sample) -> Result<M::Output, InferenceError> {
+        let stopped = || InferenceError::new(M::NAME, "the batcher stopped");
         let (reply, answer) = crossbeam_channel::bounded(1);
         let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
-        jobs.send(Job { face: aligned.clone(), reply }).map_err(|_| stopped())?;
+        jobs.send(Job { sample, reply }).map_err(|_| stopped())?;
         answer.recv().map_err(|_| stopped())?
     }
 
-    /// Inferences run and faces embedded so far.
+    /// Inferences run and samples answered so far.
     pub fn counts(&self) -> (u64, u64) {
-        (self.counts.batches.load(Ordering::Relaxed), self.counts.faces.load(Ordering::Relaxed))
+        (self.counts.batches.load(Ordering::Relaxed), self.counts.samples.load(Ordering::Relaxed))
     }
 }
 
-fn serve(
-    mut session: Session,
-    layout: &RecognitionLayout,
-    queue: &Receiver<Job>,
-    max: usize,
-    wait: Duration,
-    counts: &Counts,
-) {
-    let blank = RgbImage::new(layout.input_size, layout.input_size);
+fn warm_up_failed(e: &InferenceError) -> InferenceError {
+    InferenceError::new(e.model, format!("warm-up: {}", e.reason))
+}
+
+fn serve<M: BatchModel>(mut model: M, queue: &Receiver<Job<M>>, max: usize, wait: Duration, counts: &Counts) {
+    let padding: Vec<M::Sample> = (1..max).map(|_| model.blank()).collect();
     while let Ok(first) = queue.recv() {
         let deadline = Instant::now() + wait;
         let mut jobs = vec![first];
@@ -124,17 +136,17 @@ fn serve(
                 Err(_) => break,
             }
         }
-        let mut faces: Vec<&RgbImage> = jobs.iter().map(|j| &j.face).collect();
-        faces.resize(max, &blank);
-        let result = embed::run(&mut session, layout, &faces);
+        let mut samples: Vec<&M::Sample> = jobs.iter().map(|j| &j.sample).collect();
+        samples.extend(padding.iter().take(max - jobs.len()));
+        let result = model.run(&samples);
         counts.batches.fetch_add(1, Ordering::Relaxed);
-        counts.faces.fetch_add(jobs.len() as u64, Ordering::Relaxed);
-        crate::metrics::count_embed_batch(jobs.len());
+        counts.samples.fetch_add(jobs.len() as u64, Ordering::Relaxed);
+        crate::metrics::count_batch(M::NAME, jobs.len());
         match result {
-            Ok(embeddings) => {
-                // zip stops at the real faces: the padding's embeddings are dropped.
-                for (job, embedding) in jobs.iter().zip(embeddings) {
-                    let _ = job.reply.send(embedding.ok_or_else(degenerate));
+            Ok(outputs) => {
+                // zip stops at the real samples: the padding's outputs are dropped.
+                for (job, output) in jobs.iter().zip(outputs) {
+                    let _ = job.reply.send(Ok(output));
                 }
             }
             Err(e) => {
@@ -144,7 +156,83 @@ fn serve(
             }
         }
         for job in jobs {
-            job.face.into_raw().zeroize();
+            M::scrub(job.sample);
         }
+    }
+}
+
+/// How many samples each batcher gathers (1: no batcher, every worker runs the model itself), how long it waits
+/// for them, and how many sessions (threads; on CUDA, streams) each batcher has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchSizes {
+    pub detect: usize,
+    pub liveness: usize,
+    pub embed: usize,
+    pub wait: Duration,
+    pub streams: usize,
+}
+
+impl Default for BatchSizes {
+    fn default() -> Self {
+        Self { detect: 1, liveness: 1, embed: 1, wait: Duration::from_millis(2), streams: 1 }
+    }
+}
+
+/// The batchers the workers share; a model without one is run by each worker on its own session.
+#[derive(Clone, Default)]
+pub struct Batchers {
+    pub detect: Option<Arc<Batcher<super::detect::DetectModel>>>,
+    pub liveness: Option<Arc<Batcher<super::liveness::LivenessModel>>>,
+    pub embed: Option<Arc<Batcher<super::embed::Recognizer>>>,
+}
+
+impl Batchers {
+    /// Opens `sizes.streams` batched sessions for each model whose batch is above one and starts its batcher.
+    pub fn load(
+        files: &super::ModelFiles,
+        dylib: &std::path::Path,
+        opts: &super::SessionOptions,
+        sizes: &BatchSizes,
+    ) -> Result<Self, super::ModelError> {
+        use super::models::{open_shaped_session, GraphShape};
+        use super::recognition::ColourOrder;
+        let env = super::models::environment(dylib)?;
+        let image = |order| GraphShape { batched: true, image_input: Some(order) };
+        let open = |path: &std::path::Path, shape| open_shaped_session(&env, path, opts, shape);
+        let started = |path: &std::path::Path, e: InferenceError| super::ModelError::Session {
+            path: path.into(),
+            reason: e.to_string(),
+        };
+        let streams = sizes.streams.max(1);
+        let mut batchers = Self::default();
+        if sizes.detect > 1 {
+            let models = (0..streams)
+                .map(|_| open(&files.detection, image(ColourOrder::Bgr)).map(super::detect::DetectModel::new))
+                .collect::<Result<Vec<_>, _>>()?;
+            let batcher = Batcher::start(models, sizes.detect, sizes.wait).map_err(|e| started(&files.detection, e))?;
+            batchers.detect = Some(batcher);
+        }
+        if sizes.liveness > 1 {
+            let mut models = Vec::with_capacity(streams);
+            for _ in 0..streams {
+                let v2 = open(&files.liveness_v2, image(ColourOrder::Bgr))?;
+                let v1se = open(&files.liveness_v1se, image(ColourOrder::Bgr))?;
+                models.push(super::liveness::LivenessModel::new(v2, v1se));
+            }
+            let batcher =
+                Batcher::start(models, sizes.liveness, sizes.wait).map_err(|e| started(&files.liveness_v2, e))?;
+            batchers.liveness = Some(batcher);
+        }
+        if sizes.embed > 1 {
+            let shape = GraphShape { batched: true, image_input: None };
+            let layout = &files.recognition_layout;
+            let models = (0..streams)
+                .map(|_| open(&files.recognition, shape).map(|s| super::embed::Recognizer::new(s, layout.clone())))
+                .collect::<Result<Vec<_>, _>>()?;
+            let batcher =
+                Batcher::start(models, sizes.embed, sizes.wait).map_err(|e| started(&files.recognition, e))?;
+            batchers.embed = Some(batcher);
+        }
+        Ok(batchers)
     }
 }

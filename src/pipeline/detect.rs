@@ -1,25 +1,107 @@
-//! YuNet 2023mar face detector with 5 landmarks (fixed 640x640 input).
+//! YuNet 2023mar face detector with 5 landmarks (fixed 640x640 input). The photo is resized to fit 640x640 and
+//! put in the top-left corner of a black square (the letterbox), which the graph reads as bytes
+//! (`onnx_graph::with_image_input`); whole batches of letterboxes go through one run when a batcher gathers them
+//! (`models.detect_batch`).
 
 use image::RgbImage;
-use ndarray::{s, Array4};
+use ndarray::ArrayView4;
 use ort::session::Session;
 use ort::value::TensorRef;
+use zeroize::Zeroize;
 
+use super::batch::{BatchModel, Runner};
 use super::face::{nms, Face};
-use super::image_ops::{resize_linear, write_planar};
+use super::image_ops::resize_linear;
 use super::models::InferenceError;
 
 const INPUT: u32 = 640;
+const SIDE: usize = INPUT as usize;
+const LETTERBOX_BYTES: usize = SIDE * SIDE * 3;
 const STRIDES: [usize; 3] = [8, 16, 32];
 const NMS_IOU: f32 = 0.3;
 
-pub(crate) struct Detector {
+/// A photo resized into the detector's square (RGB bytes, row by row), and the score a face must beat.
+pub struct Letterbox {
+    pixels: Vec<u8>,
+    min_score: f32,
+}
+
+/// YuNet over letterboxes: one session whose graph reads `[N, 640, 640, 3]` bytes.
+pub struct DetectModel {
     session: Session,
 }
 
-impl Detector {
+impl DetectModel {
     pub(crate) fn new(session: Session) -> Self {
         Self { session }
+    }
+}
+
+impl BatchModel for DetectModel {
+    type Sample = Letterbox;
+    /// The faces found, after NMS, in letterbox pixels.
+    type Output = Vec<Face>;
+    const NAME: &'static str = "yunet";
+
+    fn blank(&self) -> Letterbox {
+        Letterbox { pixels: vec![0; LETTERBOX_BYTES], min_score: 1.0 }
+    }
+
+    fn run(&mut self, samples: &[&Letterbox]) -> Result<Vec<Vec<Face>>, InferenceError> {
+        let err = |e: &dyn std::fmt::Display| InferenceError::new(Self::NAME, e);
+        let n = samples.len();
+        // One letterbox is read where it lies; a batch is put side by side first.
+        let mut joined = Vec::new();
+        let bytes: &[u8] = match samples {
+            [one] => &one.pixels,
+            _ => {
+                joined.reserve_exact(n * LETTERBOX_BYTES);
+                samples.iter().for_each(|s| joined.extend_from_slice(&s.pixels));
+                &joined
+            }
+        };
+        let view = ArrayView4::from_shape((n, SIDE, SIDE, 3), bytes).map_err(|e| err(&e))?;
+        let tensor = TensorRef::from_array_view(view).map_err(|e| err(&e))?;
+        let outputs = self.session.run(ort::inputs![tensor]).map_err(|e| err(&e))?;
+        joined.zeroize();
+        let mut faces: Vec<Vec<Face>> = (0..n).map(|_| Vec::new()).collect();
+        for stride in STRIDES {
+            let get = |name: &str| {
+                outputs
+                    .get(format!("{name}_{stride}"))
+                    .ok_or_else(|| err(&format!("missing output {name}_{stride}")))?
+                    .try_extract_array::<f32>()
+                    .map_err(|e| err(&e))
+                    .map(|a| a.iter().copied().collect::<Vec<f32>>())
+            };
+            let (cls, obj, bbox, kps) = (get("cls")?, get("obj")?, get("bbox")?, get("kps")?);
+            let anchors = (SIDE / stride) * (SIDE / stride);
+            if cls.len() != n * anchors || obj.len() != n * anchors || bbox.len() != n * anchors * 4 {
+                return Err(err(&format!("unexpected output sizes at stride {stride}")));
+            }
+            for (i, (sample, found)) in samples.iter().zip(faces.iter_mut()).enumerate() {
+                let range = |k: usize| i * anchors * k..(i + 1) * anchors * k;
+                let one = |v: &'_ [f32], k: usize| -> Vec<f32> { v.get(range(k)).unwrap_or_default().to_vec() };
+                let (cls, obj, bbox, kps) = (one(&cls, 1), one(&obj, 1), one(&bbox, 4), one(&kps, 10));
+                let (cls, obj, bbox, kps) = (&cls[..], &obj[..], &bbox[..], &kps[..]);
+                decode_stride(stride, cls, obj, bbox, kps, sample.min_score, found)?;
+            }
+        }
+        Ok(faces.into_iter().map(|f| nms(f, NMS_IOU)).collect())
+    }
+
+    fn scrub(mut sample: Letterbox) {
+        sample.pixels.zeroize();
+    }
+}
+
+pub(crate) struct Detector {
+    runner: Runner<DetectModel>,
+}
+
+impl Detector {
+    pub(crate) fn new(runner: Runner<DetectModel>) -> Self {
+        Self { runner }
     }
 
     /// All faces scoring above `min_score`, after NMS, in original-image pixels.
@@ -32,27 +114,14 @@ impl Detector {
         let nw = ((w as f32 * scale).round() as u32).clamp(1, INPUT);
         let nh = ((h as f32 * scale).round() as u32).clamp(1, INPUT);
         let resized = resize_linear(img, nw, nh);
-        let mut input = Array4::<f32>::zeros((1, 3, INPUT as usize, INPUT as usize));
-        {
-            let mut view = input.slice_mut(s![0, .., ..nh as usize, ..nw as usize]);
-            write_planar(&resized, true, &mut view);
+        let mut pixels = vec![0u8; LETTERBOX_BYTES];
+        let row = nw as usize * 3;
+        for (dst, src) in pixels.chunks_exact_mut(SIDE * 3).zip(resized.as_raw().chunks_exact(row)) {
+            dst[..row].copy_from_slice(src);
         }
-        let tensor = TensorRef::from_array_view(&input).map_err(|e| InferenceError::new("yunet", e))?;
-        let outputs = self.session.run(ort::inputs![tensor]).map_err(|e| InferenceError::new("yunet", e))?;
-        let mut faces = Vec::new();
-        for stride in STRIDES {
-            let get = |name: &str| {
-                outputs
-                    .get(format!("{name}_{stride}"))
-                    .ok_or_else(|| InferenceError::new("yunet", format!("missing output {name}_{stride}")))?
-                    .try_extract_array::<f32>()
-                    .map_err(|e| InferenceError::new("yunet", e))
-                    .map(|a| a.iter().copied().collect::<Vec<f32>>())
-            };
-            let (cls, obj, bbox, kps) = (get("cls")?, get("obj")?, get("bbox")?, get("kps")?);
-            decode_stride(stride, &cls, &obj, &bbox, &kps, min_score, &mut faces)?;
-        }
-        Ok(nms(faces, NMS_IOU).into_iter().map(|f| f.unscaled(scale)).collect())
+        resized.into_raw().zeroize();
+        let faces = self.runner.run(Letterbox { pixels, min_score })?;
+        Ok(faces.into_iter().map(|f| f.unscaled(scale)).collect())
     }
 }
 
@@ -66,7 +135,7 @@ fn decode_stride(
     min_score: f32,
     out: &mut Vec<Face>,
 ) -> Result<(), InferenceError> {
-    let cols = INPUT as usize / stride;
+    let cols = SIDE / stride;
     let anchors = cols * cols;
     if cls.len() != anchors || obj.len() != anchors || bbox.len() != anchors * 4 || kps.len() != anchors * 10 {
         return Err(InferenceError::new("yunet", format!("unexpected output sizes at stride {stride}")));

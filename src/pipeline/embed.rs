@@ -7,6 +7,7 @@ use ort::session::Session;
 use ort::value::TensorRef;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use super::batch::{BatchModel, Runner};
 use super::image_ops::write_planar;
 use super::models::InferenceError;
 use super::recognition::{ColourOrder, RecognitionLayout};
@@ -52,28 +53,44 @@ impl std::fmt::Debug for Embedding {
     }
 }
 
-/// The recognition model for one worker: its own session, or a share of the batcher's (`models.embed_batch` > 1).
-pub(crate) enum Embedder {
-    Local(Session, RecognitionLayout),
-    Batched(std::sync::Arc<super::batch::EmbedBatcher>),
+/// The recognition model over aligned faces (`layout.input_size` square): one session, batched or not.
+pub struct Recognizer {
+    session: Session,
+    layout: RecognitionLayout,
 }
+
+impl Recognizer {
+    pub(crate) fn new(session: Session, layout: RecognitionLayout) -> Self {
+        Self { session, layout }
+    }
+}
+
+impl BatchModel for Recognizer {
+    type Sample = RgbImage;
+    /// `None` for a degenerate embedding.
+    type Output = Option<Embedding>;
+    const NAME: &'static str = "recognition";
+
+    fn blank(&self) -> RgbImage {
+        RgbImage::new(self.layout.input_size, self.layout.input_size)
+    }
+
+    fn run(&mut self, faces: &[&RgbImage]) -> Result<Vec<Option<Embedding>>, InferenceError> {
+        run(&mut self.session, &self.layout, faces)
+    }
+
+    fn scrub(face: RgbImage) {
+        face.into_raw().zeroize();
+    }
+}
+
+/// The recognition model for one worker: its own session, or a share of the batcher's (`models.embed_batch` > 1).
+pub(crate) struct Embedder(pub(crate) Runner<Recognizer>);
 
 impl Embedder {
     /// `aligned` is the face aligned at the model's input size.
     pub(crate) fn embed(&mut self, aligned: &RgbImage) -> Result<Embedding, InferenceError> {
-        match self {
-            Embedder::Local(session, layout) => {
-                run(session, layout, &[aligned])?.pop().flatten().ok_or_else(degenerate)
-            }
-            Embedder::Batched(batcher) => batcher.embed(aligned),
-        }
-    }
-
-    pub(crate) fn layout(&self) -> &RecognitionLayout {
-        match self {
-            Embedder::Local(_, layout) => layout,
-            Embedder::Batched(batcher) => batcher.layout(),
-        }
+        self.0.run(aligned.clone())?.ok_or_else(degenerate)
     }
 }
 

@@ -1,44 +1,92 @@
 //! Passive liveness: MiniFASNetV2 (crop 2.7) + MiniFASNetV1SE (crop 4.0), averaged softmax, class 1 = real.
 
 use image::RgbImage;
-use ndarray::{s, Array4};
+use ndarray::ArrayView4;
 use ort::session::Session;
 use ort::value::TensorRef;
+use zeroize::Zeroize;
 
+use super::batch::{BatchModel, Runner};
 use super::face::Face;
-use super::image_ops::{resize_region, write_planar};
+use super::image_ops::resize_region;
 use super::models::InferenceError;
 
 const CROP: u32 = 80;
+const CROP_BYTES: usize = (CROP * CROP * 3) as usize;
+/// The crop scale of each model, in the order of `LivenessModel::sessions`.
+const SCALES: [f32; 2] = [2.7, 4.0];
 
-pub(crate) struct LivenessModels {
-    models: [(Session, f32); 2],
+/// One face's two crops (RGB bytes, 80x80), one per model.
+pub struct LivenessCrops([RgbImage; 2]);
+
+/// MiniFASNetV2 and V1SE, each a session whose graph reads `[N, 80, 80, 3]` bytes.
+pub struct LivenessModel {
+    sessions: [Session; 2],
 }
 
-impl LivenessModels {
+impl LivenessModel {
     pub(crate) fn new(v2: Session, v1se: Session) -> Self {
-        Self { models: [(v2, 2.7), (v1se, 4.0)] }
+        Self { sessions: [v2, v1se] }
+    }
+}
+
+impl BatchModel for LivenessModel {
+    type Sample = LivenessCrops;
+    /// Ensemble class probabilities [spoof A, real, spoof B].
+    type Output = [f32; 3];
+    const NAME: &'static str = "minifasnet";
+
+    fn blank(&self) -> LivenessCrops {
+        LivenessCrops([RgbImage::new(CROP, CROP), RgbImage::new(CROP, CROP)])
+    }
+
+    fn run(&mut self, samples: &[&LivenessCrops]) -> Result<Vec<[f32; 3]>, InferenceError> {
+        let err = |e: &dyn std::fmt::Display| InferenceError::new(Self::NAME, e);
+        let n = samples.len();
+        let mut means = vec![[0.0f32; 3]; n];
+        for (k, session) in self.sessions.iter_mut().enumerate() {
+            let mut joined: Vec<u8> = Vec::with_capacity(n * CROP_BYTES);
+            samples.iter().for_each(|s| joined.extend_from_slice(s.0[k].as_raw()));
+            let side = CROP as usize;
+            let view = ArrayView4::from_shape((n, side, side, 3), &joined[..]).map_err(|e| err(&e))?;
+            let tensor = TensorRef::from_array_view(view).map_err(|e| err(&e))?;
+            let outputs = session.run(ort::inputs![tensor]).map_err(|e| err(&e))?;
+            let logits = outputs[0].try_extract_array::<f32>().map_err(|e| err(&e))?;
+            let logits: Vec<f32> = logits.iter().copied().collect();
+            if logits.len() != 3 * n {
+                return Err(err(&format!("{} logits for {n} faces", logits.len())));
+            }
+            for (mean, z) in means.iter_mut().zip(logits.chunks_exact(3)) {
+                for (m, p) in mean.iter_mut().zip(softmax(z)) {
+                    *m += p / 2.0;
+                }
+            }
+            drop(outputs);
+            joined.zeroize();
+        }
+        Ok(means)
+    }
+
+    fn scrub(sample: LivenessCrops) {
+        for crop in sample.0 {
+            crop.into_raw().zeroize();
+        }
+    }
+}
+
+pub(crate) struct Liveness {
+    runner: Runner<LivenessModel>,
+}
+
+impl Liveness {
+    pub(crate) fn new(runner: Runner<LivenessModel>) -> Self {
+        Self { runner }
     }
 
     /// Ensemble class probabilities [spoof A, real, spoof B].
     pub(crate) fn probabilities(&mut self, img: &RgbImage, face: &Face) -> Result<[f32; 3], InferenceError> {
-        let mut mean = [0.0f32; 3];
-        for (session, scale) in &mut self.models {
-            let crop = silentface_crop(img, &face.bbox, *scale);
-            let mut input = Array4::<f32>::zeros((1, 3, CROP as usize, CROP as usize));
-            write_planar(&crop, true, &mut input.slice_mut(s![0, .., .., ..]));
-            let tensor = TensorRef::from_array_view(&input).map_err(|e| InferenceError::new("minifasnet", e))?;
-            let outputs = session.run(ort::inputs![tensor]).map_err(|e| InferenceError::new("minifasnet", e))?;
-            let logits = outputs[0].try_extract_array::<f32>().map_err(|e| InferenceError::new("minifasnet", e))?;
-            let logits: Vec<f32> = logits.iter().copied().collect();
-            if logits.len() != 3 {
-                return Err(InferenceError::new("minifasnet", format!("{} logits", logits.len())));
-            }
-            for (m, p) in mean.iter_mut().zip(softmax(&logits)) {
-                *m += p / 2.0;
-            }
-        }
-        Ok(mean)
+        let crops = SCALES.map(|scale| silentface_crop(img, &face.bbox, scale));
+        self.runner.run(LivenessCrops(crops))
     }
 }
 

@@ -35,7 +35,7 @@ pub use text_detect::TextBox;
 
 use detect::Detector;
 use embed::Embedder;
-use liveness::LivenessModels;
+use liveness::Liveness;
 use text_detect::TextDetector;
 
 use text_recognize::TextRecognizer;
@@ -210,9 +210,11 @@ pub struct Pipeline {
     text_detector: TextDetector,
     text_recognizer: TextRecognizer,
     embedder: Embedder,
+    /// What the recognition model reads and gives.
+    recognition_layout: RecognitionLayout,
     /// The model the embedder's templates come from.
     template_space: TemplateSpace,
-    liveness: LivenessModels,
+    liveness: Liveness,
     settings: PipelineSettings,
 }
 
@@ -223,30 +225,49 @@ impl Pipeline {
         opts: &SessionOptions,
         settings: PipelineSettings,
     ) -> Result<Self, ModelError> {
-        Self::load_with(files, dylib, opts, settings, None)
+        Self::load_with(files, dylib, opts, settings, &batch::Batchers::default())
     }
 
-    /// As `load`; with a batcher, faces are embedded through it instead of a session of this pipeline's own.
+    /// As `load`; a model with a batcher in `batchers` is run through it instead of a session of this pipeline's own.
     pub fn load_with(
         files: &ModelFiles,
         dylib: &std::path::Path,
         opts: &SessionOptions,
         settings: PipelineSettings,
-        batcher: Option<std::sync::Arc<batch::EmbedBatcher>>,
+        batchers: &batch::Batchers,
     ) -> Result<Self, ModelError> {
+        use batch::Runner;
+        use models::{open_shaped_session, GraphShape};
         let env = models::environment(dylib)?;
         let open = |path: &std::path::Path| models::open_session(&env, path, opts);
-        let embedder = match batcher {
-            Some(batcher) => Embedder::Batched(batcher),
-            None => Embedder::Local(open(&files.recognition)?, files.recognition_layout.clone()),
+        let image = |path: &std::path::Path, order| {
+            open_shaped_session(&env, path, opts, GraphShape { batched: false, image_input: Some(order) })
+        };
+        let bgr = recognition::ColourOrder::Bgr;
+        let layout = files.recognition_layout.clone();
+        let detector = match &batchers.detect {
+            Some(batcher) => Runner::Batched(batcher.clone()),
+            None => Runner::Local(detect::DetectModel::new(image(&files.detection, bgr)?)),
+        };
+        let liveness = match &batchers.liveness {
+            Some(batcher) => Runner::Batched(batcher.clone()),
+            None => Runner::Local(liveness::LivenessModel::new(
+                image(&files.liveness_v2, bgr)?,
+                image(&files.liveness_v1se, bgr)?,
+            )),
+        };
+        let embedder = match &batchers.embed {
+            Some(batcher) => Runner::Batched(batcher.clone()),
+            None => Runner::Local(embed::Recognizer::new(open(&files.recognition)?, layout.clone())),
         };
         Ok(Self {
             template_space: files.template_space.clone(),
-            detector: Detector::new(open(&files.detection)?),
+            detector: Detector::new(detector),
             text_detector: TextDetector::new(open(&files.text_detection)?),
             text_recognizer: TextRecognizer::new(open(&files.text_recognition)?, &files.text_recognition)?,
-            embedder,
-            liveness: LivenessModels::new(open(&files.liveness_v2)?, open(&files.liveness_v1se)?),
+            embedder: Embedder(embedder),
+            recognition_layout: layout,
+            liveness: Liveness::new(liveness),
             settings,
         })
     }
@@ -348,7 +369,7 @@ impl Pipeline {
 
     pub fn embed(&mut self, img: &RgbImage, face: &Face) -> Result<Embedding, InferenceError> {
         let face = self.refined(img, face)?;
-        let size = self.embedder.layout().input_size;
+        let size = self.recognition_layout.input_size;
         self.embedder.embed(&align_to(img, &face, size))
     }
 
@@ -418,7 +439,7 @@ impl Pipeline {
         }
         let started = std::time::Instant::now();
         // The 112 crop serves the quality checks and the case; a model with another input size gets its own.
-        let size = self.embedder.layout().input_size;
+        let size = self.recognition_layout.input_size;
         let embedding = if size == ALIGNED_SIZE {
             self.embedder.embed(&aligned)?
         } else {

@@ -198,16 +198,32 @@ pub struct SessionOptions {
     pub device: Device,
 }
 
+/// The edits a session's graph gets beyond those every session gets (initializer inputs dropped, PRelu as Max).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GraphShape {
+    /// Any number of samples (`onnx_graph::with_dynamic_batch`): a batcher's session.
+    pub batched: bool,
+    /// The picture as bytes `[N, H, W, 3]` RGB (`onnx_graph::with_image_input`), for a model whose input planes
+    /// are in this order, raw 0..255.
+    pub image_input: Option<super::recognition::ColourOrder>,
+}
+
 pub(crate) fn open_session(env: &Environment, path: &Path, opts: &SessionOptions) -> Result<Session, ModelError> {
-    open(env, path, opts, false)
+    open_shaped_session(env, path, opts, GraphShape::default())
 }
 
 /// A session whose graph takes any number of samples (the embedding batcher's), on `opts.device`.
 pub fn open_batched_session(env: &Environment, path: &Path, opts: &SessionOptions) -> Result<Session, ModelError> {
-    open(env, path, opts, true)
+    open_shaped_session(env, path, opts, GraphShape { batched: true, image_input: None })
 }
 
-fn open(env: &Environment, path: &Path, opts: &SessionOptions, batched: bool) -> Result<Session, ModelError> {
+/// A session whose graph has the edits of `shape`, on `opts.device`.
+pub fn open_shaped_session(
+    env: &Environment,
+    path: &Path,
+    opts: &SessionOptions,
+    shape: GraphShape,
+) -> Result<Session, ModelError> {
     let session_err = |reason: String| ModelError::Session { path: path.into(), reason };
     let builder = Session::builder(env).map_err(|e| session_err(e.to_string()))?;
     let builder = builder.with_intra_threads(opts.intra_threads.max(1)).map_err(|e| session_err(e.to_string()))?;
@@ -217,8 +233,12 @@ fn open(env: &Environment, path: &Path, opts: &SessionOptions, batched: bool) ->
     // One edit after the other, each copy dropped as soon as the next exists: two copies of SFace's 38 MB at most.
     let graph = edited(bytes, super::onnx_graph::without_initializer_inputs).map_err(|e| session_err(e.to_string()))?;
     let mut graph = edited(graph, super::onnx_graph::prelu_as_max).map_err(|e| session_err(e.to_string()))?;
-    if batched {
+    if shape.batched {
         graph = super::onnx_graph::with_dynamic_batch(&graph).map_err(|e| session_err(e.to_string()))?;
+    }
+    if let Some(order) = shape.image_input {
+        let bgr = order == super::recognition::ColourOrder::Bgr;
+        graph = super::onnx_graph::with_image_input(&graph, bgr).map_err(|e| session_err(e.to_string()))?;
     }
     builder.commit_from_memory(&graph).map_err(|e| session_err(e.to_string()))
 }

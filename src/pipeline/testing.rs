@@ -55,6 +55,12 @@ pub fn resize(src: &RgbImage, dst_w: u32, dst_h: u32) -> RgbImage {
     super::image_ops::resize_linear(src, dst_w, dst_h)
 }
 
+/// The float planes the service wrote for a model before the graphs read bytes (`onnx_graph::with_image_input`):
+/// what the benches compare the byte input with.
+pub fn write_planar(img: &RgbImage, bgr: bool, dst: &mut ndarray::ArrayViewMut3<'_, f32>) {
+    super::image_ops::write_planar(img, bgr, dst)
+}
+
 /// The pixel-by-pixel bilinear resize the service used before it worked on rows, kept as the reference the row
 /// version must equal byte for byte (image_ops tests) and as the bench's "before". Not for an exact halving, which
 /// OpenCV (and `resize`) average in 2x2 blocks instead.
