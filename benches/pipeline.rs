@@ -154,6 +154,68 @@ fn bench(c: &mut Criterion) {
     }
     g.finish();
 
+    // What feeding the detector bytes costs (pipeline/onnx_graph/image_input: the same bits, tests/api/graph_edits.rs):
+    // the letterbox written as float planes by the service, as it was, against bytes the graph casts and lays out
+    // itself (what crosses to a GPU: 1.2 MB instead of 4.9 MB), each with its input written inside the loop; then the
+    // detector and the liveness pair over batches of 1, 4 and 8 (what models.detect_batch and liveness_batch use),
+    // on the configured device.
+    use faceverify::pipeline::models::{open_shaped_session, GraphShape};
+    use faceverify::pipeline::recognition::ColourOrder;
+    let opts = settings.models.session_options();
+    let bgr_bytes = |batched| GraphShape { batched, image_input: Some(ColourOrder::Bgr) };
+    let resized = faceverify::pipeline::testing::resize(&img, rw, rh);
+    let row = rw as usize * 3;
+    let mut planes_session = open_shaped_session(&env, &files.detection, &opts, GraphShape::default()).expect("yunet");
+    let mut bytes_session = open_shaped_session(&env, &files.detection, &opts, bgr_bytes(false)).expect("yunet");
+    let mut g = c.benchmark_group("image_input");
+    g.sample_size(30);
+    g.bench_function("yunet_float_planes", |b| {
+        b.iter(|| {
+            let mut input = ndarray::Array4::<f32>::zeros((1, 3, 640, 640));
+            let mut view = input.slice_mut(ndarray::s![0, .., ..rh as usize, ..rw as usize]);
+            faceverify::pipeline::testing::write_planar(&resized, true, &mut view);
+            let tensor = ort::value::TensorRef::from_array_view(&input).expect("tensor");
+            let out = planes_session.run(ort::inputs![tensor]).expect("run");
+            black_box(out[0].try_extract_array::<f32>().expect("output").sum())
+        })
+    });
+    g.bench_function("yunet_bytes", |b| {
+        b.iter(|| {
+            let mut bytes = vec![0u8; 640 * 640 * 3];
+            for (dst, src) in bytes.chunks_exact_mut(640 * 3).zip(resized.as_raw().chunks_exact(row)) {
+                dst[..row].copy_from_slice(src);
+            }
+            let view = ndarray::ArrayView4::from_shape((1, 640, 640, 3), &bytes[..]).expect("shape");
+            let tensor = ort::value::TensorRef::from_array_view(view).expect("tensor");
+            let out = bytes_session.run(ort::inputs![tensor]).expect("run");
+            black_box(out[0].try_extract_array::<f32>().expect("output").sum())
+        })
+    });
+    g.finish();
+    let mut g = c.benchmark_group("batch_per_sample");
+    g.sample_size(10);
+    for (name, path, side) in [
+        ("yunet", &files.detection, 640usize),
+        ("minifasnet_v2", &files.liveness_v2, 80),
+        ("minifasnet_v1se", &files.liveness_v1se, 80),
+    ] {
+        let mut session = open_shaped_session(&env, path, &opts, bgr_bytes(true)).expect("batched session");
+        for n in [1usize, 4, 8] {
+            let input = ndarray::Array4::<u8>::from_shape_fn((n, side, side, 3), |(i, y, x, c)| {
+                ((i * 13 + c * 31 + y * 7 + x) % 255) as u8
+            });
+            g.throughput(criterion::Throughput::Elements(n as u64));
+            g.bench_function(format!("{name}_{n}"), |b| {
+                b.iter(|| {
+                    let tensor = ort::value::TensorRef::from_array_view(&input).expect("tensor");
+                    let out = session.run(ort::inputs![tensor]).expect("run");
+                    black_box(out[0].try_extract_array::<f32>().expect("output").sum())
+                })
+            });
+        }
+    }
+    g.finish();
+
     let mut g = c.benchmark_group("end_to_end");
     g.sample_size(20);
     g.bench_function("verify_two_1mp_jpegs", |b| {
