@@ -48,6 +48,7 @@ impl ModelSettings {
             embed: self.embed_batch,
             wait: std::time::Duration::from_micros(self.batch_wait_us),
             streams: self.batch_streams,
+            pad: self.device == Device::Cuda,
         }
     }
 

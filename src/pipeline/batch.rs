@@ -4,10 +4,11 @@
 //! the first sample, up to `max`, as one inference. On a GPU that is one launch sequence per batch instead of per
 //! sample; on a CPU it buys nothing (docs/benchmarks.md), so every batcher is off by default (`models.*_batch = 1`).
 //!
-//! Every batch is padded to `max` samples, the one input shape the session ever sees, run once at start: with
-//! batches of varying sizes the CUDA provider re-tuned its convolutions under load and throughput collapsed
+//! On CUDA every batch is padded to `max` samples, the one input shape the session ever sees, run once at start:
+//! with batches of varying sizes the CUDA provider re-tuned its convolutions under load and throughput collapsed
 //! (measured: 6 verifications/s instead of 160 on an H200, docs/benchmarks.md). On a GPU the padding is nearly
-//! free (16 faces take 1.3 ms, one 0.8 ms). With `models.batch_streams` > 1 several threads, each with a session of
+//! free (16 faces take 1.3 ms, one 0.8 ms); on a CPU it costs a whole sample each, so there batches run as they
+//! come (`BatchSizes::pad`). With `models.batch_streams` > 1 several threads, each with a session of
 //! its own (on CUDA: its own stream), take batches from the one queue, so one batch is copied to the device while
 //! another computes.
 
@@ -83,9 +84,9 @@ impl<M: BatchModel> Drop for Batcher<M> {
 }
 
 impl<M: BatchModel> Batcher<M> {
-    /// Warms every model up on a full batch of blanks (the one shape it will see), then starts one thread per model
-    /// on one shared queue.
-    pub fn start(models: Vec<M>, max: usize, wait: Duration) -> Result<Arc<Self>, InferenceError> {
+    /// Warms every model up on a full batch of blanks, then starts one thread per model on one shared queue. With
+    /// `pad`, every batch is filled up to `max` with blanks (the one shape the session then sees).
+    pub fn start(models: Vec<M>, max: usize, wait: Duration, pad: bool) -> Result<Arc<Self>, InferenceError> {
         let max = max.max(1);
         let (jobs, queue) = crossbeam_channel::unbounded();
         let counts = Arc::new(Counts::default());
@@ -96,7 +97,7 @@ impl<M: BatchModel> Batcher<M> {
             let (queue, counts): (Receiver<Job<M>>, _) = (queue.clone(), counts.clone());
             let thread = std::thread::Builder::new()
                 .name(format!("{}-batcher-{i}", M::NAME))
-                .spawn(move || serve(model, &queue, max, wait, &counts))
+                .spawn(move || serve(model, &queue, Gather { max, wait, pad }, &counts))
                 .map_err(|e| InferenceError::new(M::NAME, format!("cannot start a batching thread: {e}")))?;
             threads.push(thread);
         }
@@ -125,8 +126,17 @@ fn warm_up_failed(e: &InferenceError) -> InferenceError {
     InferenceError::new(e.model, format!("warm-up: {}", e.reason))
 }
 
-fn serve<M: BatchModel>(mut model: M, queue: &Receiver<Job<M>>, max: usize, wait: Duration, counts: &Counts) {
-    let padding: Vec<M::Sample> = (1..max).map(|_| model.blank()).collect();
+/// How a batcher thread gathers a batch.
+#[derive(Clone, Copy)]
+struct Gather {
+    max: usize,
+    wait: Duration,
+    pad: bool,
+}
+
+fn serve<M: BatchModel>(mut model: M, queue: &Receiver<Job<M>>, gather: Gather, counts: &Counts) {
+    let Gather { max, wait, pad } = gather;
+    let padding: Vec<M::Sample> = if pad { (1..max).map(|_| model.blank()).collect() } else { Vec::new() };
     while let Ok(first) = queue.recv() {
         let deadline = Instant::now() + wait;
         let mut jobs = vec![first];
@@ -137,7 +147,7 @@ fn serve<M: BatchModel>(mut model: M, queue: &Receiver<Job<M>>, max: usize, wait
             }
         }
         let mut samples: Vec<&M::Sample> = jobs.iter().map(|j| &j.sample).collect();
-        samples.extend(padding.iter().take(max - jobs.len()));
+        samples.extend(padding.iter().take(max.saturating_sub(jobs.len())));
         let result = model.run(&samples);
         counts.batches.fetch_add(1, Ordering::Relaxed);
         counts.samples.fetch_add(jobs.len() as u64, Ordering::Relaxed);
@@ -170,11 +180,13 @@ pub struct BatchSizes {
     pub embed: usize,
     pub wait: Duration,
     pub streams: usize,
+    /// Fill every batch up to its size (on CUDA: one input shape, tuned once; see the module).
+    pub pad: bool,
 }
 
 impl Default for BatchSizes {
     fn default() -> Self {
-        Self { detect: 1, liveness: 1, embed: 1, wait: Duration::from_millis(2), streams: 1 }
+        Self { detect: 1, liveness: 1, embed: 1, wait: Duration::from_millis(2), streams: 1, pad: false }
     }
 }
 
@@ -209,7 +221,8 @@ impl Batchers {
             let models = (0..streams)
                 .map(|_| open(&files.detection, image(ColourOrder::Bgr)).map(super::detect::DetectModel::new))
                 .collect::<Result<Vec<_>, _>>()?;
-            let batcher = Batcher::start(models, sizes.detect, sizes.wait).map_err(|e| started(&files.detection, e))?;
+            let batcher = Batcher::start(models, sizes.detect, sizes.wait, sizes.pad)
+                .map_err(|e| started(&files.detection, e))?;
             batchers.detect = Some(batcher);
         }
         if sizes.liveness > 1 {
@@ -219,8 +232,8 @@ impl Batchers {
                 let v1se = open(&files.liveness_v1se, image(ColourOrder::Bgr))?;
                 models.push(super::liveness::LivenessModel::new(v2, v1se));
             }
-            let batcher =
-                Batcher::start(models, sizes.liveness, sizes.wait).map_err(|e| started(&files.liveness_v2, e))?;
+            let batcher = Batcher::start(models, sizes.liveness, sizes.wait, sizes.pad)
+                .map_err(|e| started(&files.liveness_v2, e))?;
             batchers.liveness = Some(batcher);
         }
         if sizes.embed > 1 {
@@ -229,8 +242,8 @@ impl Batchers {
             let models = (0..streams)
                 .map(|_| open(&files.recognition, shape).map(|s| super::embed::Recognizer::new(s, layout.clone())))
                 .collect::<Result<Vec<_>, _>>()?;
-            let batcher =
-                Batcher::start(models, sizes.embed, sizes.wait).map_err(|e| started(&files.recognition, e))?;
+            let batcher = Batcher::start(models, sizes.embed, sizes.wait, sizes.pad)
+                .map_err(|e| started(&files.recognition, e))?;
             batchers.embed = Some(batcher);
         }
         Ok(batchers)

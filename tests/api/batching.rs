@@ -72,8 +72,8 @@ fn batched_embeddings_equal_single_ones_and_concurrent_faces_share_runs() {
     assert!(distinct < 0.999, "different inputs give different embeddings ({distinct})");
 }
 
-/// Detection and liveness through their batchers, photos examined from six threads at once (two sessions serving
-/// the queue): every face (box, landmarks, score) and every liveness score is the one a worker's own sessions give,
+/// Detection and liveness through their batchers (padded), photos examined from six threads at once (two sessions
+/// serving the queue): every face (box, landmarks, score) and every liveness score is the one a worker's own sessions give,
 /// bit for bit, and the photos shared runs.
 #[test]
 fn batched_detection_and_liveness_give_the_very_faces_and_scores_of_a_worker_alone() {
@@ -85,8 +85,9 @@ fn batched_detection_and_liveness_give_the_very_faces_and_scores_of_a_worker_alo
             image::load_from_memory(&bytes).expect("photo").to_rgb8()
         })
         .collect();
-    let sizes =
-        BatchSizes { detect: 4, liveness: 4, wait: Duration::from_millis(200), streams: 2, ..BatchSizes::default() };
+    // Padded as on CUDA: every run is a full batch of four, blanks filling it.
+    let wait = Duration::from_millis(200);
+    let sizes = BatchSizes { detect: 4, liveness: 4, wait, streams: 2, pad: true, ..BatchSizes::default() };
     let (all, files) = batchers(sizes);
     let (detect, liveness) = (all.detect.clone().expect("detector batcher"), all.liveness.clone().expect("liveness"));
     let mut local = pipeline(&files, &Batchers::default());
