@@ -303,4 +303,16 @@ mod tests {
         s.models.size_for_this_machine();
         assert_eq!((s.models.workers, s.models.max_in_flight), (3, 12), "explicit values are kept");
     }
+
+    #[test]
+    fn the_batch_wait_under_its_old_name_is_honoured() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[models]\nembed_batch_wait_us = 500\n").expect("write");
+        assert_eq!(Settings::load(Some(&path)).expect("loads").models.batch_wait_us, 500);
+        std::fs::write(&path, "[models]\nbatch_wait_us = 700\nbatch_streams = 0\n").expect("write");
+        let err = Settings::load(Some(&path)).expect_err("no sessions").to_string();
+        assert!(err.contains("models.batch_streams must be 1..=16"), "{err}");
+        assert_eq!(Settings::defaults().expect("defaults").models.batch_wait_us, 2000);
+    }
 }

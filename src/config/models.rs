@@ -17,23 +17,19 @@ pub struct ModelSettings {
     pub intra_threads: usize,
     pub max_in_flight: usize,
     /// Photos per detector run across concurrent requests (1: no batching; for the GPU).
-    #[serde(default = "one")]
     pub detect_batch: usize,
     /// Selfies per liveness run (both models) across concurrent requests (1: no batching; for the GPU).
-    #[serde(default = "one")]
     pub liveness_batch: usize,
     /// Faces per SFace run across concurrent requests (1: no batching; for the GPU).
     pub embed_batch: usize,
     /// How long a batcher waits after a batch's first sample for more.
-    #[serde(alias = "embed_batch_wait_us")]
     pub batch_wait_us: u64,
+    /// `batch_wait_us` under its name from when only SFace had a batcher: a settings file that still sets it is
+    /// honoured (`size_for_this_machine`), not refused.
+    #[serde(default)]
+    embed_batch_wait_us: Option<u64>,
     /// Sessions per batcher, each on its own thread (on CUDA, its own stream), taking batches from one queue.
-    #[serde(default = "one")]
     pub batch_streams: usize,
-}
-
-fn one() -> usize {
-    1
 }
 
 impl ModelSettings {
@@ -57,6 +53,9 @@ impl ModelSettings {
     /// intra-op thread: on small machines more threads per session measured slower, docs/benchmarks.md);
     /// `max_in_flight = 0`: four verifications per worker.
     pub(super) fn size_for_this_machine(&mut self) {
+        if let Some(wait) = self.embed_batch_wait_us.take() {
+            self.batch_wait_us = wait;
+        }
         if self.workers == 0 {
             self.workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(64);
         }
