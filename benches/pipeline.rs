@@ -160,9 +160,8 @@ fn bench(c: &mut Criterion) {
     // detector and the liveness pair over batches of 1, 4 and 8 (what models.detect_batch and liveness_batch use),
     // on the configured device.
     use faceverify::pipeline::models::{open_shaped_session, GraphShape};
-    use faceverify::pipeline::recognition::ColourOrder;
     let opts = settings.models.session_options();
-    let bgr_bytes = |batched| GraphShape { batched, image_input: Some(ColourOrder::Bgr) };
+    let bgr_bytes = GraphShape::bgr_bytes;
     let resized = faceverify::pipeline::testing::resize(&img, rw, rh);
     let row = rw as usize * 3;
     let mut planes_session = open_shaped_session(&env, &files.detection, &opts, GraphShape::default()).expect("yunet");

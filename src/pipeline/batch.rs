@@ -207,9 +207,7 @@ impl Batchers {
         sizes: &BatchSizes,
     ) -> Result<Self, super::ModelError> {
         use super::models::{open_shaped_session, GraphShape};
-        use super::recognition::ColourOrder;
         let env = super::models::environment(dylib)?;
-        let image = |order| GraphShape { batched: true, image_input: Some(order) };
         let open = |path: &std::path::Path, shape| open_shaped_session(&env, path, opts, shape);
         let started = |path: &std::path::Path, e: InferenceError| super::ModelError::Session {
             path: path.into(),
@@ -219,7 +217,7 @@ impl Batchers {
         let mut batchers = Self::default();
         if sizes.detect > 1 {
             let models = (0..streams)
-                .map(|_| open(&files.detection, image(ColourOrder::Bgr)).map(super::detect::DetectModel::new))
+                .map(|_| open(&files.detection, GraphShape::bgr_bytes(true)).map(super::detect::DetectModel::new))
                 .collect::<Result<Vec<_>, _>>()?;
             let batcher = Batcher::start(models, sizes.detect, sizes.wait, sizes.pad)
                 .map_err(|e| started(&files.detection, e))?;
@@ -228,8 +226,8 @@ impl Batchers {
         if sizes.liveness > 1 {
             let mut models = Vec::with_capacity(streams);
             for _ in 0..streams {
-                let v2 = open(&files.liveness_v2, image(ColourOrder::Bgr))?;
-                let v1se = open(&files.liveness_v1se, image(ColourOrder::Bgr))?;
+                let v2 = open(&files.liveness_v2, GraphShape::bgr_bytes(true))?;
+                let v1se = open(&files.liveness_v1se, GraphShape::bgr_bytes(true))?;
                 models.push(super::liveness::LivenessModel::new(v2, v1se));
             }
             let batcher = Batcher::start(models, sizes.liveness, sizes.wait, sizes.pad)

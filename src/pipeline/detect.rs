@@ -80,10 +80,8 @@ impl BatchModel for DetectModel {
                 return Err(err(&format!("unexpected output sizes at stride {stride}")));
             }
             for (i, (sample, found)) in samples.iter().zip(faces.iter_mut()).enumerate() {
-                let range = |k: usize| i * anchors * k..(i + 1) * anchors * k;
-                let one = |v: &'_ [f32], k: usize| -> Vec<f32> { v.get(range(k)).unwrap_or_default().to_vec() };
-                let (cls, obj, bbox, kps) = (one(&cls, 1), one(&obj, 1), one(&bbox, 4), one(&kps, 10));
-                let (cls, obj, bbox, kps) = (&cls[..], &obj[..], &bbox[..], &kps[..]);
+                let (cls, obj) = (nth(&cls, i, anchors), nth(&obj, i, anchors));
+                let (bbox, kps) = (nth(&bbox, i, anchors * 4), nth(&kps, i, anchors * 10));
                 decode_stride(stride, cls, obj, bbox, kps, sample.min_score, found)?;
             }
         }
@@ -123,6 +121,11 @@ impl Detector {
         let faces = self.runner.run(Letterbox { pixels, min_score })?;
         Ok(faces.into_iter().map(|f| f.unscaled(scale)).collect())
     }
+}
+
+/// The `i`th run of `len` values of `all` (empty when there is none: `decode_stride` then refuses it).
+fn nth(all: &[f32], i: usize, len: usize) -> &[f32] {
+    all.get(i * len..(i + 1) * len).unwrap_or_default()
 }
 
 /// Decodes one stride's anchors (row-major over the (640/s)^2 grid) as the reference does.

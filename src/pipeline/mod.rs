@@ -240,21 +240,17 @@ impl Pipeline {
         use models::{open_shaped_session, GraphShape};
         let env = models::environment(dylib)?;
         let open = |path: &std::path::Path| models::open_session(&env, path, opts);
-        let image = |path: &std::path::Path, order| {
-            open_shaped_session(&env, path, opts, GraphShape { batched: false, image_input: Some(order) })
-        };
-        let bgr = recognition::ColourOrder::Bgr;
+        let image = |path: &std::path::Path| open_shaped_session(&env, path, opts, GraphShape::bgr_bytes(false));
         let layout = files.recognition_layout.clone();
         let detector = match &batchers.detect {
             Some(batcher) => Runner::Batched(batcher.clone()),
-            None => Runner::Local(detect::DetectModel::new(image(&files.detection, bgr)?)),
+            None => Runner::Local(detect::DetectModel::new(image(&files.detection)?)),
         };
         let liveness = match &batchers.liveness {
             Some(batcher) => Runner::Batched(batcher.clone()),
-            None => Runner::Local(liveness::LivenessModel::new(
-                image(&files.liveness_v2, bgr)?,
-                image(&files.liveness_v1se, bgr)?,
-            )),
+            None => {
+                Runner::Local(liveness::LivenessModel::new(image(&files.liveness_v2)?, image(&files.liveness_v1se)?))
+            }
         };
         let embedder = match &batchers.embed {
             Some(batcher) => Runner::Batched(batcher.clone()),

@@ -208,6 +208,13 @@ pub struct GraphShape {
     pub image_input: Option<super::recognition::ColourOrder>,
 }
 
+impl GraphShape {
+    /// The detector's and the liveness models': bytes in, planes in BGR order.
+    pub fn bgr_bytes(batched: bool) -> Self {
+        Self { batched, image_input: Some(super::recognition::ColourOrder::Bgr) }
+    }
+}
+
 pub(crate) fn open_session(env: &Environment, path: &Path, opts: &SessionOptions) -> Result<Session, ModelError> {
     open_shaped_session(env, path, opts, GraphShape::default())
 }

@@ -11,7 +11,11 @@ use ort::session::Session;
 
 use crate::helpers::settings;
 
-fn outputs(env: &ort::environment::Environment, graph: &[u8], input: &ndarray::Array4<f32>) -> Vec<Vec<u32>> {
+/// Every output of `graph` on `input` (float planes, or bytes for a graph edited to read them), as bits.
+fn outputs<T>(env: &ort::environment::Environment, graph: &[u8], input: &ndarray::Array4<T>) -> Vec<Vec<u32>>
+where
+    T: ort::value::PrimitiveTensorElementType + std::fmt::Debug + Clone + 'static,
+{
     let mut session = Session::builder(env)
         .expect("builder")
         .with_intra_threads(1)
@@ -64,18 +68,6 @@ fn planes_of(bytes: &ndarray::Array4<u8>) -> ndarray::Array4<f32> {
     ndarray::Array4::from_shape_fn((n, 3, h, w), |(i, c, y, x)| f32::from(bytes[[i, y, x, 2 - c]]))
 }
 
-fn outputs_from_bytes(env: &ort::environment::Environment, graph: &[u8], input: &ndarray::Array4<u8>) -> Vec<Vec<u32>> {
-    let mut session = Session::builder(env)
-        .expect("builder")
-        .with_intra_threads(1)
-        .expect("threads")
-        .commit_from_memory(graph)
-        .expect("session");
-    let tensor = ort::value::TensorRef::from_array_view(input).expect("tensor");
-    let out = session.run(ort::inputs![tensor]).expect("run");
-    out.iter().map(|(_, v)| v.try_extract_array::<f32>().expect("f32").iter().map(|x| x.to_bits()).collect()).collect()
-}
-
 /// The detector and both liveness models read the picture as bytes (`with_image_input`, with and without a batch
 /// dimension): every output bit equals the model's on the float planes the service used to write itself.
 #[test]
@@ -97,7 +89,7 @@ fn image_input_gives_the_same_bits_as_the_planes_it_replaces() {
         for seed in 0..2 {
             let image = image_bytes(shape, seed);
             let want = outputs(&env, plain, &planes_of(&image));
-            assert_eq!(outputs_from_bytes(&env, &bytes, &image), want, "{}", path.display());
+            assert_eq!(outputs(&env, &bytes, &image), want, "{}", path.display());
         }
     }
     // Batched, the detector answers each letterbox as it answers it alone.
@@ -106,11 +98,8 @@ fn image_input_gives_the_same_bits_as_the_planes_it_replaces() {
     let batched = with_image_input(&with_dynamic_batch(&clean).expect("batch"), true).expect("image input");
     let (a, b) = (image_bytes((1, 3, 640, 640), 7), image_bytes((1, 3, 640, 640), 8));
     let pair = ndarray::concatenate(ndarray::Axis(0), &[a.view(), b.view()]).expect("two");
-    let (alone_a, alone_b, together) = (
-        outputs_from_bytes(&env, &batched, &a),
-        outputs_from_bytes(&env, &batched, &b),
-        outputs_from_bytes(&env, &batched, &pair),
-    );
+    let (alone_a, alone_b, together) =
+        (outputs(&env, &batched, &a), outputs(&env, &batched, &b), outputs(&env, &batched, &pair));
     for (k, joint) in together.iter().enumerate() {
         assert_eq!(joint[..joint.len() / 2], alone_a[k][..], "output {k}, first letterbox");
         assert_eq!(joint[joint.len() / 2..], alone_b[k][..], "output {k}, second letterbox");
