@@ -134,9 +134,10 @@ fn bench(c: &mut Criterion) {
 
     // What batching faces buys per face, on the configured device (FACEVERIFY__MODELS__DEVICE): one SFace run over
     // 1, 4 and 16 faces of a session with a batch dimension (what models.embed_batch > 1 uses).
+    let batch_shape = faceverify::pipeline::models::GraphShape { batched: true, image_input: None };
+    let opts = settings.models.session_options();
     let mut batched =
-        faceverify::pipeline::models::open_batched_session(&env, &sface, &settings.models.session_options())
-            .expect("batched session");
+        faceverify::pipeline::models::open_shaped_session(&env, &sface, &opts, batch_shape).expect("batched session");
     let mut g = c.benchmark_group("sface_batch");
     g.sample_size(20);
     for faces in [1usize, 4, 16] {
@@ -160,7 +161,6 @@ fn bench(c: &mut Criterion) {
     // detector and the liveness pair over batches of 1, 4 and 8 (what models.detect_batch and liveness_batch use),
     // on the configured device.
     use faceverify::pipeline::models::{open_shaped_session, GraphShape};
-    let opts = settings.models.session_options();
     let bgr_bytes = GraphShape::bgr_bytes;
     let resized = faceverify::pipeline::testing::resize(&img, rw, rh);
     let row = rw as usize * 3;

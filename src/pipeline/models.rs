@@ -219,11 +219,6 @@ pub(crate) fn open_session(env: &Environment, path: &Path, opts: &SessionOptions
     open_shaped_session(env, path, opts, GraphShape::default())
 }
 
-/// A session whose graph takes any number of samples (the embedding batcher's), on `opts.device`.
-pub fn open_batched_session(env: &Environment, path: &Path, opts: &SessionOptions) -> Result<Session, ModelError> {
-    open_shaped_session(env, path, opts, GraphShape { batched: true, image_input: None })
-}
-
 /// A session whose graph has the edits of `shape`, on `opts.device`.
 pub fn open_shaped_session(
     env: &Environment,

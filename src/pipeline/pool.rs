@@ -64,7 +64,7 @@ impl InferencePool {
     }
 
     /// Stops taking jobs, lets the workers finish the ones queued, and joins them (their pipelines, and with them
-    /// the ONNX sessions and the embedding batcher, are dropped on their own threads first). Later jobs get
+    /// the ONNX sessions and the batchers, are dropped on their own threads first). Later jobs get
     /// `PoolError::Stopped`.
     pub fn shutdown(&self) {
         drop(self.sender.lock().unwrap_or_else(|p| p.into_inner()).take());
