@@ -4,15 +4,13 @@
 //! (`models.detect_batch`).
 
 use image::RgbImage;
-use ndarray::ArrayView4;
 use ort::session::Session;
-use ort::value::TensorRef;
 use zeroize::Zeroize;
 
 use super::batch::{BatchModel, Runner};
 use super::face::{nms, Face};
 use super::image_ops::resize_linear;
-use super::models::InferenceError;
+use super::models::{run_on_pictures, InferenceError};
 
 const INPUT: u32 = 640;
 const SIDE: usize = INPUT as usize;
@@ -50,20 +48,8 @@ impl BatchModel for DetectModel {
     fn run(&mut self, samples: &[&Letterbox]) -> Result<Vec<Vec<Face>>, InferenceError> {
         let err = |e: &dyn std::fmt::Display| InferenceError::new(Self::NAME, e);
         let n = samples.len();
-        // One letterbox is read where it lies; a batch is put side by side first.
-        let mut joined = Vec::new();
-        let bytes: &[u8] = match samples {
-            [one] => &one.pixels,
-            _ => {
-                joined.reserve_exact(n * LETTERBOX_BYTES);
-                samples.iter().for_each(|s| joined.extend_from_slice(&s.pixels));
-                &joined
-            }
-        };
-        let view = ArrayView4::from_shape((n, SIDE, SIDE, 3), bytes).map_err(|e| err(&e))?;
-        let tensor = TensorRef::from_array_view(view).map_err(|e| err(&e))?;
-        let outputs = self.session.run(ort::inputs![tensor]).map_err(|e| err(&e))?;
-        joined.zeroize();
+        let pictures: Vec<&[u8]> = samples.iter().map(|s| &s.pixels[..]).collect();
+        let outputs = run_on_pictures(&mut self.session, Self::NAME, &pictures, (SIDE, SIDE))?;
         let mut faces: Vec<Vec<Face>> = (0..n).map(|_| Vec::new()).collect();
         for stride in STRIDES {
             let get = |name: &str| {
@@ -76,7 +62,8 @@ impl BatchModel for DetectModel {
             };
             let (cls, obj, bbox, kps) = (get("cls")?, get("obj")?, get("bbox")?, get("kps")?);
             let anchors = (SIDE / stride) * (SIDE / stride);
-            if cls.len() != n * anchors || obj.len() != n * anchors || bbox.len() != n * anchors * 4 {
+            let sizes = [cls.len(), obj.len(), bbox.len(), kps.len()];
+            if sizes != [n * anchors, n * anchors, n * anchors * 4, n * anchors * 10] {
                 return Err(err(&format!("unexpected output sizes at stride {stride}")));
             }
             for (i, (sample, found)) in samples.iter().zip(faces.iter_mut()).enumerate() {

@@ -1,18 +1,15 @@
 //! Passive liveness: MiniFASNetV2 (crop 2.7) + MiniFASNetV1SE (crop 4.0), averaged softmax, class 1 = real.
 
 use image::RgbImage;
-use ndarray::ArrayView4;
 use ort::session::Session;
-use ort::value::TensorRef;
 use zeroize::Zeroize;
 
 use super::batch::{BatchModel, Runner};
 use super::face::Face;
 use super::image_ops::resize_region;
-use super::models::InferenceError;
+use super::models::{run_on_pictures, InferenceError};
 
 const CROP: u32 = 80;
-const CROP_BYTES: usize = (CROP * CROP * 3) as usize;
 /// The crop scale of each model, in the order of `LivenessModel::sessions`.
 const SCALES: [f32; 2] = [2.7, 4.0];
 
@@ -45,12 +42,9 @@ impl BatchModel for LivenessModel {
         let n = samples.len();
         let mut means = vec![[0.0f32; 3]; n];
         for (k, session) in self.sessions.iter_mut().enumerate() {
-            let mut joined: Vec<u8> = Vec::with_capacity(n * CROP_BYTES);
-            samples.iter().for_each(|s| joined.extend_from_slice(s.0[k].as_raw()));
+            let crops: Vec<&[u8]> = samples.iter().map(|s| s.0[k].as_raw().as_slice()).collect();
             let side = CROP as usize;
-            let view = ArrayView4::from_shape((n, side, side, 3), &joined[..]).map_err(|e| err(&e))?;
-            let tensor = TensorRef::from_array_view(view).map_err(|e| err(&e))?;
-            let outputs = session.run(ort::inputs![tensor]).map_err(|e| err(&e))?;
+            let outputs = run_on_pictures(session, Self::NAME, &crops, (side, side))?;
             let logits = outputs[0].try_extract_array::<f32>().map_err(|e| err(&e))?;
             let logits: Vec<f32> = logits.iter().copied().collect();
             if logits.len() != 3 * n {
@@ -61,8 +55,6 @@ impl BatchModel for LivenessModel {
                     *m += p / 2.0;
                 }
             }
-            drop(outputs);
-            joined.zeroize();
         }
         Ok(means)
     }

@@ -257,6 +257,29 @@ fn edited(
     Ok(copy.unwrap_or(model))
 }
 
+/// One run of a session whose graph reads bytes (`GraphShape::image_input`) over `pictures`, each `height` x `width`
+/// RGB: a lone picture is read where it lies; several are put side by side first, in a buffer zeroed afterwards
+/// whatever the run's outcome (they are photos of faces).
+pub(crate) fn run_on_pictures<'s>(
+    session: &'s mut Session,
+    model: &'static str,
+    pictures: &[&[u8]],
+    (height, width): (usize, usize),
+) -> Result<ort::session::SessionOutputs<'s>, InferenceError> {
+    let err = |e: &dyn std::fmt::Display| InferenceError::new(model, e);
+    let joined: zeroize::Zeroizing<Vec<u8>>;
+    let bytes: &[u8] = match pictures {
+        [one] => one,
+        _ => {
+            joined = zeroize::Zeroizing::new(pictures.concat());
+            &joined
+        }
+    };
+    let view = ndarray::ArrayView4::from_shape((pictures.len(), height, width, 3), bytes).map_err(|e| err(&e))?;
+    let tensor = ort::value::TensorRef::from_array_view(view).map_err(|e| err(&e))?;
+    session.run(ort::inputs![tensor]).map_err(|e| err(&e))
+}
+
 /// Registers the execution provider for `device`. CUDA fails hard (`error_on_failure`): an operator who asked
 /// for the GPU must not silently get the CPU.
 fn with_device(
