@@ -41,6 +41,17 @@ pub enum Runner<M: BatchModel> {
 }
 
 impl<M: BatchModel> Runner<M> {
+    /// Through `batcher` when there is one, else through a model of the worker's own from `open`.
+    pub fn new(
+        batcher: &Option<Arc<Batcher<M>>>,
+        open: impl FnOnce() -> Result<M, super::ModelError>,
+    ) -> Result<Self, super::ModelError> {
+        Ok(match batcher {
+            Some(batcher) => Runner::Batched(batcher.clone()),
+            None => Runner::Local(open()?),
+        })
+    }
+
     /// `sample` through the model, alone or with whatever else the batcher has.
     pub fn run(&mut self, sample: M::Sample) -> Result<M::Output, InferenceError> {
         match self {
@@ -206,44 +217,30 @@ impl Batchers {
         opts: &super::SessionOptions,
         sizes: &BatchSizes,
     ) -> Result<Self, super::ModelError> {
-        use super::models::{open_shaped_session, GraphShape};
+        use super::{detect::DetectModel, embed::Recognizer, liveness::LivenessModel};
         let env = super::models::environment(dylib)?;
-        let open = |path: &std::path::Path, shape| open_shaped_session(&env, path, opts, shape);
-        let started = |path: &std::path::Path, e: InferenceError| super::ModelError::Session {
-            path: path.into(),
-            reason: e.to_string(),
-        };
-        let streams = sizes.streams.max(1);
-        let mut batchers = Self::default();
-        if sizes.detect > 1 {
-            let models = (0..streams)
-                .map(|_| open(&files.detection, GraphShape::bgr_bytes(true)).map(super::detect::DetectModel::new))
-                .collect::<Result<Vec<_>, _>>()?;
-            let batcher = Batcher::start(models, sizes.detect, sizes.wait, sizes.pad)
-                .map_err(|e| started(&files.detection, e))?;
-            batchers.detect = Some(batcher);
-        }
-        if sizes.liveness > 1 {
-            let mut models = Vec::with_capacity(streams);
-            for _ in 0..streams {
-                let v2 = open(&files.liveness_v2, GraphShape::bgr_bytes(true))?;
-                let v1se = open(&files.liveness_v1se, GraphShape::bgr_bytes(true))?;
-                models.push(super::liveness::LivenessModel::new(v2, v1se));
-            }
-            let batcher = Batcher::start(models, sizes.liveness, sizes.wait, sizes.pad)
-                .map_err(|e| started(&files.liveness_v2, e))?;
-            batchers.liveness = Some(batcher);
-        }
-        if sizes.embed > 1 {
-            let shape = GraphShape { batched: true, image_input: None };
-            let layout = &files.recognition_layout;
-            let models = (0..streams)
-                .map(|_| open(&files.recognition, shape).map(|s| super::embed::Recognizer::new(s, layout.clone())))
-                .collect::<Result<Vec<_>, _>>()?;
-            let batcher = Batcher::start(models, sizes.embed, sizes.wait, sizes.pad)
-                .map_err(|e| started(&files.recognition, e))?;
-            batchers.embed = Some(batcher);
-        }
-        Ok(batchers)
+        Ok(Self {
+            detect: batcher(sizes.detect, sizes, &files.detection, || DetectModel::open(&env, files, opts, true))?,
+            liveness: batcher(sizes.liveness, sizes, &files.liveness_v2, || {
+                LivenessModel::open(&env, files, opts, true)
+            })?,
+            embed: batcher(sizes.embed, sizes, &files.recognition, || Recognizer::open(&env, files, opts, true))?,
+        })
     }
+}
+
+/// A batcher of `max` samples over `sizes.streams` models from `open`; none when `max` is one (no batching).
+fn batcher<M: BatchModel>(
+    max: usize,
+    sizes: &BatchSizes,
+    path: &std::path::Path,
+    open: impl Fn() -> Result<M, super::ModelError>,
+) -> Result<Option<Arc<Batcher<M>>>, super::ModelError> {
+    if max <= 1 {
+        return Ok(None);
+    }
+    let models = (0..sizes.streams.max(1)).map(|_| open()).collect::<Result<Vec<_>, _>>()?;
+    let batcher = Batcher::start(models, max, sizes.wait, sizes.pad)
+        .map_err(|e| super::ModelError::Session { path: path.into(), reason: e.to_string() })?;
+    Ok(Some(batcher))
 }

@@ -10,7 +10,10 @@ use zeroize::Zeroize;
 use super::batch::{BatchModel, Runner};
 use super::face::{nms, Face};
 use super::image_ops::resize_linear;
-use super::models::{run_on_pictures, InferenceError};
+use super::models::{
+    open_shaped_session, run_on_pictures, GraphShape, InferenceError, ModelError, ModelFiles, SessionOptions,
+};
+use ort::environment::Environment;
 
 const INPUT: u32 = 640;
 const SIDE: usize = INPUT as usize;
@@ -30,8 +33,14 @@ pub struct DetectModel {
 }
 
 impl DetectModel {
-    pub(crate) fn new(session: Session) -> Self {
-        Self { session }
+    /// YuNet from `files`, reading bytes, with a batch dimension when `batched`.
+    pub(crate) fn open(
+        env: &Environment,
+        files: &ModelFiles,
+        opts: &SessionOptions,
+        batched: bool,
+    ) -> Result<Self, ModelError> {
+        Ok(Self { session: open_shaped_session(env, &files.detection, opts, GraphShape::bgr_bytes(batched))? })
     }
 }
 

@@ -9,8 +9,9 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::batch::{BatchModel, Runner};
 use super::image_ops::write_planar;
-use super::models::InferenceError;
+use super::models::{open_shaped_session, GraphShape, InferenceError, ModelError, ModelFiles, SessionOptions};
 use super::recognition::{ColourOrder, RecognitionLayout};
+use ort::environment::Environment;
 
 /// SFace's embedding length (the shipped model's; others declare theirs in the manifest).
 pub const EMBEDDING_DIM: usize = 128;
@@ -60,8 +61,16 @@ pub struct Recognizer {
 }
 
 impl Recognizer {
-    pub(crate) fn new(session: Session, layout: RecognitionLayout) -> Self {
-        Self { session, layout }
+    /// The recognition model of `files`, in its layout, with a batch dimension when `batched`.
+    pub(crate) fn open(
+        env: &Environment,
+        files: &ModelFiles,
+        opts: &SessionOptions,
+        batched: bool,
+    ) -> Result<Self, ModelError> {
+        let shape = GraphShape { batched, image_input: None };
+        let session = open_shaped_session(env, &files.recognition, opts, shape)?;
+        Ok(Self { session, layout: files.recognition_layout.clone() })
     }
 }
 

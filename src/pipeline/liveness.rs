@@ -7,7 +7,10 @@ use zeroize::Zeroize;
 use super::batch::{BatchModel, Runner};
 use super::face::Face;
 use super::image_ops::resize_region;
-use super::models::{run_on_pictures, InferenceError};
+use super::models::{
+    open_shaped_session, run_on_pictures, GraphShape, InferenceError, ModelError, ModelFiles, SessionOptions,
+};
+use ort::environment::Environment;
 
 const CROP: u32 = 80;
 /// The crop scale of each model, in the order of `LivenessModel::sessions`.
@@ -22,8 +25,15 @@ pub struct LivenessModel {
 }
 
 impl LivenessModel {
-    pub(crate) fn new(v2: Session, v1se: Session) -> Self {
-        Self { sessions: [v2, v1se] }
+    /// MiniFASNetV2 and V1SE from `files`, reading bytes, with a batch dimension when `batched`.
+    pub(crate) fn open(
+        env: &Environment,
+        files: &ModelFiles,
+        opts: &SessionOptions,
+        batched: bool,
+    ) -> Result<Self, ModelError> {
+        let open = |path| open_shaped_session(env, path, opts, GraphShape::bgr_bytes(batched));
+        Ok(Self { sessions: [open(&files.liveness_v2)?, open(&files.liveness_v1se)?] })
     }
 }
 

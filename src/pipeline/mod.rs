@@ -237,32 +237,18 @@ impl Pipeline {
         batchers: &batch::Batchers,
     ) -> Result<Self, ModelError> {
         use batch::Runner;
-        use models::{open_shaped_session, GraphShape};
         let env = models::environment(dylib)?;
         let open = |path: &std::path::Path| models::open_session(&env, path, opts);
-        let image = |path: &std::path::Path| open_shaped_session(&env, path, opts, GraphShape::bgr_bytes(false));
-        let layout = files.recognition_layout.clone();
-        let detector = match &batchers.detect {
-            Some(batcher) => Runner::Batched(batcher.clone()),
-            None => Runner::Local(detect::DetectModel::new(image(&files.detection)?)),
-        };
-        let liveness = match &batchers.liveness {
-            Some(batcher) => Runner::Batched(batcher.clone()),
-            None => {
-                Runner::Local(liveness::LivenessModel::new(image(&files.liveness_v2)?, image(&files.liveness_v1se)?))
-            }
-        };
-        let embedder = match &batchers.embed {
-            Some(batcher) => Runner::Batched(batcher.clone()),
-            None => Runner::Local(embed::Recognizer::new(open(&files.recognition)?, layout.clone())),
-        };
+        let detector = Runner::new(&batchers.detect, || detect::DetectModel::open(&env, files, opts, false))?;
+        let liveness = Runner::new(&batchers.liveness, || liveness::LivenessModel::open(&env, files, opts, false))?;
+        let embedder = Runner::new(&batchers.embed, || embed::Recognizer::open(&env, files, opts, false))?;
         Ok(Self {
             template_space: files.template_space.clone(),
             detector: Detector::new(detector),
             text_detector: TextDetector::new(open(&files.text_detection)?),
             text_recognizer: TextRecognizer::new(open(&files.text_recognition)?, &files.text_recognition)?,
             embedder: Embedder(embedder),
-            recognition_layout: layout,
+            recognition_layout: files.recognition_layout.clone(),
             liveness: Liveness::new(liveness),
             settings,
         })
